@@ -1,0 +1,144 @@
+// The one-shot commands: migrate, token create|list|revoke, audit verify.
+// Output for people goes to stderr; stdout carries only what scripts read.
+
+#include "cli/commands.hpp"
+
+#include "persistence/audit_verification.hpp"
+#include "persistence/connection_pool.hpp"
+#include "persistence/db_error.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/token_repository.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace hitl {
+
+namespace {
+
+connection_pool make_pool(const std::string& url) {
+  pool_options opts;
+  opts.url = url;
+  opts.min_size = 1;
+  opts.max_size = 1;
+  opts.acquire_timeout = std::chrono::seconds(10);
+  return connection_pool{opts};
+}
+
+template <class F>
+int guarded(F&& f) {
+  try {
+    return f();
+  } catch (const db_error& e) {
+    std::cerr << "hitl: database " << to_string(e.code) << ": " << e.what()
+              << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "hitl: " << e.what() << "\n";
+  }
+  return EXIT_FAILURE;
+}
+
+} // namespace
+
+std::string resolve_database_url(const std::string& flag) {
+  if (!flag.empty())
+    return flag;
+  if (const char* env = std::getenv("HITL_DATABASE_URL"); env && *env)
+    return env;
+  return "dbname=hitl";
+}
+
+int run_migrate(const std::string& url) {
+  return guarded([&] {
+    auto report = apply_migrations(url);
+    for (const auto& name : report.applied)
+      std::cerr << "applied " << name << "\n";
+    std::cerr << "schema at version " << report.current_version
+              << (report.applied.empty() ? " (nothing to do)" : "") << "\n";
+    return EXIT_SUCCESS;
+  });
+}
+
+int run_token_create(const std::string& url, const std::string& name,
+                     const std::string& role_name) {
+  return guarded([&] {
+    auto r = parse_role(role_name);
+    if (!r) {
+      std::cerr << "hitl: unknown role '" << role_name << "'\n";
+      return EXIT_FAILURE;
+    }
+    apply_migrations(url);
+    auto pool = make_pool(url);
+    auto token = generate_token();
+    try {
+      pool.transact([&](pqxx::transaction_base& txn) {
+        insert_token(txn, name, *r, hash_token(token));
+      });
+    } catch (const db_error& e) {
+      if (e.code == db_errc::conflict) {
+        std::cerr << "hitl: '" << name
+                  << "' already has an active token; revoke it first\n";
+        return EXIT_FAILURE;
+      }
+      if (e.code == db_errc::constraint) {
+        std::cerr << "hitl: invalid name '" << name
+                  << "' (letters, digits, . _ @ -; at most 255)\n";
+        return EXIT_FAILURE;
+      }
+      throw;
+    }
+    std::cout << token << std::endl;
+    return EXIT_SUCCESS;
+  });
+}
+
+int run_token_list(const std::string& url) {
+  return guarded([&] {
+    auto pool = make_pool(url);
+    std::vector<token_info> tokens;
+    pool.read([&](pqxx::transaction_base& txn) { tokens = list_tokens(txn); });
+    std::printf("%-24s %-9s %-8s %-27s %s\n", "NAME", "ROLE", "STATE",
+                "CREATED", "LAST USED");
+    for (const auto& t : tokens)
+      std::printf("%-24s %-9s %-8s %-27s %s\n", t.name.c_str(),
+                  std::string{to_string(t.role)}.c_str(),
+                  t.revoked_at ? "revoked" : "active",
+                  format_iso(t.created_at).c_str(),
+                  t.last_used_at ? format_iso(*t.last_used_at).c_str() : "-");
+    return EXIT_SUCCESS;
+  });
+}
+
+int run_token_revoke(const std::string& url, const std::string& name) {
+  return guarded([&] {
+    auto pool = make_pool(url);
+    bool revoked = false;
+    pool.transact(
+      [&](pqxx::transaction_base& txn) { revoked = revoke_token(txn, name); });
+    if (!revoked) {
+      std::cerr << "hitl: no active token for '" << name << "'\n";
+      return EXIT_FAILURE;
+    }
+    std::cerr << "revoked the token of '" << name << "'\n";
+    return EXIT_SUCCESS;
+  });
+}
+
+int run_audit_verify(const std::string& url) {
+  return guarded([&] {
+    auto pool = make_pool(url);
+    auto report = verify_audit_trail(pool);
+    if (report.first_break) {
+      const auto& b = *report.first_break;
+      std::cout << "audit chain BROKEN at seq " << b.seq << ": " << b.message
+                << std::endl;
+      return 2;
+    }
+    std::cout << "audit chain intact: " << report.checked << " entries, head "
+              << report.head_hash << std::endl;
+    return EXIT_SUCCESS;
+  });
+}
+
+} // namespace hitl

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+namespace hitl {
+
+/// Where the database is: --database-url, else HITL_DATABASE_URL, else a
+/// local socket connection to database `hitl`.
+std::string resolve_database_url(const std::string& flag);
+
+int run_migrate(const std::string& database_url);
+int run_token_create(const std::string& database_url, const std::string& name,
+                     const std::string& role);
+int run_token_list(const std::string& database_url);
+int run_token_revoke(const std::string& database_url, const std::string& name);
+int run_audit_verify(const std::string& database_url);
+
+struct serve_options {
+  std::string listen = "127.0.0.1:8027";
+  std::string database_url;
+  std::string config_path;
+  unsigned http_threads = 2;
+};
+
+int run_serve(const serve_options& opts);
+
+} // namespace hitl

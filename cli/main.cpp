@@ -1,0 +1,74 @@
+// hitl: the command line of the HITL patch service (SPEC §7).
+
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+
+int main(int argc, char** argv) {
+  CLI::App app{"HITL patch service: the human gate between generated security "
+               "patches and production"};
+  app.require_subcommand(1);
+  std::string db_flag;
+  auto add_db = [&](CLI::App* cmd) {
+    cmd->add_option("--database-url", db_flag,
+                    "PostgreSQL URL (env HITL_DATABASE_URL)");
+  };
+
+  hitl::serve_options serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the service");
+  add_db(serve_cmd);
+  serve_cmd->add_option("--listen", serve.listen, "host:port (env HITL_LISTEN)")
+    ->envname("HITL_LISTEN");
+  serve_cmd->add_option("--config", serve.config_path,
+                        "JSON config file (env HITL_CONFIG)")
+    ->envname("HITL_CONFIG");
+  serve_cmd->add_option("--http-threads", serve.http_threads,
+                        "HTTP I/O threads")
+    ->check(CLI::Range(1u, 64u));
+
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending migrations");
+  add_db(migrate_cmd);
+
+  auto* token_cmd = app.add_subcommand("token", "Manage API tokens");
+  token_cmd->require_subcommand(1);
+  std::string name, role;
+  auto* create_cmd = token_cmd->add_subcommand(
+    "create", "Create a token; prints it once, alone on stdout");
+  add_db(create_cmd);
+  create_cmd->add_option("--name", name, "Identity of the holder")->required();
+  create_cmd->add_option("--role", role, "reviewer, service, auditor or admin")
+    ->required()
+    ->check(CLI::IsMember({"reviewer", "service", "auditor", "admin"}));
+  auto* list_cmd = token_cmd->add_subcommand("list", "List tokens");
+  add_db(list_cmd);
+  auto* revoke_cmd = token_cmd->add_subcommand("revoke", "Revoke a token");
+  add_db(revoke_cmd);
+  revoke_cmd->add_option("--name", name, "Identity to revoke")->required();
+
+  auto* audit_cmd = app.add_subcommand("audit", "Audit trail");
+  audit_cmd->require_subcommand(1);
+  auto* verify_cmd =
+    audit_cmd->add_subcommand("verify", "Check the audit hash chain");
+  add_db(verify_cmd);
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto url = hitl::resolve_database_url(db_flag);
+  if (*serve_cmd) {
+    serve.database_url = url;
+    return hitl::run_serve(serve);
+  }
+  if (*migrate_cmd)
+    return hitl::run_migrate(url);
+  if (*create_cmd)
+    return hitl::run_token_create(url, name, role);
+  if (*list_cmd)
+    return hitl::run_token_list(url);
+  if (*revoke_cmd)
+    return hitl::run_token_revoke(url, name);
+  if (*verify_cmd)
+    return hitl::run_audit_verify(url);
+  return EXIT_FAILURE;
+}

@@ -1,0 +1,92 @@
+// `hitl serve`: start order is migrations → pool → actors → HTTP; stop order
+// is the reverse, each stop next to its start.
+
+#include "cli/commands.hpp"
+
+#include "actors/db_reader.hpp"
+#include "cli/service_config.hpp"
+#include "http/server.hpp"
+#include "persistence/connection_pool.hpp"
+#include "persistence/db_error.hpp"
+#include "persistence/migrations.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <pthread.h>
+
+namespace hitl {
+
+namespace {
+
+sigset_t block_stop_signals() {
+  // Blocked before any thread starts, so every thread inherits the mask and
+  // only sigwait below sees SIGINT/SIGTERM (RESTinio's own handler would
+  // take only SIGINT).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+} // namespace
+
+int run_serve(const serve_options& opts) {
+  auto signals = block_stop_signals();
+  try {
+    service_config config;
+    if (!opts.config_path.empty())
+      config = load_service_config(opts.config_path);
+    http_options http;
+    parse_listen(opts.listen, http);
+    http.threads = opts.http_threads;
+    http.max_body_bytes = config.max_body_bytes;
+    http.cors_origins = config.cors_origins;
+
+    auto report = apply_migrations(opts.database_url);
+    for (const auto& name : report.applied)
+      spdlog::info("applied migration {}", name);
+
+    pool_options pool_opts;
+    pool_opts.url = opts.database_url;
+    connection_pool pool{pool_opts};
+    pool.warm_up();
+
+    caf::actor_system_config cfg;
+    cfg.set("scheduler.max-threads", 2);
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    caf::actor_system sys{cfg};
+    auto reader = spawn_db_reader(sys, pool);
+    auto stop_actors = [&] {
+      caf::anon_send_exit(reader, caf::exit_reason::user_shutdown);
+    };
+
+    std::unique_ptr<http_server> server;
+    try {
+      server = start_http_server(http, sys, http_backend{&reader});
+    } catch (...) {
+      stop_actors();
+      throw;
+    }
+    spdlog::info("serving on http://{}:{} (policy {})", http.host, http.port,
+                 config.policy.version());
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: shutting down", sig);
+    server->stop();
+    stop_actors();
+    return EXIT_SUCCESS;
+  } catch (const db_error& e) {
+    spdlog::error("database {}: {}", to_string(e.code), e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
+  return EXIT_FAILURE;
+}
+
+} // namespace hitl

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+struct http_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8027;
+  unsigned threads = 2;
+  size_t max_body_bytes = 1048576;
+  std::vector<std::string> cors_origins;
+};
+
+/// The actors the front end talks to; it knows nothing else of the service.
+struct http_backend {
+  caf::actor* reader = nullptr;
+};
+
+/// A running HTTP server. Destroying it stops it.
+class http_server {
+public:
+  virtual ~http_server() = default;
+  /// Stops accepting, finishes in-flight responses, joins the I/O threads.
+  virtual void stop() = 0;
+};
+
+/// Starts the RESTinio server on its own thread pool; throws on bind errors.
+std::unique_ptr<http_server> start_http_server(const http_options& opts,
+                                               caf::actor_system& sys,
+                                               http_backend backend);
+
+/// Parses "host:port" or "[v6]:port"; throws std::invalid_argument.
+void parse_listen(const std::string& listen, http_options& opts);
+
+} // namespace hitl

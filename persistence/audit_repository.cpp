@@ -1,0 +1,84 @@
+#include "persistence/audit_repository.hpp"
+
+#include "persistence/sql_params.hpp"
+
+#include <pqxx/pqxx>
+
+namespace hitl {
+
+namespace {
+
+constexpr const char* audit_columns = R"(
+  seq, decision_id, action, performed_by, hitl_micros("timestamp"),
+  details::text, ip_address, user_agent, prev_hash, hash)";
+
+audit_entry read_entry(const pqxx::row& r) {
+  audit_entry e;
+  e.seq = r[0].as<int64_t>();
+  e.decision_id = r[1].as<std::string>();
+  // An unknown action can only come from tampering; verify reports it as an
+  // altered entry because its hash cannot match.
+  e.action = parse_audit_action(r[2].c_str()).value_or(audit_action::created);
+  e.performed_by = r[3].as<std::string>();
+  e.at = from_micros(r[4].as<int64_t>());
+  e.details_json = r[5].as<std::string>();
+  if (!r[6].is_null())
+    e.ip_address = r[6].as<std::string>();
+  if (!r[7].is_null())
+    e.user_agent = r[7].as<std::string>();
+  e.prev_hash = r[8].as<std::string>();
+  e.hash = r[9].as<std::string>();
+  return e;
+}
+
+std::vector<audit_entry> read_entries(const pqxx::result& rows) {
+  std::vector<audit_entry> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows)
+    out.push_back(read_entry(r));
+  return out;
+}
+
+} // namespace
+
+void prepare_audit_statements(pqxx::connection_base& conn) {
+  conn.prepare("audit_append", R"(
+    INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,
+      "timestamp", details, ip_address, user_agent, prev_hash, hash)
+    VALUES ($1, $2, $3, $4, hitl_from_micros($5), $6::jsonb, $7, $8, $9, $10))");
+  conn.prepare("audit_head",
+               "SELECT seq, hash FROM hitl_audit_logs ORDER BY seq DESC LIMIT 1");
+  conn.prepare("audit_scan", std::string{"SELECT "} + audit_columns
+                               + " FROM hitl_audit_logs WHERE seq > $1"
+                                 " ORDER BY seq LIMIT $2");
+  conn.prepare("audit_of_decision",
+               std::string{"SELECT "} + audit_columns
+                 + " FROM hitl_audit_logs WHERE decision_id = $1 ORDER BY seq");
+}
+
+void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e) {
+  sql_params p;
+  p.add(e.seq).add(e.decision_id).add(std::string{to_string(e.action)});
+  p.add(e.performed_by).add(to_micros(e.at)).add(e.details_json);
+  p.add(e.ip_address).add(e.user_agent).add(e.prev_hash).add(e.hash);
+  txn.exec_prepared("audit_append", p.dynamic());
+}
+
+chain_head read_chain_head(pqxx::transaction_base& txn) {
+  auto r = txn.exec_prepared("audit_head");
+  if (r.empty())
+    return {};
+  return chain_head{r[0][0].as<int64_t>(), r[0][1].as<std::string>()};
+}
+
+std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
+                                            int64_t after_seq, int limit) {
+  return read_entries(txn.exec_prepared("audit_scan", after_seq, limit));
+}
+
+std::vector<audit_entry> read_decision_audit(pqxx::transaction_base& txn,
+                                             const std::string& decision_id) {
+  return read_entries(txn.exec_prepared("audit_of_decision", decision_id));
+}
+
+} // namespace hitl

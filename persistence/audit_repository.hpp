@@ -1,0 +1,34 @@
+#pragma once
+
+#include "persistence/fwd.hpp"
+#include "policy/audit_chain.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+/// The last entry of the chain: where the next one attaches.
+struct chain_head {
+  int64_t seq = 0;
+  std::string hash = std::string(64, '0');
+};
+
+/// Appends one sealed entry. The table's triggers refuse any later change.
+void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e);
+
+/// The current head, or the genesis head for an empty trail.
+chain_head read_chain_head(pqxx::transaction_base& txn);
+
+/// Up to `limit` entries with seq > after_seq, in seq order (for verify).
+std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
+                                            int64_t after_seq, int limit);
+
+/// Entries of one decision, oldest first.
+std::vector<audit_entry> read_decision_audit(pqxx::transaction_base& txn,
+                                             const std::string& decision_id);
+
+void prepare_audit_statements(pqxx::connection_base& conn);
+
+} // namespace hitl

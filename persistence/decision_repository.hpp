@@ -1,0 +1,38 @@
+#pragma once
+
+#include "persistence/fwd.hpp"
+#include "policy/decision.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+/// Inserts a new decision (its approvals are stored separately). Throws
+/// db_error{conflict} when the id exists or the patch already has an open
+/// decision.
+void insert_decision(pqxx::transaction_base& txn, const decision_record& d);
+
+/// Writes the mutable fields of `d` (status, verdict, escalation) when the
+/// stored version still equals `expected_version`; returns the new version,
+/// or std::nullopt when someone else changed the row first.
+std::optional<int64_t> update_decision_state(pqxx::transaction_base& txn,
+                                             const decision_record& d,
+                                             int64_t expected_version);
+
+/// The decision with its approvals, or std::nullopt.
+std::optional<decision_record> find_decision(pqxx::transaction_base& txn,
+                                             const std::string& decision_id);
+
+/// The open decision of a patch, if any.
+std::optional<decision_record>
+find_open_decision_by_patch(pqxx::transaction_base& txn,
+                            const std::string& patch_id);
+
+/// Every open decision with its approvals, for recovery at start.
+std::vector<decision_record> load_open_decisions(pqxx::transaction_base& txn);
+
+void prepare_decision_statements(pqxx::connection_base& conn);
+
+} // namespace hitl

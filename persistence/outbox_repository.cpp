@@ -1,0 +1,130 @@
+#include "persistence/outbox_repository.hpp"
+
+#include <pqxx/pqxx>
+
+namespace hitl {
+
+namespace {
+
+constexpr const char* outbox_columns = R"(id, delivery_id::text, event,
+  decision_id, target_url, payload::text, state, attempts,
+  hitl_micros(next_attempt_at), last_error, hitl_micros(created_at))";
+
+outbox_message read_message(const pqxx::row& r) {
+  outbox_message m;
+  m.id = r[0].as<int64_t>();
+  m.delivery_id = r[1].as<std::string>();
+  m.event = r[2].as<std::string>();
+  m.decision_id = r[3].as<std::string>();
+  m.target_url = r[4].as<std::string>();
+  m.payload_json = r[5].as<std::string>();
+  m.state = parse_outbox_state(r[6].c_str()).value_or(outbox_state::pending);
+  m.attempts = r[7].as<int>();
+  m.next_attempt_at = from_micros(r[8].as<int64_t>());
+  if (!r[9].is_null())
+    m.last_error = r[9].as<std::string>();
+  m.created_at = from_micros(r[10].as<int64_t>());
+  return m;
+}
+
+std::vector<outbox_message> read_messages(const pqxx::result& rows) {
+  std::vector<outbox_message> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows)
+    out.push_back(read_message(r));
+  return out;
+}
+
+} // namespace
+
+std::string_view to_string(outbox_state s) {
+  switch (s) {
+    case outbox_state::pending:
+      return "pending";
+    case outbox_state::delivered:
+      return "delivered";
+    case outbox_state::dead:
+      return "dead";
+  }
+  return "pending";
+}
+
+std::optional<outbox_state> parse_outbox_state(std::string_view s) {
+  for (auto st :
+       {outbox_state::pending, outbox_state::delivered, outbox_state::dead})
+    if (to_string(st) == s)
+      return st;
+  return std::nullopt;
+}
+
+void prepare_outbox_statements(pqxx::connection_base& conn) {
+  conn.prepare("outbox_insert", R"(
+    INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
+    VALUES ($1, $2, $3, $4::jsonb) RETURNING id)");
+  conn.prepare("outbox_claim", std::string{"SELECT "} + outbox_columns + R"(
+    FROM hitl_outbox
+    WHERE state = 'pending' AND next_attempt_at <= hitl_from_micros($1)
+    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)");
+  conn.prepare("outbox_delivered", R"(
+    UPDATE hitl_outbox SET state = 'delivered', delivered_at = now(),
+      attempts = attempts + 1, last_error = NULL WHERE id = $1)");
+  conn.prepare("outbox_retry_later", R"(
+    UPDATE hitl_outbox SET attempts = attempts + 1,
+      next_attempt_at = hitl_from_micros($2), last_error = $3 WHERE id = $1)");
+  conn.prepare("outbox_dead", R"(
+    UPDATE hitl_outbox SET state = 'dead', attempts = attempts + 1,
+      last_error = $2 WHERE id = $1)");
+  conn.prepare("outbox_list", std::string{"SELECT "} + outbox_columns + R"(
+    FROM hitl_outbox WHERE $1::text IS NULL OR state = $1
+    ORDER BY id DESC LIMIT $2)");
+  conn.prepare("outbox_requeue", R"(
+    UPDATE hitl_outbox SET state = 'pending', next_attempt_at = now(),
+      delivered_at = NULL
+    WHERE id = $1 AND state IN ('pending', 'dead'))");
+}
+
+int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
+                       const std::string& decision_id,
+                       const std::string& target_url,
+                       const std::string& payload_json) {
+  return txn
+    .exec_prepared1("outbox_insert", event, decision_id, target_url,
+                    payload_json)[0]
+    .as<int64_t>();
+}
+
+std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
+                                             timestamp now, int limit) {
+  return read_messages(
+    txn.exec_prepared("outbox_claim", to_micros(now), limit));
+}
+
+void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id) {
+  txn.exec_prepared("outbox_delivered", id);
+}
+
+void mark_outbox_retry(pqxx::transaction_base& txn, int64_t id,
+                       timestamp next_attempt_at, const std::string& error) {
+  txn.exec_prepared("outbox_retry_later", id, to_micros(next_attempt_at),
+                    error);
+}
+
+void mark_outbox_dead(pqxx::transaction_base& txn, int64_t id,
+                      const std::string& error) {
+  txn.exec_prepared("outbox_dead", id, error);
+}
+
+std::vector<outbox_message> list_outbox(pqxx::transaction_base& txn,
+                                        std::optional<outbox_state> state,
+                                        int limit) {
+  if (state)
+    return read_messages(txn.exec_prepared(
+      "outbox_list", std::string{to_string(*state)}, limit));
+  return read_messages(txn.exec_prepared("outbox_list", nullptr, limit));
+}
+
+bool retry_outbox(pqxx::transaction_base& txn, int64_t id) {
+  return txn.exec_prepared("outbox_requeue", id).affected_rows() > 0;
+}
+
+} // namespace hitl

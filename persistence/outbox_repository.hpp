@@ -1,0 +1,64 @@
+#pragma once
+
+#include "persistence/fwd.hpp"
+#include "policy/timestamp.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+enum class outbox_state : uint8_t { pending, delivered, dead };
+
+/// One event for one subscriber. The delivery id stays the same on every
+/// attempt, so receivers can deduplicate.
+struct outbox_message {
+  int64_t id = 0;
+  std::string delivery_id;
+  std::string event;
+  std::string decision_id;
+  std::string target_url;
+  std::string payload_json;
+  outbox_state state = outbox_state::pending;
+  int attempts = 0;
+  timestamp next_attempt_at;
+  std::optional<std::string> last_error;
+  timestamp created_at;
+};
+
+/// Queues an event in the caller's transaction; returns its row id.
+int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
+                       const std::string& decision_id,
+                       const std::string& target_url,
+                       const std::string& payload_json);
+
+/// Pending messages whose next attempt is due at `now`, oldest first. Locks
+/// them (SKIP LOCKED) so two nodes never send the same row at once.
+std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
+                                             timestamp now, int limit);
+
+void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id);
+
+/// Records a failed attempt and when to try again.
+void mark_outbox_retry(pqxx::transaction_base& txn, int64_t id,
+                       timestamp next_attempt_at, const std::string& error);
+
+/// Gives up on a message after its last attempt.
+void mark_outbox_dead(pqxx::transaction_base& txn, int64_t id,
+                      const std::string& error);
+
+/// Messages in a state (all when nullopt), newest first.
+std::vector<outbox_message> list_outbox(pqxx::transaction_base& txn,
+                                        std::optional<outbox_state> state,
+                                        int limit);
+
+/// Puts a dead (or pending) message back in the queue, due now.
+bool retry_outbox(pqxx::transaction_base& txn, int64_t id);
+
+std::string_view to_string(outbox_state s);
+std::optional<outbox_state> parse_outbox_state(std::string_view s);
+
+void prepare_outbox_statements(pqxx::connection_base& conn);
+
+} // namespace hitl

@@ -1,0 +1,21 @@
+// Every repository's prepared statements, declared on each new connection so
+// that the service runs no ad-hoc SQL.
+
+#include "persistence/audit_repository.hpp"
+#include "persistence/comment_repository.hpp"
+#include "persistence/connection_pool.hpp"
+#include "persistence/decision_repository.hpp"
+#include "persistence/outbox_repository.hpp"
+#include "persistence/token_repository.hpp"
+
+namespace hitl {
+
+void prepare_statements(pqxx::connection_base& conn) {
+  prepare_decision_statements(conn);
+  prepare_audit_statements(conn);
+  prepare_comment_statements(conn);
+  prepare_token_statements(conn);
+  prepare_outbox_statements(conn);
+}
+
+} // namespace hitl

@@ -1,0 +1,98 @@
+#include "persistence/token_repository.hpp"
+
+#include "persistence/db_error.hpp"
+#include "policy/sha256.hpp"
+
+#include <openssl/rand.h>
+#include <pqxx/pqxx>
+
+#include <array>
+
+namespace hitl {
+
+namespace {
+
+token_info read_token(const pqxx::row& r) {
+  token_info t;
+  t.id = r[0].as<int64_t>();
+  t.name = r[1].as<std::string>();
+  t.role = parse_role(r[2].c_str()).value_or(role::reviewer);
+  t.created_at = from_micros(r[3].as<int64_t>());
+  if (!r[4].is_null())
+    t.revoked_at = from_micros(r[4].as<int64_t>());
+  if (!r[5].is_null())
+    t.last_used_at = from_micros(r[5].as<int64_t>());
+  return t;
+}
+
+constexpr const char* token_columns = R"(id, name, role,
+  hitl_micros(created_at), hitl_micros(revoked_at), hitl_micros(last_used_at))";
+
+} // namespace
+
+std::string generate_token() {
+  std::array<unsigned char, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("the system random generator failed");
+  static constexpr char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out = "hitl_";
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char b : bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += alphabet[(acc >> bits) & 0x3f];
+    }
+  }
+  if (bits > 0)
+    out += alphabet[(acc << (6 - bits)) & 0x3f];
+  return out;
+}
+
+std::string hash_token(std::string_view token) {
+  return sha256_hex(token);
+}
+
+void prepare_token_statements(pqxx::connection_base& conn) {
+  conn.prepare("token_insert", R"(
+    INSERT INTO hitl_api_tokens (name, role, token_hash) VALUES ($1, $2, $3))");
+  conn.prepare("token_list", std::string{"SELECT "} + token_columns
+                               + " FROM hitl_api_tokens"
+                                 " ORDER BY revoked_at IS NOT NULL, id DESC");
+  conn.prepare("token_revoke", R"(
+    UPDATE hitl_api_tokens SET revoked_at = now()
+    WHERE name = $1 AND revoked_at IS NULL)");
+  conn.prepare("token_find", std::string{"SELECT "} + token_columns
+                               + " FROM hitl_api_tokens"
+                                 " WHERE token_hash = $1 AND revoked_at IS NULL");
+}
+
+void insert_token(pqxx::transaction_base& txn, const std::string& name,
+                  role r, const std::string& token_hash) {
+  txn.exec_prepared("token_insert", name, std::string{to_string(r)},
+                    token_hash);
+}
+
+std::vector<token_info> list_tokens(pqxx::transaction_base& txn) {
+  std::vector<token_info> out;
+  for (const auto& r : txn.exec_prepared("token_list"))
+    out.push_back(read_token(r));
+  return out;
+}
+
+bool revoke_token(pqxx::transaction_base& txn, const std::string& name) {
+  return txn.exec_prepared("token_revoke", name).affected_rows() > 0;
+}
+
+std::optional<token_info> find_active_token(pqxx::transaction_base& txn,
+                                            const std::string& token_hash) {
+  auto r = txn.exec_prepared("token_find", token_hash);
+  if (r.empty())
+    return std::nullopt;
+  return read_token(r[0]);
+}
+
+} // namespace hitl

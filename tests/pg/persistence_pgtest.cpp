@@ -1,0 +1,280 @@
+// The persistence layer on a real PostgreSQL: pool recovery, tokens, and the
+// repositories' round trips.
+
+#include "tests/pg/pg_fixture.hpp"
+
+#include "persistence/audit_repository.hpp"
+#include "persistence/comment_repository.hpp"
+#include "persistence/connection_pool.hpp"
+#include "persistence/db_error.hpp"
+#include "persistence/decision_repository.hpp"
+#include "persistence/outbox_repository.hpp"
+#include "persistence/token_repository.hpp"
+
+#include <doctest/doctest.h>
+#include <pqxx/pqxx>
+
+using namespace hitl;
+using namespace hitl::test;
+
+namespace {
+
+pool_options opts_for(const std::string& url) {
+  pool_options o;
+  o.url = url;
+  o.min_size = 2;
+  o.max_size = 4;
+  o.acquire_timeout = std::chrono::seconds(2);
+  return o;
+}
+
+decision_record sample_decision(const std::string& id) {
+  decision_record d;
+  d.decision_id = id;
+  d.patch_id = "patch-" + id;
+  d.metadata.apv_id = "apv-7";
+  d.metadata.cve_id = "CVE-2026-0001";
+  d.metadata.package_name = "openssl";
+  d.metadata.current_version = "3.0.1";
+  d.metadata.target_version = "3.0.2";
+  d.metadata.severity = urgency::high;
+  d.metadata.cvss_score = 8.1;
+  d.metadata.cwe_ids = {"CWE-79", "CWE-89"};
+  d.metadata.affected_systems = {"api", "web"};
+  d.metadata.patch_size_lines = 42;
+  ml_prediction ml;
+  ml.model_version = "m-1";
+  ml.confidence = 0.8123456789;
+  ml.prediction = true;
+  ml.shap_values = {{"a", 0.25}, {"b", -0.5}};
+  ml.execution_time_ms = 12.5;
+  d.ml = ml;
+  d.wargaming = wargaming_result{true, true, false, 3000.0, "boom", "EXP-1"};
+  d.priority = urgency::high;
+  d.approvals_required = 1;
+  d.sla_deadline = now() + std::chrono::seconds(600);
+  d.policy_version = "1.abcdef01";
+  d.failed_rules = {"wargaming_validation_failed"};
+  d.created_by = "wargaming";
+  d.created_at = now();
+  d.updated_at = d.created_at;
+  d.content_hash = std::string(64, 'c');
+  return d;
+}
+
+} // namespace
+
+TEST_CASE("the pool survives a PostgreSQL restart in the middle of the test") {
+  auto url = migrated_database("hitl_pool");
+  connection_pool pool{opts_for(url)};
+  pool.warm_up();
+  CHECK(pool.size() == 2);
+  CHECK(pool.ping());
+
+  pg_ctl("restart");
+  // Both idle connections are dead now; the pool must notice and reconnect.
+  std::string answer;
+  pool.read([&](pqxx::transaction_base& txn) {
+    answer = txn.exec("SELECT 'back'")[0][0].as<std::string>();
+  });
+  CHECK(answer == "back");
+  CHECK(pool.ping());
+
+  pg_ctl("stop");
+  CHECK_FALSE(pool.ping());
+  try {
+    pool.read([](pqxx::transaction_base& txn) { txn.exec("SELECT 1"); });
+    FAIL("a read against a stopped server must throw");
+  } catch (const db_error& e) {
+    CHECK(e.code == db_errc::unavailable);
+  }
+  pg_ctl("start");
+  CHECK(pool.ping());
+}
+
+TEST_CASE("the pool is bounded and times out instead of waiting forever") {
+  auto url = migrated_database("hitl_pool_bound");
+  auto o = opts_for(url);
+  o.max_size = 1;
+  o.acquire_timeout = std::chrono::milliseconds(200);
+  connection_pool pool{o};
+  try {
+    pool.read([&](pqxx::transaction_base&) {
+      // The only connection is in use: a nested acquire must give up.
+      pool.read([](pqxx::transaction_base&) {});
+    });
+    FAIL("nested acquire on a full pool must time out");
+  } catch (const db_error& e) {
+    CHECK(e.code == db_errc::unavailable);
+  }
+  CHECK(pool.size() == 1);
+  CHECK(pool.ping());
+}
+
+TEST_CASE("token create -> verify -> revoke -> verify fails") {
+  auto url = migrated_database("hitl_tokens");
+  auto created = run_hitl({"token", "create", "--name", "alice", "--role",
+                           "reviewer", "--database-url", url});
+  REQUIRE(created.exit_code == 0);
+  // Printed once, alone on stdout.
+  auto token = created.out.substr(0, created.out.find('\n'));
+  CHECK(created.out == token + "\n");
+  CHECK(token.rfind("hitl_", 0) == 0);
+  CHECK(token.size() >= 5 + 43); // 256 random bits, base64url
+
+  connection_pool pool{opts_for(url)};
+  std::optional<token_info> found;
+  pool.read([&](pqxx::transaction_base& txn) {
+    found = find_active_token(txn, hash_token(token));
+  });
+  REQUIRE(found);
+  CHECK(found->name == "alice");
+  CHECK(found->role == role::reviewer);
+  // Only the hash is stored.
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_api_tokens WHERE"
+                        " token_hash = '" + token + "'")
+        == "0");
+
+  auto dup = run_hitl({"token", "create", "--name", "alice", "--role",
+                       "admin", "--database-url", url});
+  CHECK(dup.exit_code != 0);
+  CHECK(dup.out.empty());
+
+  auto listed = run_hitl({"token", "list", "--database-url", url});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("alice") != std::string::npos);
+  CHECK(listed.out.find(token) == std::string::npos);
+
+  auto revoked = run_hitl({"token", "revoke", "--name", "alice",
+                           "--database-url", url});
+  CHECK(revoked.exit_code == 0);
+  pool.read([&](pqxx::transaction_base& txn) {
+    found = find_active_token(txn, hash_token(token));
+  });
+  CHECK_FALSE(found);
+  CHECK(run_hitl({"token", "revoke", "--name", "alice", "--database-url", url})
+          .exit_code
+        != 0);
+  auto bad_role = run_hitl({"token", "create", "--name", "bob", "--role",
+                            "root", "--database-url", url});
+  CHECK(bad_role.exit_code != 0);
+}
+
+TEST_CASE("decisions round-trip through the repository with every field") {
+  auto url = migrated_database("hitl_decision_repo");
+  connection_pool pool{opts_for(url)};
+  auto d = sample_decision("d-1");
+  pool.transact([&](pqxx::transaction_base& txn) { insert_decision(txn, d); });
+  std::optional<decision_record> got;
+  pool.read([&](pqxx::transaction_base& txn) { got = find_decision(txn, "d-1"); });
+  REQUIRE(got);
+  CHECK(got->patch_id == d.patch_id);
+  CHECK(got->metadata.cve_id == d.metadata.cve_id);
+  CHECK(got->metadata.severity == urgency::high);
+  CHECK(got->metadata.cvss_score == doctest::Approx(8.1));
+  CHECK(got->metadata.cwe_ids == d.metadata.cwe_ids);
+  CHECK(got->metadata.affected_systems == d.metadata.affected_systems);
+  CHECK(got->metadata.patch_size_lines == 42);
+  REQUIRE(got->ml);
+  CHECK(got->ml->confidence == d.ml->confidence); // exact round trip
+  CHECK(got->ml->shap_values == d.ml->shap_values);
+  REQUIRE(got->wargaming);
+  CHECK_FALSE(got->wargaming->validation_passed);
+  CHECK(got->wargaming->exploit_id == "EXP-1");
+  CHECK(got->ml_wargaming_agreement == false); // true vs false: derived
+  CHECK(got->sla_deadline == d.sla_deadline);   // microsecond exact
+  CHECK(got->created_at == d.created_at);
+  CHECK(got->failed_rules == d.failed_rules);
+  CHECK(got->version == 1);
+  CHECK(got->status == decision_status::pending);
+
+  // Optimistic concurrency: the first writer wins, the stale one is told.
+  auto approved = *got;
+  approved.status = decision_status::approved;
+  approved.decided_by = "bob";
+  approved.decided_at = now();
+  std::optional<int64_t> v1, v2;
+  pool.transact([&](pqxx::transaction_base& txn) {
+    v1 = update_decision_state(txn, approved, 1);
+    v2 = update_decision_state(txn, approved, 1);
+  });
+  CHECK(v1 == 2);
+  CHECK_FALSE(v2);
+
+  // One open decision per patch.
+  auto again = sample_decision("d-2");
+  again.patch_id = "patch-x";
+  auto twin = sample_decision("d-3");
+  twin.patch_id = "patch-x";
+  pool.transact([&](pqxx::transaction_base& txn) { insert_decision(txn, again); });
+  try {
+    pool.transact([&](pqxx::transaction_base& txn) { insert_decision(txn, twin); });
+    FAIL("second open decision for one patch must be refused");
+  } catch (const db_error& e) {
+    CHECK(e.code == db_errc::conflict);
+  }
+  std::vector<decision_record> open;
+  pool.read([&](pqxx::transaction_base& txn) { open = load_open_decisions(txn); });
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].decision_id == "d-2");
+}
+
+TEST_CASE("comments, approvals, audit entries and outbox rows") {
+  auto url = migrated_database("hitl_repos");
+  connection_pool pool{opts_for(url)};
+  auto d = sample_decision("r-1");
+  pool.transact([&](pqxx::transaction_base& txn) {
+    insert_decision(txn, d);
+    insert_comment(txn, comment{0, "r-1", "bob", "looks fine", now()});
+    insert_approval(txn, "r-1", approval{"bob", now(), std::string{"ok"}});
+    audit_entry e;
+    e.seq = 1;
+    e.decision_id = "r-1";
+    e.action = audit_action::created;
+    e.performed_by = "wargaming";
+    e.at = now();
+    e.details_json = R"({"priority":"high"})";
+    e.ip_address = "127.0.0.1";
+    seal(e, std::string(64, '0'));
+    append_audit_entry(txn, e);
+    enqueue_outbox(txn, "decision.created", "r-1", "http://127.0.0.1:9/x",
+                   R"({"event":"decision.created"})");
+  });
+  try {
+    pool.transact([&](pqxx::transaction_base& txn) {
+      insert_approval(txn, "r-1", approval{"bob", now(), std::nullopt});
+    });
+    FAIL("one reviewer cannot approve twice");
+  } catch (const db_error& e) {
+    CHECK(e.code == db_errc::conflict);
+  }
+  pool.read([&](pqxx::transaction_base& txn) {
+    auto comments = list_comments(txn, "r-1");
+    REQUIRE(comments.size() == 1);
+    CHECK(comments[0].text == "looks fine");
+    auto rec = find_decision(txn, "r-1");
+    REQUIRE(rec);
+    REQUIRE(rec->approvals.size() == 1);
+    CHECK(rec->approvals[0].by == "bob");
+    auto head = read_chain_head(txn);
+    CHECK(head.seq == 1);
+    auto entries = read_audit_entries(txn, 0, 10);
+    REQUIRE(entries.size() == 1);
+    chain_verifier v;
+    CHECK_FALSE(v.feed(entries[0]));
+    CHECK(head.hash == entries[0].hash);
+  });
+  pool.transact([&](pqxx::transaction_base& txn) {
+    auto due = claim_due_outbox(txn, now() + std::chrono::seconds(1), 10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].delivery_id.size() == 36);
+    mark_outbox_dead(txn, due[0].id, "HTTP 410");
+  });
+  pool.transact([&](pqxx::transaction_base& txn) {
+    auto dead = list_outbox(txn, outbox_state::dead, 10);
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].attempts == 1);
+    CHECK(retry_outbox(txn, dead[0].id));
+    CHECK(list_outbox(txn, outbox_state::pending, 10).size() == 1);
+  });
+}

@@ -1,0 +1,76 @@
+#pragma once
+
+// Test support for tests/pg: a fresh database per test on the PostgreSQL
+// that deploy/test started, the `hitl` binary as a child process, and HTTP.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hitl::test {
+
+/// The admin connection string from HITL_TEST_DATABASE_URL; fails the test
+/// run when it is not set (deploy/test always sets it).
+std::string admin_url();
+
+/// Creates an empty database with a unique name; returns its URL.
+std::string fresh_database(const std::string& prefix = "hitl_test");
+
+/// Creates a fresh database and applies the migrations to it.
+std::string migrated_database(const std::string& prefix = "hitl_test");
+
+/// Runs `psql`-like SQL through libpqxx as the superuser; returns the first
+/// column of the first row (empty for none).
+std::string sql_scalar(const std::string& url, const std::string& sql);
+void sql_exec(const std::string& url, const std::string& sql);
+
+/// Stops, starts or restarts the test PostgreSQL (deploy/pg-ctl).
+void pg_ctl(const std::string& action);
+
+/// A TCP port that was free a moment ago.
+int free_port();
+
+/// Output and exit code of `hitl ARGS...`.
+struct command_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+command_result run_hitl(const std::vector<std::string>& args);
+
+/// `hitl serve` in the background, stopped (SIGTERM) on destruction.
+class served_hitl {
+public:
+  served_hitl(const std::string& database_url,
+              const std::vector<std::string>& extra_args = {});
+  ~served_hitl();
+  served_hitl(const served_hitl&) = delete;
+  served_hitl& operator=(const served_hitl&) = delete;
+
+  std::string base_url() const;
+  int port() const {
+    return port_;
+  }
+  int pid() const {
+    return pid_;
+  }
+  /// Sends SIGTERM and waits; returns the exit status, or -1 on timeout.
+  int terminate(std::chrono::milliseconds timeout);
+
+private:
+  int pid_ = -1;
+  int port_ = 0;
+};
+
+struct http_response {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers; // lower-case names
+};
+
+http_response http_request(const std::string& method, const std::string& url,
+                           const std::string& body = {},
+                           const std::vector<std::string>& headers = {});
+
+} // namespace hitl::test

@@ -1,0 +1,268 @@
+// The schema on a real PostgreSQL: migrations, CHECKs, the immutable audit
+// table, and the pending view's SLA status.
+
+#include "tests/pg/pg_fixture.hpp"
+
+#include "persistence/migrations.hpp"
+
+#include <doctest/doctest.h>
+#include <pqxx/pqxx>
+
+#include <atomic>
+#include <thread>
+
+using namespace hitl;
+using namespace hitl::test;
+
+namespace {
+
+// A valid row; each CHECK case overrides one column.
+const char* valid_decision_columns =
+  "decision_id, patch_id, apv_id, package_name, current_version,"
+  " target_version, severity, policy_version, content_hash, created_by";
+
+std::string valid_values(const std::string& id) {
+  return "'" + id + "', 'patch-" + id
+         + "', 'apv-1', 'openssl', '1.0', '1.1', 'high', '1.test',"
+           " repeat('a', 64), 'wargaming'";
+}
+
+void insert_valid(pqxx::connection& conn, const std::string& id) {
+  pqxx::work w{conn};
+  w.exec(std::string{"INSERT INTO hitl_decisions ("} + valid_decision_columns
+         + ") VALUES (" + valid_values(id) + ")");
+  w.commit();
+}
+
+} // namespace
+
+TEST_CASE("migrations apply on an empty database and re-apply as a no-op") {
+  auto url = fresh_database("hitl_migrate");
+  auto first = apply_migrations(url);
+  CHECK(first.applied.size() == embedded_migrations().size());
+  CHECK(first.current_version == embedded_migrations().back().version);
+  auto second = apply_migrations(url);
+  CHECK(second.applied.empty());
+  CHECK(second.current_version == first.current_version);
+  CHECK(sql_scalar(url, "SELECT count(*) FROM schema_migrations")
+        == std::to_string(embedded_migrations().size()));
+  for (const char* table : {"hitl_decisions", "hitl_audit_logs",
+                            "hitl_comments", "hitl_approvals", "hitl_outbox",
+                            "hitl_api_tokens"})
+    CHECK_MESSAGE(sql_scalar(url, std::string{"SELECT to_regclass('"} + table
+                                    + "') IS NOT NULL")
+                    == "t",
+                  table);
+  for (const char* view : {"hitl_pending_patches", "hitl_decision_summary"})
+    CHECK(sql_scalar(url, std::string{"SELECT to_regclass('"} + view
+                            + "') IS NOT NULL")
+          == "t");
+  // The ten indexes of the original design are all there.
+  for (const char* index :
+       {"idx_hitl_decisions_status", "idx_hitl_decisions_priority",
+        "idx_hitl_decisions_created_at", "idx_hitl_decisions_apv_id",
+        "idx_hitl_decisions_cve_id", "idx_hitl_pending_priority",
+        "idx_hitl_ml_accuracy", "idx_hitl_audit_decision_id",
+        "idx_hitl_audit_timestamp", "idx_hitl_audit_action"})
+    CHECK_MESSAGE(sql_scalar(url, std::string{"SELECT to_regclass('"} + index
+                                    + "') IS NOT NULL")
+                    == "t",
+                  index);
+}
+
+TEST_CASE("concurrent migrators apply each migration once") {
+  auto url = fresh_database("hitl_migrate_race");
+  std::vector<std::thread> threads;
+  std::atomic<int> applied{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      applied += static_cast<int>(apply_migrations(url).applied.size());
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(applied == static_cast<int>(embedded_migrations().size()));
+}
+
+TEST_CASE("every CHECK on hitl_decisions rejects a bad row") {
+  auto url = migrated_database("hitl_checks");
+  pqxx::connection conn{url};
+  insert_valid(conn, "ok-1"); // the baseline is valid
+  struct bad {
+    const char* what;
+    const char* assignment;
+  };
+  const bad cases[] = {
+    {"decision_id charset", "decision_id = 'bad id!'"},
+    {"empty patch_id", "patch_id = ''"},
+    {"severity enum", "severity = 'urgent'"},
+    {"priority enum", "priority = 'asap'"},
+    {"decision enum", "decision = 'maybe'"},
+    {"cvss above 10", "cvss_score = 10.5"},
+    {"cvss below 0", "cvss_score = -0.1"},
+    {"confidence above 1", "ml_confidence = 1.01, ml_prediction = true"},
+    {"confidence below 0", "ml_confidence = -0.01, ml_prediction = true"},
+    {"negative patch size", "patch_size_lines = -1"},
+    {"negative ml time", "ml_execution_time_ms = -1"},
+    {"negative wargaming time", "wargaming_execution_time_ms = -1"},
+    {"approvals_required 0", "approvals_required = 0"},
+    {"negative escalation", "escalation_level = -1"},
+    {"content hash", "content_hash = 'xyz'"},
+    {"final without decided_at",
+     "decision = 'approved', decided_by = 'bob'"},
+    {"open with decided_at", "decided_at = now(), decided_by = 'bob'"},
+    {"rejected without reason",
+     "decision = 'rejected', decided_by = 'bob', decided_at = now()"},
+    {"escalated at level 0", "decision = 'escalated'"},
+    {"ml half present", "ml_confidence = 0.5"},
+    {"wargaming half present", "wargaming_passed = true"},
+    {"shap not an object", "ml_shap_values = '[1,2]'"},
+  };
+  for (const auto& c : cases) {
+    std::string what = c.what;
+    CAPTURE(what);
+    pqxx::work w{conn};
+    CHECK_THROWS_AS(w.exec(std::string{"UPDATE hitl_decisions SET "}
+                           + c.assignment + " WHERE decision_id = 'ok-1'"),
+                    pqxx::check_violation);
+  }
+  // A second open decision for the same patch is refused.
+  {
+    pqxx::work w{conn};
+    CHECK_THROWS_AS(
+      w.exec(std::string{"INSERT INTO hitl_decisions ("}
+             + valid_decision_columns
+             + ") VALUES ('ok-2', 'patch-ok-1', 'apv-1', 'openssl', '1.0',"
+               " '1.1', 'high', '1.test', repeat('a', 64), 'wargaming')"),
+      pqxx::unique_violation);
+  }
+  // Checks on the other tables.
+  const char* other[] = {
+    "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, package_name,"
+    " current_version, target_version, severity, policy_version,"
+    " content_hash, created_by, version) VALUES ('v0', 'p-v0', 'a', 'p',"
+    " '1', '2', 'low', '1.x', repeat('a', 64), 'svc', 0)",
+    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
+    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'deleted', 'x',"
+    " now(), repeat('0', 64), repeat('1', 64))",
+    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
+    " \"timestamp\", prev_hash, hash) VALUES (0, 'ok-1', 'created', 'x',"
+    " now(), repeat('0', 64), repeat('1', 64))",
+    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
+    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'created', 'x',"
+    " now(), 'short', repeat('1', 64))",
+    "INSERT INTO hitl_comments (decision_id, author, comment)"
+    " VALUES ('ok-1', 'bob', '')",
+    "INSERT INTO hitl_api_tokens (name, role, token_hash)"
+    " VALUES ('bob', 'root', repeat('a', 64))",
+    "INSERT INTO hitl_api_tokens (name, role, token_hash)"
+    " VALUES ('bad name', 'admin', repeat('a', 64))",
+    "INSERT INTO hitl_outbox (event, decision_id, target_url, payload)"
+    " VALUES ('decision.exploded', 'ok-1', 'http://x', '{}')",
+    "INSERT INTO hitl_outbox (event, decision_id, target_url, payload)"
+    " VALUES ('decision.created', 'ok-1', 'ftp://x', '{}')",
+    "INSERT INTO hitl_outbox (event, decision_id, target_url, payload, state)"
+    " VALUES ('decision.created', 'ok-1', 'http://x', '{}', 'delivered')",
+  };
+  for (const char* sql : other) {
+    CAPTURE(sql);
+    pqxx::work w{conn};
+    CHECK_THROWS_AS(w.exec(sql), pqxx::check_violation);
+  }
+}
+
+TEST_CASE("triggers keep version, updated_at and the agreement flag true") {
+  auto url = migrated_database("hitl_triggers");
+  pqxx::connection conn{url};
+  insert_valid(conn, "t-1");
+  pqxx::work w{conn};
+  auto before = w.exec("SELECT version, updated_at FROM hitl_decisions")[0];
+  w.exec("UPDATE hitl_decisions SET ml_confidence = 0.9, ml_prediction = true,"
+         " wargaming_phase1 = true, wargaming_phase2 = true,"
+         " wargaming_passed = true, ml_wargaming_agreement = false");
+  auto after = w.exec("SELECT version, ml_wargaming_agreement"
+                      " FROM hitl_decisions")[0];
+  CHECK(after[0].as<int>() == before[0].as<int>() + 1);
+  CHECK(after[1].as<bool>());
+  w.exec("UPDATE hitl_decisions SET wargaming_passed = false");
+  CHECK_FALSE(w.exec("SELECT ml_wargaming_agreement FROM hitl_decisions")[0][0]
+                .as<bool>());
+}
+
+TEST_CASE("the database refuses UPDATE, DELETE and TRUNCATE of audit rows") {
+  auto url = migrated_database("hitl_audit_immutable");
+  pqxx::connection conn{url};
+  insert_valid(conn, "a-1");
+  {
+    pqxx::work w{conn};
+    w.exec("INSERT INTO hitl_audit_logs (seq, decision_id, action,"
+           " performed_by, \"timestamp\", prev_hash, hash) VALUES (1, 'a-1',"
+           " 'created', 'svc', now(), repeat('0', 64), repeat('1', 64))");
+    w.commit();
+  }
+  for (const char* sql :
+       {"UPDATE hitl_audit_logs SET performed_by = 'mallory'",
+        "DELETE FROM hitl_audit_logs", "TRUNCATE hitl_audit_logs"}) {
+    CAPTURE(sql);
+    pqxx::work w{conn};
+    CHECK_THROWS_AS(w.exec(sql), pqxx::insufficient_privilege);
+  }
+  CHECK(sql_scalar(url, "SELECT performed_by FROM hitl_audit_logs") == "svc");
+}
+
+TEST_CASE("the pending view's SLA status on either side of each deadline") {
+  auto url = migrated_database("hitl_sla_view");
+  // The rule itself, at exact instants: window 300 s, at risk in the last 75.
+  auto status_at = [&](const char* offset) {
+    return sql_scalar(url, std::string{"SELECT hitl_sla_status("
+                                       "'2026-01-01 00:00:00+00',"
+                                       " '2026-01-01 00:05:00+00',"
+                                       " '2026-01-01 00:05:00+00'::timestamptz"
+                                       " + interval '"}
+                             + offset + "')");
+  };
+  CHECK(status_at("-300 seconds") == "ok");
+  CHECK(status_at("-75 seconds") == "ok");
+  CHECK(status_at("-74.999999 seconds") == "at_risk");
+  CHECK(status_at("-1 microsecond") == "at_risk");
+  CHECK(status_at("0 seconds") == "breached");
+  CHECK(status_at("1 hour") == "breached");
+  CHECK(sql_scalar(url, "SELECT hitl_sla_status(now(), NULL, now())") == "ok");
+
+  // The view, with rows around now().
+  pqxx::connection conn{url};
+  struct row {
+    const char* id;
+    const char* created;
+    const char* deadline;
+    const char* expected;
+  };
+  const row rows[] = {
+    {"fresh", "now() - interval '10 s'", "now() + interval '290 s'", "ok"},
+    {"risky", "now() - interval '280 s'", "now() + interval '20 s'", "at_risk"},
+    {"late", "now() - interval '301 s'", "now() - interval '1 s'", "breached"},
+    {"nosla", "now() - interval '9 days'", "NULL", "ok"},
+  };
+  {
+    pqxx::work w{conn};
+    for (const auto& r : rows)
+      w.exec(std::string{"INSERT INTO hitl_decisions ("}
+             + valid_decision_columns
+             + ", created_at, sla_deadline) VALUES (" + valid_values(r.id)
+             + ", " + r.created + ", " + r.deadline + ")");
+    w.commit();
+  }
+  for (const auto& r : rows) {
+    CAPTURE(r.id);
+    CHECK(sql_scalar(url, std::string{"SELECT sla_status FROM"
+                                      " hitl_pending_patches WHERE"
+                                      " decision_id = '"}
+                            + r.id + "'")
+          == r.expected);
+  }
+  // Final decisions leave the view.
+  sql_exec(url, "UPDATE hitl_decisions SET decision = 'approved',"
+                " decided_by = 'bob', decided_at = now() WHERE decision_id"
+                " = 'late'");
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_pending_patches") == "3");
+  CHECK(sql_scalar(url, "SELECT approved FROM hitl_decision_summary") == "1");
+}
