@@ -7,5 +7,23 @@
 namespace hitl::atoms {
 
 using ping = caf::atom_constant<caf::atom("ping")>;
+using create = caf::atom_constant<caf::atom("create")>;
+using approve = caf::atom_constant<caf::atom("approve")>;
+using reject = caf::atom_constant<caf::atom("reject")>;
+using cancel = caf::atom_constant<caf::atom("cancel")>;
+using comment = caf::atom_constant<caf::atom("comment")>;
+using get = caf::atom_constant<caf::atom("get")>;
+using by_patch = caf::atom_constant<caf::atom("by_patch")>;
+using commit = caf::atom_constant<caf::atom("commit")>;
+using flush = caf::atom_constant<caf::atom("flush")>;
+using escalate = caf::atom_constant<caf::atom("escalate")>;
+using finished = caf::atom_constant<caf::atom("finished")>;
+using stop = caf::atom_constant<caf::atom("stop")>;
+using stats = caf::atom_constant<caf::atom("stats")>;
+using event = caf::atom_constant<caf::atom("event")>;
+using subscribe = caf::atom_constant<caf::atom("subscribe")>;
+using baseline = caf::atom_constant<caf::atom("baseline")>;
+using wait = caf::atom_constant<caf::atom("wait")>;
+using verify = caf::atom_constant<caf::atom("verify")>;
 
 } // namespace hitl::atoms

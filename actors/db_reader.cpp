@@ -1,18 +1,67 @@
 #include "actors/db_reader.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "actors/service_error.hpp"
+#include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
+#include "persistence/db_error.hpp"
+#include "persistence/decision_repository.hpp"
 
 #include <caf/all.hpp>
 
 namespace hitl {
 
-caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool) {
-  return sys.spawn<caf::detached>([&pool](caf::event_based_actor*) {
-    return caf::behavior{
-      [&pool](atoms::ping) -> bool { return pool.ping(); },
-    };
-  });
+namespace {
+
+// Runs a read; a database failure becomes `unavailable` (503), never an
+// exception that would kill the worker.
+template <class T, class F>
+caf::result<T> guarded_read(connection_pool& pool, F&& f) {
+  try {
+    T out;
+    pool.read([&](pqxx::transaction_base& txn) { out = f(txn); });
+    return out;
+  } catch (const db_error& e) {
+    if (e.code == db_errc::unavailable || e.code == db_errc::retry)
+      return make_service_error(service_errc::unavailable,
+                                "the database is unavailable");
+    return make_service_error(service_errc::internal, e.what());
+  }
+}
+
+caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
+  return {
+    [pool](atoms::ping) -> bool { return pool->ping(); },
+    [pool](atoms::get, const std::string& id)
+      -> caf::result<std::optional<decision_view>> {
+      return guarded_read<std::optional<decision_view>>(
+        *pool, [&](pqxx::transaction_base& txn) {
+          std::optional<decision_view> view;
+          if (auto rec = find_decision(txn, id))
+            view = decision_view{std::move(*rec), list_comments(txn, id)};
+          return view;
+        });
+    },
+    [pool](atoms::by_patch, const std::string& patch_id)
+      -> caf::result<std::optional<decision_record>> {
+      return guarded_read<std::optional<decision_record>>(
+        *pool, [&](pqxx::transaction_base& txn) {
+          return find_latest_decision_by_patch(txn, patch_id);
+        });
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
+                           size_t workers) {
+  auto* p = &pool;
+  return caf::actor_pool::make(
+    sys.dummy_execution_unit(), workers,
+    [&sys, p] { return sys.spawn<caf::detached>(reader_worker, p); },
+    caf::actor_pool::round_robin());
 }
 
 } // namespace hitl

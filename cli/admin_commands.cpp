@@ -131,8 +131,8 @@ int run_audit_verify(const std::string& url) {
     auto report = verify_audit_trail(pool);
     if (report.first_break) {
       const auto& b = *report.first_break;
-      std::cout << "audit chain BROKEN at seq " << b.seq << ": " << b.message
-                << std::endl;
+      std::cout << "audit chain BROKEN at seq " << b.seq << " ("
+                << to_string(b.kind) << "): " << b.message << std::endl;
       return 2;
     }
     std::cout << "audit chain intact: " << report.checked << " entries, head "

@@ -3,7 +3,7 @@
 
 #include "cli/commands.hpp"
 
-#include "actors/db_reader.hpp"
+#include "actors/service.hpp"
 #include "cli/service_config.hpp"
 #include "http/server.hpp"
 #include "persistence/connection_pool.hpp"
@@ -11,6 +11,7 @@
 #include "persistence/migrations.hpp"
 
 #include <caf/all.hpp>
+#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -60,14 +61,13 @@ int run_serve(const serve_options& opts) {
     cfg.set("scheduler.max-threads", 2);
     cfg.set("logger.verbosity", caf::atom("quiet"));
     caf::actor_system sys{cfg};
-    auto reader = spawn_db_reader(sys, pool);
-    auto stop_actors = [&] {
-      caf::anon_send_exit(reader, caf::exit_reason::user_shutdown);
-    };
+    auto registry = std::make_shared<prometheus::Registry>();
+    auto actors = start_service(sys, pool, config, registry);
+    auto stop_actors = [&] { stop_service(sys, actors); };
 
     std::unique_ptr<http_server> server;
     try {
-      server = start_http_server(http, sys, http_backend{&reader});
+      server = start_http_server(http, sys, http_backend{&actors.reader});
     } catch (...) {
       stop_actors();
       throw;

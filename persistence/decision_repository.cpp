@@ -164,6 +164,10 @@ void prepare_decision_statements(pqxx::connection_base& conn) {
                std::string{"SELECT "} + decision_columns
                  + " FROM hitl_decisions WHERE patch_id = $1"
                    " AND decision IN ('pending', 'escalated')");
+  conn.prepare("decision_latest_by_patch",
+               std::string{"SELECT "} + decision_columns
+                 + " FROM hitl_decisions WHERE patch_id = $1"
+                   " ORDER BY created_at DESC, decision_id DESC LIMIT 1");
   conn.prepare("decisions_open", std::string{"SELECT "} + decision_columns
                                    + " FROM hitl_decisions"
                                      " WHERE decision IN ('pending', 'escalated')");
@@ -253,6 +257,17 @@ std::optional<decision_record>
 find_open_decision_by_patch(pqxx::transaction_base& txn,
                             const std::string& patch_id) {
   auto r = txn.exec_prepared("decision_open_by_patch", patch_id);
+  if (r.empty())
+    return std::nullopt;
+  auto d = read_decision(r[0]);
+  attach_approvals(txn, d);
+  return d;
+}
+
+std::optional<decision_record>
+find_latest_decision_by_patch(pqxx::transaction_base& txn,
+                              const std::string& patch_id) {
+  auto r = txn.exec_prepared("decision_latest_by_patch", patch_id);
   if (r.empty())
     return std::nullopt;
   auto d = read_decision(r[0]);

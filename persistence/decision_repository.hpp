@@ -30,6 +30,11 @@ std::optional<decision_record>
 find_open_decision_by_patch(pqxx::transaction_base& txn,
                             const std::string& patch_id);
 
+/// The newest decision of a patch, open or final.
+std::optional<decision_record>
+find_latest_decision_by_patch(pqxx::transaction_base& txn,
+                              const std::string& patch_id);
+
 /// Every open decision with its approvals, for recovery at start.
 std::vector<decision_record> load_open_decisions(pqxx::transaction_base& txn);
 

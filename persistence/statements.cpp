@@ -1,6 +1,7 @@
 // Every repository's prepared statements, declared on each new connection so
 // that the service runs no ad-hoc SQL.
 
+#include "persistence/analytics_repository.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
@@ -12,6 +13,7 @@ namespace hitl {
 
 void prepare_statements(pqxx::connection_base& conn) {
   prepare_decision_statements(conn);
+  prepare_analytics_statements(conn);
   prepare_audit_statements(conn);
   prepare_comment_statements(conn);
   prepare_token_statements(conn);

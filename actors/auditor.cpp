@@ -1,0 +1,241 @@
+#include "actors/auditor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "actors/service_error.hpp"
+#include "persistence/audit_repository.hpp"
+#include "persistence/comment_repository.hpp"
+#include "persistence/connection_pool.hpp"
+#include "persistence/db_error.hpp"
+#include "persistence/decision_repository.hpp"
+#include "persistence/outbox_repository.hpp"
+#include "policy/audit_chain.hpp"
+#include "policy/decision_json.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace hitl {
+
+namespace {
+
+struct pending_commit {
+  commit_request request;
+  caf::response_promise promise;
+};
+
+/// The outcome of one change inside a batch.
+struct applied {
+  std::optional<commit_receipt> receipt;
+  caf::error error;
+};
+
+struct auditor_state {
+  connection_pool* pool = nullptr;
+  auditor_options opts;
+  std::vector<pending_commit> queue;
+  bool flush_scheduled = false;
+  /// The chain head after the last commit; unknown after a failure.
+  std::optional<chain_head> head;
+  auditor_stats stats;
+  std::vector<caf::actor> listeners;
+  static inline const char* name = "auditor";
+};
+
+using auditor_actor = caf::stateful_actor<auditor_state>;
+
+caf::error to_service_error(const db_error& e) {
+  switch (e.code) {
+    case db_errc::unavailable:
+    case db_errc::in_doubt:
+    case db_errc::retry:
+      return make_service_error(service_errc::unavailable,
+                                "the database is unavailable");
+    case db_errc::conflict:
+      return make_service_error(service_errc::conflict, e.what());
+    case db_errc::constraint:
+      return make_service_error(service_errc::invalid, e.what());
+    case db_errc::internal:
+      break;
+  }
+  return make_service_error(service_errc::internal, e.what());
+}
+
+// Writes one change and its audit entries; advances `head`. Returns the
+// receipt, or an error when the stored version moved on (nothing written).
+applied apply_change(pqxx::transaction_base& txn, const auditor_options& opts,
+                     const commit_request& req, chain_head& head) {
+  const auto& ch = req.change;
+  commit_receipt receipt;
+  receipt.record = ch.after;
+  if (ch.new_comment) {
+    receipt.comment = *ch.new_comment;
+    receipt.comment->id = insert_comment(txn, *ch.new_comment);
+  } else if (req.expected_version == 0) {
+    insert_decision(txn, ch.after);
+    receipt.record.version = 1;
+  } else {
+    if (ch.new_approval)
+      insert_approval(txn, ch.after.decision_id, *ch.new_approval);
+    auto version = update_decision_state(txn, ch.after, req.expected_version);
+    if (!version)
+      return {std::nullopt,
+              make_service_error(service_errc::conflict,
+                                 "the decision changed meanwhile")};
+    receipt.record.version = *version;
+  }
+  auto at = now();
+  for (const auto& note : ch.notes) {
+    audit_entry e;
+    e.seq = head.seq + 1;
+    e.decision_id = ch.after.decision_id;
+    e.action = note.action;
+    e.performed_by = note.performed_by.value_or(req.caller.name);
+    e.at = at;
+    e.details_json = note.details_json;
+    e.ip_address = req.caller.ip_address;
+    e.user_agent = req.caller.user_agent;
+    seal(e, head.hash);
+    append_audit_entry(txn, e);
+    head = chain_head{e.seq, e.hash};
+  }
+  for (const auto& event : ch.events)
+    for (const auto& hook : opts.webhooks)
+      if (std::find(hook.events.begin(), hook.events.end(), event)
+          != hook.events.end())
+        enqueue_outbox(txn, event, ch.after.decision_id, hook.url,
+                       event_payload(event, receipt.record, receipt.comment, at)
+                         .dump());
+  receipt.last_seq = head.seq;
+  return {std::move(receipt), caf::error{}};
+}
+
+// One transaction for all of `batch`. Throws db_error; on success returns
+// one outcome per change, in order.
+std::vector<applied> commit_batch(auditor_actor* self,
+                                  const std::vector<pending_commit>& batch) {
+  auto& st = self->state;
+  std::vector<applied> results;
+  chain_head head;
+  int64_t first_seq = 0;
+  st.pool->transact([&](pqxx::transaction_base& txn) {
+    // Runs again from the top if the connection broke before COMMIT.
+    results.clear();
+    head = st.head ? *st.head : read_chain_head(txn);
+    first_seq = head.seq;
+    for (const auto& item : batch)
+      results.push_back(apply_change(txn, st.opts, item.request, head));
+  });
+  st.head = head;
+  st.stats.transactions += 1;
+  st.stats.entries += head.seq - first_seq;
+  return results;
+}
+
+void publish(auditor_actor* self, const commit_request& req,
+             const commit_receipt& receipt) {
+  auto at = now();
+  for (const auto& name : req.change.events) {
+    committed_event ev{name, receipt.record, receipt.comment, at};
+    for (const auto& l : self->state.listeners)
+      self->send(l, atoms::event::value, ev);
+  }
+}
+
+void deliver(auditor_actor* self, std::vector<pending_commit>& batch,
+             std::vector<applied>& results) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (results[i].receipt) {
+      publish(self, batch[i].request, *results[i].receipt);
+      batch[i].promise.deliver(std::move(*results[i].receipt));
+    } else {
+      batch[i].promise.deliver(results[i].error);
+    }
+  }
+}
+
+void flush(auditor_actor* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.queue.empty())
+    return;
+  auto n = std::min(st.queue.size(), st.opts.max_batch);
+  std::vector<pending_commit> batch(std::make_move_iterator(st.queue.begin()),
+                                    std::make_move_iterator(st.queue.begin()
+                                                            + n));
+  st.queue.erase(st.queue.begin(), st.queue.begin() + n);
+  if (!st.queue.empty()) {
+    st.flush_scheduled = true;
+    self->send(self, atoms::flush::value);
+  }
+  try {
+    auto results = commit_batch(self, batch);
+    deliver(self, batch, results);
+    return;
+  } catch (const db_error& e) {
+    st.head.reset();
+    st.stats.failed_batches += 1;
+    bool data_conflict = e.code == db_errc::conflict
+                         || e.code == db_errc::constraint
+                         || e.code == db_errc::internal;
+    if (batch.size() == 1 || !data_conflict) {
+      if (!data_conflict)
+        spdlog::warn("auditor: batch of {} failed: {}", batch.size(),
+                     e.what());
+      auto err = to_service_error(e);
+      for (auto& item : batch)
+        item.promise.deliver(err);
+      return;
+    }
+  }
+  // One change refused by the database spoiled the batch: commit each alone,
+  // so only that one fails.
+  for (auto& item : batch) {
+    std::vector<pending_commit> one;
+    one.push_back(std::move(item));
+    try {
+      auto results = commit_batch(self, one);
+      deliver(self, one, results);
+    } catch (const db_error& e) {
+      st.head.reset();
+      one[0].promise.deliver(to_service_error(e));
+    }
+  }
+}
+
+caf::behavior auditor(auditor_actor* self, connection_pool* pool,
+                      auditor_options opts) {
+  self->state.pool = pool;
+  self->state.opts = std::move(opts);
+  return {
+    [=](atoms::commit, commit_request& req) {
+      auto& st = self->state;
+      auto promise = self->make_response_promise();
+      st.queue.push_back({std::move(req), promise});
+      // Everything that arrives before this flush is processed joins the
+      // same transaction: that is the group commit.
+      if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, atoms::flush::value);
+      }
+      return promise;
+    },
+    [=](atoms::flush) { flush(self); },
+    [=](atoms::subscribe, caf::actor& listener) {
+      self->state.listeners.push_back(std::move(listener));
+    },
+    [=](atoms::stats) { return self->state.stats; },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
+                         auditor_options opts) {
+  return sys.spawn<caf::detached>(auditor, &pool, std::move(opts));
+}
+
+} // namespace hitl

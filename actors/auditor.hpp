@@ -1,0 +1,28 @@
+#pragma once
+
+#include "cli/service_config.hpp"
+#include "persistence/fwd.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <vector>
+
+namespace hitl {
+
+struct auditor_options {
+  std::vector<webhook_subscription> webhooks;
+  /// Most changes committed in one transaction.
+  size_t max_batch = 256;
+};
+
+/// Spawns the auditor: the single writer of decisions, the audit chain and
+/// the outbox. It takes `(commit, commit_request)` from every patch actor,
+/// commits whatever arrived while the previous transaction was in flight as
+/// one transaction (group commit), and answers each requester with a
+/// commit_receipt only after COMMIT. Detached: its libpqxx calls block only
+/// its own thread. Committed events go to every actor that sent
+/// `(subscribe, actor)`.
+caf::actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
+                         auditor_options opts);
+
+} // namespace hitl

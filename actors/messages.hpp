@@ -1,0 +1,100 @@
+#pragma once
+
+// What the actors say to each other: plain values, no HTTP, no SQL. They
+// never leave the process, so CAF may pass them without serializers.
+
+#include "policy/decision.hpp"
+#include "policy/lifecycle.hpp"
+#include "policy/role.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+/// Who asks, as the HTTP edge authenticated them.
+struct caller {
+  std::string name;
+  hitl::role role = role::service;
+  std::optional<std::string> ip_address;
+  std::optional<std::string> user_agent;
+};
+
+/// A human action on the open decision of a patch.
+struct verdict_request {
+  std::string patch_id;
+  /// When given, must name the patch's open decision.
+  std::optional<std::string> decision_id;
+  std::optional<std::string> comment;
+  /// Required for reject; optional for cancel.
+  std::optional<std::string> reason;
+  hitl::caller caller;
+};
+
+struct create_request {
+  new_decision content;
+  hitl::caller caller;
+};
+
+/// The creation's answer: the record, and whether it was new (201) or an
+/// idempotent repeat of an existing one (200).
+struct create_result {
+  decision_record record;
+  bool created = true;
+};
+
+/// A change for the auditor to commit, with who caused it.
+struct commit_request {
+  hitl::change change;
+  hitl::caller caller;
+  /// The stored version the change was computed from; 0 for a creation.
+  int64_t expected_version = 0;
+};
+
+/// What the auditor committed.
+struct commit_receipt {
+  decision_record record;
+  int64_t last_seq = 0;
+  std::optional<hitl::comment> comment;
+};
+
+/// A committed event, published after the commit to the metrics actor, the
+/// notifier and the live event stream.
+struct committed_event {
+  std::string name;
+  decision_record record;
+  std::optional<hitl::comment> comment;
+  timestamp at;
+};
+
+/// The auditor's own counters, for tests and the group-commit benchmark.
+struct auditor_stats {
+  int64_t transactions = 0;
+  int64_t entries = 0;
+  int64_t failed_batches = 0;
+};
+
+/// A decision with what the detail view shows besides the record.
+struct decision_view {
+  decision_record record;
+  std::vector<hitl::comment> comments;
+};
+
+} // namespace hitl
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::caller)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::verdict_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::create_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::create_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::commit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::commit_receipt)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::committed_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::auditor_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_view>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::comment)

@@ -1,0 +1,137 @@
+#include "actors/metrics_actor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+
+#include <caf/all.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cmath>
+#include <limits>
+
+namespace hitl {
+
+namespace {
+
+struct metrics_state {
+  std::shared_ptr<prometheus::Registry> registry;
+  prometheus::Family<prometheus::Counter>* decisions = nullptr;
+  prometheus::Family<prometheus::Counter>* escalations = nullptr;
+  prometheus::Counter* breaches = nullptr;
+  prometheus::Histogram* duration = nullptr;
+  prometheus::Gauge* pending = nullptr;
+  prometheus::Gauge* ml_accuracy = nullptr;
+  prometheus::Gauge* auto_rate = nullptr;
+  decision_summary totals;
+  int64_t open = 0;
+  static inline const char* name = "metrics";
+};
+
+using metrics_actor = caf::stateful_actor<metrics_state>;
+
+void publish_gauges(metrics_state& st) {
+  st.pending->Set(static_cast<double>(st.open));
+  st.ml_accuracy->Set(st.totals.ml_judged > 0
+                        ? static_cast<double>(st.totals.ml_agreed)
+                            / static_cast<double>(st.totals.ml_judged)
+                        : std::numeric_limits<double>::quiet_NaN());
+  st.auto_rate->Set(st.totals.total > 0
+                      ? static_cast<double>(st.totals.auto_approved)
+                          / static_cast<double>(st.totals.total)
+                      : std::numeric_limits<double>::quiet_NaN());
+}
+
+void on_event(metrics_state& st, const committed_event& ev) {
+  const auto& r = ev.record;
+  auto type = ev.name.substr(ev.name.find('.') + 1);
+  if (ev.name == "comment.added")
+    return;
+  st.decisions->Add({{"decision_type", type == "created" ? "pending" : type}})
+    .Increment();
+  if (type == "created") {
+    st.totals.total += 1;
+    if (is_open(r.status))
+      st.open += 1;
+  } else if (type == "auto_approved") {
+    st.totals.auto_approved += 1;
+  } else if (type == "escalated") {
+    st.escalations->Add({{"level", std::to_string(r.escalation_level)}})
+      .Increment();
+    if (r.escalation_level == 1)
+      st.breaches->Increment();
+  } else {
+    // approved, rejected, cancelled: an open decision became final.
+    st.open -= 1;
+    if (type != "cancelled") {
+      if (r.decided_at)
+        st.duration->Observe(to_seconds(*r.decided_at - r.created_at));
+      if (r.ml) {
+        st.totals.ml_judged += 1;
+        if (r.ml->prediction == (r.status == decision_status::approved))
+          st.totals.ml_agreed += 1;
+      }
+    }
+  }
+  publish_gauges(st);
+}
+
+caf::behavior metrics(metrics_actor* self,
+                      std::shared_ptr<prometheus::Registry> registry,
+                      decision_summary baseline) {
+  auto& st = self->state;
+  st.registry = std::move(registry);
+  auto& reg = *st.registry;
+  st.decisions = &prometheus::BuildCounter()
+                    .Name("hitl_decisions_total")
+                    .Help("Decisions by type of outcome, since start")
+                    .Register(reg);
+  st.escalations = &prometheus::BuildCounter()
+                      .Name("hitl_escalations_total")
+                      .Help("SLA escalations by level, since start")
+                      .Register(reg);
+  st.breaches = &prometheus::BuildCounter()
+                   .Name("hitl_sla_breaches_total")
+                   .Help("Decisions whose SLA ran out, since start")
+                   .Register(reg)
+                   .Add({});
+  st.duration =
+    &prometheus::BuildHistogram()
+       .Name("hitl_decision_duration_seconds")
+       .Help("Time from creation to the human verdict")
+       .Register(reg)
+       .Add({}, prometheus::Histogram::BucketBoundaries{
+                  1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
+                  21600, 86400});
+  auto gauge = [&](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(reg).Add(
+      {});
+  };
+  st.pending = gauge("hitl_pending_patches",
+                     "Open decisions (pending or escalated), whole system");
+  st.ml_accuracy = gauge("hitl_ml_accuracy",
+                         "Share of human verdicts the ML prediction matched");
+  st.auto_rate = gauge("hitl_auto_approval_rate",
+                       "Share of all decisions approved by the policy");
+  st.totals = baseline;
+  st.open = baseline.pending + baseline.escalated;
+  publish_gauges(st);
+  return {
+    [=](atoms::event, const committed_event& ev) {
+      on_event(self->state, ev);
+    },
+    [=](atoms::stats) { return self->state.open; },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_metrics_actor(caf::actor_system& sys,
+                               std::shared_ptr<prometheus::Registry> registry,
+                               const decision_summary& baseline) {
+  return sys.spawn(metrics, std::move(registry), baseline);
+}
+
+} // namespace hitl

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "persistence/analytics_repository.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+
+namespace prometheus {
+class Registry;
+} // namespace prometheus
+
+namespace hitl {
+
+/// Spawns the metrics actor. It starts from `baseline` (the whole database
+/// at start) and follows every committed event, so its gauges are true for
+/// the whole system, not one page of it: hitl_pending_patches,
+/// hitl_ml_accuracy, hitl_auto_approval_rate; and the counters
+/// hitl_decisions_total{decision_type}, hitl_escalations_total{level},
+/// hitl_sla_breaches_total and the hitl_decision_duration_seconds histogram.
+caf::actor spawn_metrics_actor(caf::actor_system& sys,
+                               std::shared_ptr<prometheus::Registry> registry,
+                               const decision_summary& baseline);
+
+} // namespace hitl

@@ -1,0 +1,193 @@
+#include "actors/patch_actor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "actors/service_error.hpp"
+#include "policy/escalation_schedule.hpp"
+#include "policy/lifecycle.hpp"
+
+#include <caf/all.hpp>
+
+namespace hitl {
+
+namespace {
+
+constexpr auto commit_timeout = std::chrono::seconds(10);
+
+struct patch_state {
+  decision_record rec;
+  caf::actor auditor;
+  caf::actor supervisor;
+  std::shared_ptr<const policy_config> policy;
+  static inline const char* name = "patch_actor";
+};
+
+using patch_actor = caf::stateful_actor<patch_state>;
+
+caf::error refusal(const decision_record& rec, verdict_error e) {
+  switch (e) {
+    case verdict_error::not_open:
+      return make_service_error(service_errc::conflict,
+                                "decision " + rec.decision_id + " is already "
+                                  + std::string{to_string(rec.status)});
+    case verdict_error::self_approval:
+      return make_service_error(service_errc::self_approval,
+                                "the creator of a decision cannot approve it");
+    case verdict_error::already_approved_by_reviewer:
+      return make_service_error(service_errc::conflict,
+                                "you have already approved this decision; "
+                                "another reviewer must approve it");
+    case verdict_error::reason_required:
+      return make_service_error(service_errc::invalid,
+                                "a rejection needs a reason");
+  }
+  return make_service_error(service_errc::internal, "unknown refusal");
+}
+
+caf::behavior final_behavior(patch_actor* self) {
+  auto closed = [self] {
+    return refusal(self->state.rec, verdict_error::not_open);
+  };
+  return {
+    [=](atoms::approve, const verdict_request&) { return closed(); },
+    [=](atoms::reject, const verdict_request&) { return closed(); },
+    [=](atoms::cancel, const verdict_request&) { return closed(); },
+    [=](atoms::escalate, int) {},
+    [=](atoms::get) { return self->state.rec; },
+    [=](atoms::stop) { self->quit(); },
+  };
+}
+
+void arm_timer(patch_actor* self) {
+  const auto& r = self->state.rec;
+  if (!is_open(r.status) || !r.sla_deadline)
+    return;
+  auto next = next_escalation(*self->state.policy, r.priority, *r.sla_deadline,
+                              r.escalation_level);
+  if (!next)
+    return;
+  auto delay = std::max(duration::zero(), *next - now());
+  self->delayed_send(self, delay, atoms::escalate::value,
+                     r.escalation_level + 1);
+}
+
+// Commits `ch` and, only after the commit, answers `promise` via `reply`.
+// `await` holds back every other message until the auditor answers, so each
+// transition is checked against the state the previous one left.
+template <class Reply>
+void commit(patch_actor* self, change ch, caller who, Reply reply,
+            caf::response_promise promise, int escalation_level = 0) {
+  auto& st = self->state;
+  commit_request req{std::move(ch), std::move(who), st.rec.version};
+  self->request(st.auditor, commit_timeout, atoms::commit::value, std::move(req))
+    .await(
+      [=](commit_receipt& receipt) mutable {
+        if (!receipt.comment)
+          self->state.rec = receipt.record;
+        if (promise.pending())
+          reply(promise, receipt);
+        if (!is_open(self->state.rec.status)) {
+          self->send(self->state.supervisor, atoms::finished::value,
+                     self->state.rec.decision_id);
+          self->become(final_behavior(self));
+        } else if (!receipt.comment) {
+          arm_timer(self);
+        }
+      },
+      [=](caf::error& err) mutable {
+        if (promise.pending())
+          promise.deliver(err);
+        if (service_code(err) == service_errc::conflict) {
+          // The stored row moved on without us (a commit that timed out
+          // here but landed later): quit, and the supervisor rebuilds this
+          // actor from the database, the judge.
+          self->quit(err);
+        } else if (escalation_level > 0) {
+          // Nothing was committed (database down): try the level again.
+          self->delayed_send(self, std::chrono::seconds(1),
+                             atoms::escalate::value, escalation_level);
+        }
+      });
+}
+
+void answer_record(caf::response_promise& p, const commit_receipt& r) {
+  p.deliver(r.record);
+}
+
+void answer_comment(caf::response_promise& p, const commit_receipt& r) {
+  p.deliver(*r.comment);
+}
+
+template <class Make>
+caf::result<decision_record> verdict(patch_actor* self, const caller& who,
+                                     Make make) {
+  outcome<change> ch = make(self->state.rec);
+  if (!ch)
+    return refusal(self->state.rec, ch.error());
+  auto promise = self->make_response_promise();
+  commit(self, ch.value(), who, answer_record, promise);
+  return caf::delegated<decision_record>{};
+}
+
+caf::behavior open_behavior(patch_actor* self) {
+  return {
+    [=](atoms::approve, const verdict_request& v) {
+      return verdict(self, v.caller, [&](const decision_record& r) {
+        return approve_change(r, v.caller.name, v.comment, now());
+      });
+    },
+    [=](atoms::reject, const verdict_request& v) {
+      return verdict(self, v.caller, [&](const decision_record& r) {
+        return reject_change(r, v.caller.name, v.reason.value_or(""),
+                             v.comment, now());
+      });
+    },
+    [=](atoms::cancel, const verdict_request& v) {
+      return verdict(self, v.caller, [&](const decision_record& r) {
+        return cancel_change(r, v.caller.name, v.reason, now());
+      });
+    },
+    [=](atoms::comment, const verdict_request& v) -> caf::result<comment> {
+      comment c{0, self->state.rec.decision_id, v.caller.name,
+                v.comment.value_or(""), now()};
+      auto promise = self->make_response_promise();
+      commit(self, comment_change(self->state.rec, c), v.caller,
+             answer_comment, promise);
+      return caf::delegated<comment>{};
+    },
+    [=](atoms::escalate, int level) {
+      auto ch = escalate_change(self->state.rec, level, now());
+      if (!ch)
+        return; // a late or repeated timer: the level is already recorded
+      caller sla{"system:sla", role::service, std::nullopt, std::nullopt};
+      commit(self, std::move(*ch), sla,
+             [](caf::response_promise&, const commit_receipt&) {},
+             caf::response_promise{}, level);
+    },
+    [=](atoms::get) { return self->state.rec; },
+    [=](atoms::stop) { self->quit(); },
+  };
+}
+
+caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
+                    caf::actor supervisor,
+                    std::shared_ptr<const policy_config> policy) {
+  auto& st = self->state;
+  st.rec = std::move(rec);
+  st.auditor = std::move(auditor);
+  st.supervisor = std::move(supervisor);
+  st.policy = std::move(policy);
+  arm_timer(self);
+  return open_behavior(self);
+}
+
+} // namespace
+
+caf::actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
+                             caf::actor auditor, caf::actor supervisor,
+                             std::shared_ptr<const policy_config> policy) {
+  return sys.spawn(patch, std::move(rec), std::move(auditor),
+                   std::move(supervisor), std::move(policy));
+}
+
+} // namespace hitl

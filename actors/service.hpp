@@ -1,0 +1,37 @@
+#pragma once
+
+#include "cli/service_config.hpp"
+#include "persistence/fwd.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+
+namespace prometheus {
+class Registry;
+} // namespace prometheus
+
+namespace hitl {
+
+/// The running actors of one service node.
+struct service_actors {
+  caf::actor auditor;
+  caf::actor reader;
+  caf::actor metrics;
+  caf::actor supervisor;
+  size_t recovered = 0;
+};
+
+/// Loads what recovery needs (every open decision, the totals behind the
+/// gauges), then spawns auditor, readers, metrics and supervisor, in that
+/// order. Blocks on the database: call it before serving. Throws db_error.
+service_actors start_service(caf::actor_system& sys, connection_pool& pool,
+                             const service_config& config,
+                             std::shared_ptr<prometheus::Registry> registry);
+
+/// Stops the actors in the reverse order of their start. In-flight commits
+/// are answered first: the auditor is the last to go.
+void stop_service(caf::actor_system& sys, service_actors& actors);
+
+} // namespace hitl

@@ -1,0 +1,58 @@
+#include "actors/service_error.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+namespace hitl {
+
+namespace {
+
+constexpr caf::atom_value category = caf::atom("hitl");
+
+} // namespace
+
+std::string_view to_string(service_errc e) {
+  switch (e) {
+    case service_errc::not_found:
+      return "not_found";
+    case service_errc::conflict:
+      return "conflict";
+    case service_errc::self_approval:
+      return "self_approval";
+    case service_errc::invalid:
+      return "invalid";
+    case service_errc::unavailable:
+      return "unavailable";
+    case service_errc::internal:
+      return "internal";
+  }
+  return "internal";
+}
+
+caf::error make_service_error(service_errc code, std::string detail) {
+  return caf::error{static_cast<uint8_t>(code), category,
+                    caf::make_message(std::move(detail))};
+}
+
+service_errc service_code(const caf::error& err) {
+  if (err.category() == category)
+    return static_cast<service_errc>(err.code());
+  return service_errc::unavailable;
+}
+
+std::string service_detail(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (err.category() == category && ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  if (err.category() == caf::atom("system")) {
+    auto code = static_cast<caf::sec>(err.code());
+    if (code == caf::sec::request_timeout)
+      return "the service did not answer in time";
+    return "the service is shutting down or overloaded ("
+           + caf::to_string(code) + ")";
+  }
+  return "internal error";
+}
+
+} // namespace hitl

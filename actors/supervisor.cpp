@@ -1,0 +1,384 @@
+#include "actors/supervisor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "actors/patch_actor.hpp"
+#include "actors/service_error.hpp"
+#include "policy/lifecycle.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hitl {
+
+namespace {
+
+constexpr auto commit_timeout = std::chrono::seconds(10);
+constexpr auto read_timeout = std::chrono::seconds(5);
+
+struct creation {
+  std::string content_hash;
+  std::vector<caf::response_promise> waiters;
+};
+
+struct open_entry {
+  caf::actor actor;
+  std::string patch_id;
+};
+
+struct long_poll {
+  uint64_t token;
+  caf::response_promise promise;
+};
+
+struct supervisor_state {
+  std::shared_ptr<const policy_config> policy;
+  caf::actor auditor;
+  caf::actor reader;
+  std::unordered_map<std::string, open_entry> by_id;
+  std::unordered_map<std::string, std::string> id_by_patch;
+  std::unordered_map<caf::actor_id, std::string> id_by_actor;
+  std::unordered_map<std::string, creation> creating;
+  std::unordered_set<std::string> creating_patches;
+  /// Long-polls waiting for a decision to become final.
+  std::unordered_map<std::string, std::vector<long_poll>> waits;
+  uint64_t next_token = 0;
+  std::mt19937_64 rng{std::random_device{}()};
+  static inline const char* name = "supervisor";
+};
+
+using supervisor_actor = caf::stateful_actor<supervisor_state>;
+
+std::string new_uuid(std::mt19937_64& rng) {
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant 1
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff),
+                static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+void adopt(supervisor_actor* self, decision_record rec) {
+  auto& st = self->state;
+  auto id = rec.decision_id;
+  auto patch = rec.patch_id;
+  auto child = spawn_patch_actor(self->home_system(), std::move(rec),
+                                 st.auditor, caf::actor_cast<caf::actor>(self),
+                                 st.policy);
+  self->monitor(child);
+  st.id_by_actor[child.id()] = id;
+  st.id_by_patch[patch] = id;
+  st.by_id[id] = open_entry{std::move(child), std::move(patch)};
+}
+
+void release_waits(supervisor_actor* self, const std::string& id) {
+  auto it = self->state.waits.find(id);
+  if (it == self->state.waits.end())
+    return;
+  for (auto& w : it->second)
+    w.promise.deliver(true);
+  self->state.waits.erase(it);
+}
+
+void forget(supervisor_actor* self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.by_id.find(id);
+  if (it == st.by_id.end())
+    return;
+  st.id_by_patch.erase(it->second.patch_id);
+  st.by_id.erase(it);
+}
+
+// -- creation -----------------------------------------------------------------
+
+void finish_creation(supervisor_actor* self, const std::string& id,
+                     const std::string& patch,
+                     std::function<void(creation&)> complete) {
+  auto& st = self->state;
+  auto it = st.creating.find(id);
+  st.creating_patches.erase(patch);
+  if (it == st.creating.end())
+    return;
+  auto c = std::move(it->second);
+  st.creating.erase(it);
+  complete(c);
+}
+
+// The id exists in the database (a final decision, or one of another node):
+// the same content is an idempotent repeat, other content a conflict.
+void resolve_existing(supervisor_actor* self, const std::string& id,
+                      const std::string& patch, const caf::error& err) {
+  self->request(self->state.reader, read_timeout, atoms::get::value, id)
+    .then(
+      [=](std::optional<decision_view>& view) {
+        finish_creation(self, id, patch, [&](creation& c) {
+          for (auto& w : c.waiters) {
+            if (view && view->record.content_hash == c.content_hash)
+              w.deliver(create_result{view->record, false});
+            else if (view)
+              w.deliver(make_service_error(
+                service_errc::conflict,
+                "decision " + id + " exists with other content"));
+            else
+              w.deliver(err);
+          }
+        });
+      },
+      [=](caf::error& read_err) {
+        finish_creation(self, id, patch, [&](creation& c) {
+          for (auto& w : c.waiters)
+            w.deliver(read_err);
+        });
+      });
+}
+
+caf::result<create_result> create(supervisor_actor* self, create_request& req) {
+  auto& st = self->state;
+  auto hash = content_hash(req.content);
+  auto id = req.content.decision_id.value_or(new_uuid(st.rng));
+  auto patch = req.content.patch_id;
+  if (auto it = st.creating.find(id); it != st.creating.end()) {
+    if (it->second.content_hash != hash)
+      return make_service_error(service_errc::conflict,
+                                "decision " + id
+                                  + " is being created with other content");
+    auto promise = self->make_response_promise();
+    it->second.waiters.push_back(promise);
+    return promise;
+  }
+  if (auto it = st.by_id.find(id); it != st.by_id.end()) {
+    auto promise = self->make_response_promise();
+    self->request(it->second.actor, read_timeout, atoms::get::value)
+      .then(
+        [=](decision_record& rec) mutable {
+          if (rec.content_hash == hash)
+            promise.deliver(create_result{std::move(rec), false});
+          else
+            promise.deliver(make_service_error(
+              service_errc::conflict,
+              "decision " + id + " exists with other content"));
+        },
+        [=](caf::error& err) mutable { promise.deliver(err); });
+    return promise;
+  }
+  if (auto it = st.id_by_patch.find(patch);
+      it != st.id_by_patch.end() || st.creating_patches.count(patch) > 0)
+    return make_service_error(
+      service_errc::conflict,
+      "patch " + patch + " already has an open decision"
+        + (it != st.id_by_patch.end() ? " (" + it->second + ")" : ""));
+  auto ch = create_change(*st.policy, req.content, id, req.caller.name, now());
+  auto promise = self->make_response_promise();
+  st.creating[id] = creation{hash, {promise}};
+  st.creating_patches.insert(patch);
+  self
+    ->request(st.auditor, commit_timeout, atoms::commit::value,
+              commit_request{std::move(ch), req.caller, 0})
+    .then(
+      [=](commit_receipt& receipt) {
+        auto rec = receipt.record;
+        if (is_open(rec.status))
+          adopt(self, rec);
+        finish_creation(self, id, patch, [&](creation& c) {
+          bool first = true;
+          for (auto& w : c.waiters) {
+            w.deliver(create_result{rec, first});
+            first = false;
+          }
+        });
+      },
+      [=](caf::error& err) {
+        if (service_code(err) == service_errc::conflict)
+          resolve_existing(self, id, patch, err);
+        else
+          finish_creation(self, id, patch, [&](creation& c) {
+            for (auto& w : c.waiters)
+              w.deliver(err);
+          });
+      });
+  return promise;
+}
+
+// -- routing of human actions ------------------------------------------------
+
+// No open decision matches: explain why with what the database knows.
+template <class Atom>
+caf::response_promise explain_missing(supervisor_actor* self, Atom,
+                                      const verdict_request& v) {
+  auto promise = self->make_response_promise();
+  auto on_record = [=](const std::optional<decision_record>& rec) mutable {
+    if (!rec || rec->patch_id != v.patch_id) {
+      promise.deliver(make_service_error(
+        service_errc::not_found,
+        v.decision_id ? "no decision " + *v.decision_id + " for patch "
+                          + v.patch_id
+                      : "no decision for patch " + v.patch_id));
+      return;
+    }
+    if (std::is_same<Atom, atoms::comment>::value) {
+      // Comments are welcome on final decisions too.
+      comment c{0, rec->decision_id, v.caller.name, v.comment.value_or(""),
+                now()};
+      self
+        ->request(self->state.auditor, commit_timeout, atoms::commit::value,
+                  commit_request{comment_change(*rec, c), v.caller, 0})
+        .then([=](commit_receipt& r) mutable { promise.deliver(*r.comment); },
+              [=](caf::error& err) mutable { promise.deliver(err); });
+      return;
+    }
+    promise.deliver(make_service_error(
+      service_errc::conflict, "decision " + rec->decision_id + " is already "
+                                + std::string{to_string(rec->status)}));
+  };
+  auto on_error = [=](caf::error& err) mutable { promise.deliver(err); };
+  if (v.decision_id)
+    self->request(self->state.reader, read_timeout, atoms::get::value,
+                  *v.decision_id)
+      .then(
+        [=](std::optional<decision_view>& view) mutable {
+          on_record(view ? std::optional<decision_record>{view->record}
+                         : std::nullopt);
+        },
+        on_error);
+  else
+    self->request(self->state.reader, read_timeout, atoms::by_patch::value,
+                  v.patch_id)
+      .then([=](std::optional<decision_record>& rec) mutable { on_record(rec); },
+            on_error);
+  return promise;
+}
+
+template <class Atom>
+caf::result<caf::message> route(supervisor_actor* self, Atom atom,
+                                const verdict_request& v) {
+  auto& st = self->state;
+  if (st.creating_patches.count(v.patch_id) > 0)
+    return make_service_error(service_errc::conflict,
+                              "the decision of patch " + v.patch_id
+                                + " is still being created; retry");
+  auto it = st.id_by_patch.find(v.patch_id);
+  if (it == st.id_by_patch.end()
+      || (v.decision_id && *v.decision_id != it->second))
+    return explain_missing(self, atom, v);
+  // Delegation keeps this actor's sends to the child in order, so the
+  // `stop` sent after `finished` always comes after every routed request.
+  return self->delegate(st.by_id[it->second].actor, atom, v);
+}
+
+// -- the actor ----------------------------------------------------------------
+
+caf::behavior supervisor(supervisor_actor* self,
+                         std::shared_ptr<const policy_config> policy,
+                         caf::actor auditor, caf::actor reader,
+                         std::vector<decision_record> open) {
+  auto& st = self->state;
+  st.policy = std::move(policy);
+  st.auditor = std::move(auditor);
+  st.reader = std::move(reader);
+  for (auto& rec : open)
+    adopt(self, std::move(rec));
+  open.clear();
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    // Children are not linked (one failing must not take the others down),
+    // so the supervisor stops them itself.
+    for (auto& [id, entry] : self->state.by_id)
+      self->send_exit(entry.actor, em.reason);
+    self->quit(em.reason);
+  });
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.id_by_actor.find(dm.source.id());
+    if (it == st.id_by_actor.end())
+      return;
+    auto id = it->second;
+    st.id_by_actor.erase(it);
+    if (st.by_id.count(id) == 0)
+      return; // finished and stopped: nothing to rebuild
+    spdlog::warn("patch actor of {} failed ({}); rebuilding from the database",
+                 id, caf::to_string(dm.reason));
+    forget(self, id);
+    self->send(self, atoms::get::value, id, std::string{"rebuild"});
+  });
+  return {
+    [=](atoms::create, create_request& req) { return create(self, req); },
+    [=](atoms::approve a, const verdict_request& v) { return route(self, a, v); },
+    [=](atoms::reject a, const verdict_request& v) { return route(self, a, v); },
+    [=](atoms::cancel a, const verdict_request& v) { return route(self, a, v); },
+    [=](atoms::comment a, const verdict_request& v) { return route(self, a, v); },
+    [=](atoms::finished, const std::string& id) {
+      auto it = self->state.by_id.find(id);
+      if (it != self->state.by_id.end()) {
+        auto child = it->second.actor;
+        forget(self, id);
+        self->send(child, atoms::stop::value);
+      }
+      release_waits(self, id);
+    },
+    [=](atoms::wait, const std::string& id, int seconds) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.by_id.count(id) == 0 && st.creating.count(id) == 0)
+        return true; // final, or unknown: the caller reads the database
+      auto promise = self->make_response_promise();
+      auto token = ++st.next_token;
+      st.waits[id].push_back(long_poll{token, promise});
+      self->delayed_send(self, std::chrono::seconds(seconds),
+                         atoms::wait::value, id, token);
+      return promise;
+    },
+    [=](atoms::wait, const std::string& id, uint64_t token) {
+      // That long-poll ran out of time without a verdict.
+      auto it = self->state.waits.find(id);
+      if (it == self->state.waits.end())
+        return;
+      auto& polls = it->second;
+      for (auto p = polls.begin(); p != polls.end(); ++p)
+        if (p->token == token) {
+          p->promise.deliver(false);
+          polls.erase(p);
+          break;
+        }
+      if (polls.empty())
+        self->state.waits.erase(it);
+    },
+    [=](atoms::get, const std::string& id, const std::string&) {
+      // Rebuild a failed patch actor from the database; retry while the
+      // database is away.
+      self->request(self->state.reader, read_timeout, atoms::get::value, id)
+        .then(
+          [=](std::optional<decision_view>& view) {
+            if (view && is_open(view->record.status)
+                && self->state.by_id.count(id) == 0)
+              adopt(self, std::move(view->record));
+            else
+              release_waits(self, id);
+          },
+          [=](caf::error&) {
+            self->delayed_send(self, std::chrono::seconds(1),
+                               atoms::get::value, id, std::string{"rebuild"});
+          });
+    },
+    [=](atoms::stats) { return self->state.by_id.size(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_supervisor(caf::actor_system& sys,
+                            std::shared_ptr<const policy_config> policy,
+                            caf::actor auditor, caf::actor reader,
+                            std::vector<decision_record> open) {
+  return sys.spawn(supervisor, std::move(policy), std::move(auditor),
+                   std::move(reader), std::move(open));
+}
+
+} // namespace hitl

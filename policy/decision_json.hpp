@@ -1,0 +1,30 @@
+#pragma once
+
+// The JSON form of the domain values, as SPEC §1 names the fields. Parsing
+// and validating requests lives at the HTTP edge (http/); this is the
+// outbound direction, shared by responses, webhooks and the event stream.
+
+#include "policy/decision.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace hitl {
+
+/// The full record: patch_metadata, ml_prediction, wargaming_result,
+/// approvals, SLA and policy fields.
+nlohmann::json to_json(const decision_record& d);
+
+/// The creator's content only (what content_hash covers).
+nlohmann::json to_json(const new_decision& nd);
+
+nlohmann::json to_json(const comment& c);
+nlohmann::json to_json(const approval& a);
+
+/// The body of an event, for webhooks and the live stream:
+/// `{event, at, decision, comment?}`, plus for an escalation what the
+/// on-call reviewer needs at a glance (level, age, deadline, URL path).
+nlohmann::json event_payload(const std::string& event,
+                             const decision_record& d,
+                             const std::optional<comment>& c, timestamp at);
+
+} // namespace hitl

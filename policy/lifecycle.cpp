@@ -1,0 +1,181 @@
+#include "policy/lifecycle.hpp"
+
+#include "policy/audit_chain.hpp"
+#include "policy/auto_approval.hpp"
+#include "policy/decision_json.hpp"
+#include "policy/sha256.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace hitl {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string details(const json& j) {
+  return canonical_details(j);
+}
+
+json opt_json(const std::optional<std::string>& s) {
+  return s ? json(*s) : json(nullptr);
+}
+
+change finalize(const decision_record& rec, decision_status status,
+                const std::string& who, timestamp now) {
+  change c;
+  c.after = rec;
+  c.after.status = status;
+  c.after.decided_by = who;
+  c.after.decided_at = now;
+  c.after.updated_at = now;
+  return c;
+}
+
+} // namespace
+
+std::string content_hash(const new_decision& nd) {
+  json j = to_json(nd);
+  return sha256_hex(j.dump());
+}
+
+change create_change(const policy_config& cfg, const new_decision& nd,
+                     const std::string& decision_id,
+                     const std::string& creator, timestamp now) {
+  auto verdict = judge(cfg, nd, now);
+  change c;
+  auto& d = c.after;
+  d.decision_id = decision_id;
+  d.patch_id = nd.patch_id;
+  d.metadata = nd.metadata;
+  d.ml = nd.ml;
+  d.wargaming = nd.wargaming;
+  d.requires_manual_review = nd.requires_manual_review;
+  d.priority = verdict.priority;
+  d.approvals_required = verdict.approvals_required;
+  d.sla_deadline = verdict.sla_deadline;
+  d.ml_wargaming_agreement = ml_wargaming_agreement(nd.ml, nd.wargaming);
+  d.auto_approval_eligible = verdict.auto_approve;
+  d.policy_version = verdict.policy_version;
+  d.failed_rules = verdict.failed_rules;
+  d.created_by = creator;
+  d.created_at = now;
+  d.updated_at = now;
+  d.content_hash = content_hash(nd);
+  c.notes.push_back(
+    {audit_action::created,
+     details({{"patch_id", d.patch_id},
+              {"severity", to_string(d.metadata.severity)},
+              {"priority", to_string(d.priority)},
+              {"approvals_required", d.approvals_required},
+              {"auto_approval_eligible", d.auto_approval_eligible},
+              {"failed_rules", d.failed_rules},
+              {"policy_version", d.policy_version},
+              {"sla_deadline", d.sla_deadline ? json(format_iso(*d.sla_deadline))
+                                              : json(nullptr)}})});
+  c.events.push_back("decision.created");
+  if (verdict.auto_approve) {
+    d.status = decision_status::auto_approved;
+    d.decided_by = "policy:" + d.policy_version;
+    d.decided_at = now;
+    d.reason = "auto-approved by policy " + d.policy_version;
+    c.notes.push_back({audit_action::auto_approved,
+                       details({{"policy_version", d.policy_version},
+                                {"ml_confidence", d.ml->confidence}}),
+                       *d.decided_by});
+    c.events.push_back("decision.auto_approved");
+  }
+  return c;
+}
+
+outcome<change> approve_change(const decision_record& rec,
+                               const std::string& reviewer,
+                               const std::optional<std::string>& comment,
+                               timestamp now) {
+  auto ok = check_approval(rec, reviewer);
+  if (!ok)
+    return ok.error();
+  approval a{reviewer, now, comment};
+  change c;
+  if (ok->completes) {
+    c = finalize(rec, decision_status::approved, reviewer, now);
+    c.after.comment = comment;
+  } else {
+    c.after = rec;
+    c.after.updated_at = now;
+  }
+  c.after.approvals.push_back(a);
+  c.new_approval = a;
+  int count = static_cast<int>(c.after.approvals.size());
+  c.notes.push_back(
+    {ok->completes ? audit_action::approved : audit_action::approval_added,
+     details({{"comment", opt_json(comment)},
+              {"approvals", count},
+              {"approvals_required", rec.approvals_required}})});
+  if (ok->completes)
+    c.events.push_back("decision.approved");
+  return c;
+}
+
+outcome<change> reject_change(const decision_record& rec,
+                              const std::string& reviewer,
+                              const std::string& reason,
+                              const std::optional<std::string>& comment,
+                              timestamp now) {
+  if (auto err = check_rejection(rec, reason))
+    return *err;
+  auto c = finalize(rec, decision_status::rejected, reviewer, now);
+  c.after.reason = reason;
+  c.after.comment = comment;
+  c.notes.push_back({audit_action::rejected,
+                     details({{"reason", reason}, {"comment", opt_json(comment)}})});
+  c.events.push_back("decision.rejected");
+  return c;
+}
+
+outcome<change> cancel_change(const decision_record& rec,
+                              const std::string& who,
+                              const std::optional<std::string>& reason,
+                              timestamp now) {
+  if (auto err = check_cancel(rec))
+    return *err;
+  auto c = finalize(rec, decision_status::cancelled, who, now);
+  c.after.reason = reason;
+  c.notes.push_back({audit_action::cancelled,
+                     details({{"reason", opt_json(reason)}})});
+  c.events.push_back("decision.cancelled");
+  return c;
+}
+
+std::optional<change> escalate_change(const decision_record& rec, int level,
+                                      timestamp now) {
+  if (!is_open(rec.status) || level <= rec.escalation_level)
+    return std::nullopt;
+  change c;
+  c.after = rec;
+  c.after.status = decision_status::escalated;
+  c.after.escalation_level = level;
+  c.after.updated_at = now;
+  c.notes.push_back(
+    {audit_action::escalated,
+     details({{"level", level},
+              {"previous_level", rec.escalation_level},
+              {"priority", to_string(rec.priority)},
+              {"sla_deadline", rec.sla_deadline
+                                 ? json(format_iso(*rec.sla_deadline))
+                                 : json(nullptr)}})});
+  c.events.push_back("decision.escalated");
+  return c;
+}
+
+change comment_change(const decision_record& rec, const comment& cm) {
+  change c;
+  c.after = rec;
+  c.new_comment = cm;
+  c.notes.push_back({audit_action::commented,
+                     details({{"comment", cm.text}})});
+  c.events.push_back("comment.added");
+  return c;
+}
+
+} // namespace hitl

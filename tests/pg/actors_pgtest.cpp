@@ -1,0 +1,282 @@
+// The actor core on a real PostgreSQL: creation, verdicts, the two-person
+// rule, concurrency on one decision, SLA escalation, recovery, group commit.
+
+#include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/service_fixture.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/service_error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+using namespace hitl;
+using namespace hitl::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+service_config fast_sla(double sla_seconds, double repeat_seconds) {
+  service_config c;
+  for (auto& s : c.policy.sla)
+    s = from_seconds(sla_seconds);
+  c.policy.escalation_repeat = from_seconds(repeat_seconds);
+  c.policy.max_escalation_level = 3;
+  return c;
+}
+
+std::vector<int> escalation_levels(const std::vector<audit_row>& rows) {
+  std::vector<int> levels;
+  for (const auto& r : rows)
+    if (r.action == "escalated") {
+      auto pos = r.details.find("\"level\": ");
+      REQUIRE(pos != std::string::npos);
+      levels.push_back(std::stoi(r.details.substr(pos + 9)));
+    }
+  return levels;
+}
+
+} // namespace
+
+TEST_CASE("creation: auto-approval, human queue, idempotent retry, conflict") {
+  auto url = migrated_database("hitl_actor_create");
+  running_service svc{url, service_config{}};
+
+  auto autod = svc.create(sample_decision("p-auto", urgency::high, true));
+  REQUIRE(autod);
+  CHECK(autod->created);
+  CHECK(autod->record.status == decision_status::auto_approved);
+  CHECK(autod->record.failed_rules.empty());
+  auto trail = audit_of(url, autod->record.decision_id);
+  REQUIRE(trail.size() == 2);
+  CHECK(trail[0].action == "created");
+  CHECK(trail[1].action == "auto_approved");
+
+  auto nd = sample_decision("p-human", urgency::high, false);
+  nd.decision_id = "dec-human-1";
+  auto human = svc.create(nd);
+  REQUIRE(human);
+  CHECK(human->created);
+  CHECK(human->record.status == decision_status::pending);
+  CHECK(human->record.failed_rules
+        == std::vector<std::string>{"ml_confidence_below_threshold"});
+  REQUIRE(human->record.sla_deadline);
+
+  auto again = svc.create(nd); // same id, same content: the same record
+  REQUIRE(again);
+  CHECK_FALSE(again->created);
+  CHECK(again->record.decision_id == "dec-human-1");
+  CHECK(again->record.created_at == human->record.created_at);
+
+  auto other = nd;
+  other.metadata.target_version = "9.9.9";
+  auto clash = svc.create(other);
+  REQUIRE_FALSE(clash);
+  CHECK(service_code(clash.error()) == service_errc::conflict);
+
+  auto twin = sample_decision("p-human", urgency::high, false); // new id
+  auto dup_patch = svc.create(twin);
+  REQUIRE_FALSE(dup_patch);
+  CHECK(service_code(dup_patch.error()) == service_errc::conflict);
+
+  // The auto-approved one is final: a retry after the fact is still 200.
+  auto final_nd = sample_decision("p-auto2", urgency::low, true);
+  final_nd.decision_id = "dec-auto-2";
+  REQUIRE(svc.create(final_nd));
+  auto final_again = svc.create(final_nd);
+  REQUIRE(final_again);
+  CHECK_FALSE(final_again->created);
+  CHECK(audit_of(url, "dec-auto-2").size() == 2); // nothing written twice
+}
+
+TEST_CASE("verdicts: approve, reject, cancel, final states and refusals") {
+  auto url = migrated_database("hitl_actor_verdicts");
+  running_service svc{url, service_config{}};
+  REQUIRE(svc.create(sample_decision("p-a", urgency::medium, false)));
+  REQUIRE(svc.create(sample_decision("p-r", urgency::medium, false)));
+  REQUIRE(svc.create(sample_decision("p-c", urgency::medium, false)));
+
+  auto self = svc.act(atoms::approve::value, verdict("p-a", "wargaming"));
+  REQUIRE_FALSE(self);
+  CHECK(service_code(self.error()) == service_errc::self_approval);
+
+  auto ok = svc.act(atoms::approve::value, verdict("p-a", "alice"));
+  REQUIRE(ok);
+  CHECK(ok->status == decision_status::approved);
+  CHECK(ok->decided_by == "alice");
+  CHECK(ok->version == 2);
+  auto late = svc.act(atoms::reject::value, verdict("p-a", "bob"));
+  REQUIRE_FALSE(late);
+  CHECK(service_code(late.error()) == service_errc::conflict);
+
+  auto no_reason = svc.act(atoms::reject::value, verdict("p-r", "bob"));
+  REQUIRE_FALSE(no_reason);
+  CHECK(service_code(no_reason.error()) == service_errc::invalid);
+  auto v = verdict("p-r", "bob");
+  v.reason = "breaks the ABI";
+  auto rejected = svc.act(atoms::reject::value, v);
+  REQUIRE(rejected);
+  CHECK(rejected->status == decision_status::rejected);
+  CHECK(rejected->reason == "breaks the ABI");
+
+  auto cancelled =
+    svc.act(atoms::cancel::value, verdict("p-c", "eureka", role::service));
+  REQUIRE(cancelled);
+  CHECK(cancelled->status == decision_status::cancelled);
+
+  auto unknown = svc.act(atoms::approve::value, verdict("p-none", "alice"));
+  REQUIRE_FALSE(unknown);
+  CHECK(service_code(unknown.error()) == service_errc::not_found);
+
+  // A final patch may be queued again as a new decision.
+  auto requeued = svc.create(sample_decision("p-r", urgency::medium, false));
+  REQUIRE(requeued);
+  CHECK(requeued->created);
+  CHECK(requeued->record.status == decision_status::pending);
+}
+
+TEST_CASE("two-person rule: critical needs two distinct reviewers") {
+  auto url = migrated_database("hitl_actor_two_person");
+  running_service svc{url, service_config{}};
+  auto created = svc.create(sample_decision("p-crit", urgency::critical, true));
+  REQUIRE(created);
+  CHECK(created->record.status == decision_status::pending); // never auto
+  CHECK(created->record.approvals_required == 2);
+  auto first = svc.act(atoms::approve::value, verdict("p-crit", "alice"));
+  REQUIRE(first);
+  CHECK(first->status == decision_status::pending);
+  CHECK(first->approvals.size() == 1);
+  auto twice = svc.act(atoms::approve::value, verdict("p-crit", "alice"));
+  REQUIRE_FALSE(twice);
+  CHECK(service_code(twice.error()) == service_errc::conflict);
+  auto second = svc.act(atoms::approve::value, verdict("p-crit", "bob"));
+  REQUIRE(second);
+  CHECK(second->status == decision_status::approved);
+  CHECK(second->approvals.size() == 2);
+  auto trail = audit_of(url, created->record.decision_id);
+  REQUIRE(trail.size() == 3);
+  CHECK(trail[1].action == "approval_added");
+  CHECK(trail[1].performed_by == "alice");
+  CHECK(trail[2].action == "approved");
+  CHECK(trail[2].performed_by == "bob");
+}
+
+TEST_CASE("200 concurrent verdicts on one decision: exactly one wins") {
+  auto url = migrated_database("hitl_actor_race");
+  running_service svc{url, service_config{}};
+  auto created = svc.create(sample_decision("p-race", urgency::high, false));
+  REQUIRE(created);
+  std::atomic<int> wins{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto who = "reviewer-" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = (i % 2 == 0)
+                   ? svc.act(atoms::approve::value, verdict("p-race", who))
+                   : [&] {
+                       auto v = verdict("p-race", who);
+                       v.reason = "no";
+                       return svc.act(atoms::reject::value, v);
+                     }();
+        if (r)
+          ++wins;
+        else if (service_code(r.error()) == service_errc::conflict)
+          ++conflicts;
+        else
+          ++other;
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  CHECK(wins == 1);
+  CHECK(conflicts == 199);
+  CHECK(other == 0);
+  int verdict_entries = 0;
+  for (const auto& row : audit_of(url, created->record.decision_id))
+    verdict_entries += row.action == "approved" || row.action == "rejected"
+                       || row.action == "approval_added";
+  CHECK(verdict_entries == 1);
+}
+
+TEST_CASE("escalation levels fire in order, once each; a verdict stops them") {
+  auto url = migrated_database("hitl_actor_sla");
+  running_service svc{url, fast_sla(0.3, 0.2)};
+  auto slow = svc.create(sample_decision("p-slow", urgency::high, false));
+  auto quick = svc.create(sample_decision("p-quick", urgency::high, false));
+  REQUIRE(slow);
+  REQUIRE(quick);
+  REQUIRE(svc.act(atoms::approve::value, verdict("p-quick", "alice")));
+  // Levels at 0.3, 0.5 and 0.7 s; wait well past the last one.
+  std::this_thread::sleep_for(1500ms);
+  CHECK(escalation_levels(audit_of(url, slow->record.decision_id))
+        == std::vector<int>{1, 2, 3});
+  CHECK(escalation_levels(audit_of(url, quick->record.decision_id)).empty());
+  auto rec = svc.act(atoms::approve::value, verdict("p-slow", "bob"));
+  REQUIRE(rec); // an escalated decision still takes a verdict
+  CHECK(rec->escalation_level == 3);
+  CHECK(rec->status == decision_status::approved);
+  auto text = svc.metrics_text();
+  CHECK(text.find("hitl_escalations_total{level=\"1\"} 1") != std::string::npos);
+  CHECK(text.find("hitl_escalations_total{level=\"3\"} 1") != std::string::npos);
+  CHECK(text.find("hitl_sla_breaches_total 1") != std::string::npos);
+  CHECK(text.find("hitl_pending_patches 0") != std::string::npos);
+}
+
+TEST_CASE("recovery: missed levels fire once after restart, later on time") {
+  auto url = migrated_database("hitl_actor_recovery");
+  auto config = fast_sla(0.5, 0.6); // levels at 0.5, 1.1 and 1.7 s
+  std::string id;
+  timestamp created_at;
+  {
+    running_service first{url, config};
+    auto created = first.create(sample_decision("p-rec", urgency::high, false));
+    REQUIRE(created);
+    id = created->record.decision_id;
+    created_at = created->record.created_at;
+    first.stop(); // down before the first deadline
+  }
+  std::this_thread::sleep_until(std::chrono::system_clock::now()
+                                + (created_at + 1300ms - now()));
+  running_service second{url, config}; // levels 1 and 2 are overdue
+  CHECK(second.actors().recovered == 1);
+  std::this_thread::sleep_for(200ms);
+  CHECK(escalation_levels(audit_of(url, id)) == std::vector<int>{1, 2});
+  std::this_thread::sleep_until(std::chrono::system_clock::now()
+                                + (created_at + 2000ms - now()));
+  CHECK(escalation_levels(audit_of(url, id)) == std::vector<int>{1, 2, 3});
+  second.stop();
+  // A third start finds nothing overdue: no level is written twice.
+  running_service third{url, config};
+  std::this_thread::sleep_for(300ms);
+  CHECK(escalation_levels(audit_of(url, id)) == std::vector<int>{1, 2, 3});
+  CHECK(sql_scalar(url, "SELECT escalation_level FROM hitl_decisions"
+                        " WHERE decision_id = '" + id + "'")
+        == "3");
+}
+
+TEST_CASE("group commit: transactions stay far below audit entries") {
+  auto url = migrated_database("hitl_actor_group");
+  running_service svc{url, service_config{}};
+  constexpr int n = 800;
+  caf::scoped_actor self{svc.system()};
+  for (int i = 0; i < n; ++i) {
+    create_request req{sample_decision("p-g" + std::to_string(i),
+                                       urgency::medium, i % 2 == 0),
+                       caller{"wargaming", role::service, std::nullopt,
+                              std::nullopt}};
+    self->send(svc.actors().supervisor, atoms::create::value, req);
+  }
+  int done = 0;
+  self->receive_for(done, n)([](create_result&) {});
+  auto stats = svc.auditor_stats_now();
+  MESSAGE("transactions: " << stats.transactions
+                           << ", entries: " << stats.entries);
+  // Half auto-approved (2 entries), half pending (1).
+  CHECK(stats.entries == n / 2 * 2 + n / 2);
+  CHECK(stats.transactions * 10 <= stats.entries);
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs")
+        == std::to_string(stats.entries));
+}
