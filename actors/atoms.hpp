@@ -25,5 +25,9 @@ using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 using baseline = caf::atom_constant<caf::atom("baseline")>;
 using wait = caf::atom_constant<caf::atom("wait")>;
 using verify = caf::atom_constant<caf::atom("verify")>;
+using pending = caf::atom_constant<caf::atom("pending")>;
+using summary = caf::atom_constant<caf::atom("summary")>;
+using audit = caf::atom_constant<caf::atom("audit")>;
+using token = caf::atom_constant<caf::atom("token")>;
 
 } // namespace hitl::atoms

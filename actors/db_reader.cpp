@@ -3,10 +3,15 @@
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
+#include "persistence/analytics_repository.hpp"
+#include "persistence/audit_repository.hpp"
+#include "persistence/audit_verification.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
 #include "persistence/decision_repository.hpp"
+#include "persistence/pending_repository.hpp"
+#include "persistence/token_repository.hpp"
 
 #include <caf/all.hpp>
 
@@ -17,10 +22,14 @@ namespace {
 // Runs a read; a database failure becomes `unavailable` (503), never an
 // exception that would kill the worker.
 template <class T, class F>
-caf::result<T> guarded_read(connection_pool& pool, F&& f) {
+caf::result<T> guarded_read(connection_pool& pool, F&& f,
+                            bool writes = false) {
   try {
     T out;
-    pool.read([&](pqxx::transaction_base& txn) { out = f(txn); });
+    if (writes)
+      pool.transact([&](pqxx::transaction_base& txn) { out = f(txn); });
+    else
+      pool.read([&](pqxx::transaction_base& txn) { out = f(txn); });
     return out;
   } catch (const db_error& e) {
     if (e.code == db_errc::unavailable || e.code == db_errc::retry)
@@ -49,6 +58,42 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
         *pool, [&](pqxx::transaction_base& txn) {
           return find_latest_decision_by_patch(txn, patch_id);
         });
+    },
+    [pool](atoms::pending, const pending_filter& f) -> caf::result<pending_page> {
+      return guarded_read<pending_page>(
+        *pool, [&](pqxx::transaction_base& txn) { return list_pending(txn, f); });
+    },
+    [pool](atoms::summary, const summary_request& r)
+      -> caf::result<decision_summary> {
+      return guarded_read<decision_summary>(
+        *pool, [&](pqxx::transaction_base& txn) {
+          return read_decision_summary(txn, r.since, r.until);
+        });
+    },
+    [pool](atoms::audit, const audit_filter& f)
+      -> caf::result<std::vector<audit_entry>> {
+      return guarded_read<std::vector<audit_entry>>(
+        *pool, [&](pqxx::transaction_base& txn) { return query_audit(txn, f); });
+    },
+    [pool](atoms::verify) -> caf::result<verification_report> {
+      try {
+        return verify_audit_trail(*pool);
+      } catch (const db_error&) {
+        return make_service_error(service_errc::unavailable,
+                                  "the database is unavailable");
+      }
+    },
+    [pool](atoms::token, const std::string& token_hash)
+      -> caf::result<std::optional<token_info>> {
+      return guarded_read<std::optional<token_info>>(
+        *pool,
+        [&](pqxx::transaction_base& txn) {
+          auto found = find_active_token(txn, token_hash);
+          if (found)
+            touch_token(txn, found->id);
+          return found;
+        },
+        true);
     },
   };
 }

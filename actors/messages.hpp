@@ -3,6 +3,11 @@
 // What the actors say to each other: plain values, no HTTP, no SQL. They
 // never leave the process, so CAF may pass them without serializers.
 
+#include "persistence/analytics_repository.hpp"
+#include "persistence/audit_repository.hpp"
+#include "persistence/audit_verification.hpp"
+#include "persistence/pending_repository.hpp"
+#include "persistence/token_repository.hpp"
 #include "policy/decision.hpp"
 #include "policy/lifecycle.hpp"
 #include "policy/role.hpp"
@@ -77,6 +82,12 @@ struct auditor_stats {
   int64_t failed_batches = 0;
 };
 
+/// A time window for analytics.
+struct summary_request {
+  std::optional<timestamp> since;
+  std::optional<timestamp> until;
+};
+
 /// A decision with what the detail view shows besides the record.
 struct decision_view {
   decision_record record;
@@ -98,3 +109,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_record>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_view>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::comment)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::summary_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_summary)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::pending_filter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::pending_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::audit_filter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<hitl::audit_entry>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::verification_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::token_info>)

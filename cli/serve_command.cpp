@@ -67,7 +67,8 @@ int run_serve(const serve_options& opts) {
 
     std::unique_ptr<http_server> server;
     try {
-      server = start_http_server(http, sys, http_backend{&actors.reader});
+      server = start_http_server(
+        http, sys, http_backend{actors.supervisor, actors.reader, registry});
     } catch (...) {
       stop_actors();
       throw;

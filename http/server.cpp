@@ -1,22 +1,43 @@
 // The RESTinio server and its router: the only translation unit that
 // instantiates RESTinio's server templates (they cost ~14 s to compile).
+// Every route authenticates, validates once into domain values, sends one
+// message to an actor, and answers when the actor does; no I/O thread ever
+// waits on the database or on an actor.
 
 #include "http/server.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "actors/service_error.hpp"
+#include "http/access_policy.hpp"
+#include "http/request_parsing.hpp"
+#include "http/response_json.hpp"
+#include "http/token_cache.hpp"
+#include "policy/decision_json.hpp"
+#include "persistence/token_repository.hpp"
+#include "policy/sha256.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <restinio/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <stdexcept>
 
 namespace hitl {
 
+const char* openapi_document(); // generated from http/openapi.json
+
 namespace {
 
 using router_t = restinio::router::express_router_t<>;
+using clock_type = std::chrono::steady_clock;
+using json = nlohmann::json;
 
 struct traits_t : restinio::default_traits_t {
   using request_handler_t = router_t;
@@ -24,49 +45,642 @@ struct traits_t : restinio::default_traits_t {
 
 using server_handle = restinio::running_server_handle_t<traits_t>;
 
-constexpr auto actor_timeout = std::chrono::seconds(5);
+/// Longer than any single commit or read the actors allow themselves.
+constexpr auto actor_timeout = std::chrono::seconds(20);
 
-void send_json(const restinio::request_handle_t& req,
-               restinio::http_status_line_t status, const nlohmann::json& body,
-               const char* content_type = "application/json") {
-  req->create_response(std::move(status))
-    .append_header(restinio::http_field::content_type, content_type)
-    .append_header(restinio::http_field::cache_control, "no-store")
-    .set_body(body.dump())
-    .done();
+struct server_context {
+  caf::actor_system* sys = nullptr;
+  http_backend backend;
+  http_options opts;
+  prometheus::Family<prometheus::Counter>* requests = nullptr;
+  prometheus::Family<prometheus::Histogram>* durations = nullptr;
+  token_cache tokens;
+};
+
+// -- one request, from route to response ------------------------------------
+
+class exchange {
+public:
+  exchange(server_context& ctx, restinio::request_handle_t req,
+           const char* route)
+    : ctx_(ctx), req_(std::move(req)), route_(route),
+      started_(clock_type::now()) {
+  }
+
+  const restinio::request_handle_t& request() const {
+    return req_;
+  }
+  server_context& context() {
+    return ctx_;
+  }
+  void set_identity(std::string who) {
+    identity_ = std::move(who);
+  }
+
+  void respond(int status, std::string body,
+               const char* content_type = "application/json",
+               const char* extra_name = nullptr,
+               const std::string& extra_value = {}) {
+    auto resp = req_->create_response(
+      restinio::http_status_line_t{restinio::http_status_code_t{
+                                     static_cast<std::uint16_t>(status)},
+                                   reason(status)});
+    resp.append_header(restinio::http_field::content_type, content_type);
+    resp.append_header(restinio::http_field::cache_control, "no-store");
+    if (extra_name)
+      resp.append_header(extra_name, extra_value);
+    add_cors(resp);
+    resp.set_body(std::move(body));
+    resp.done();
+    record(status);
+  }
+
+  void json_reply(int status, const json& body) {
+    respond(status, body.dump());
+  }
+
+  void problem_reply(int status, const std::string& detail,
+                     const std::vector<field_error>& errors = {}) {
+    respond(status, problem(status, detail, errors).dump(),
+            "application/problem+json",
+            status == 401 ? "WWW-Authenticate" : nullptr,
+            "Bearer realm=\"hitl\"");
+  }
+
+  void refuse(const request_error& e) {
+    problem_reply(e.status, e.detail, e.errors);
+  }
+
+  /// Maps an actor's failure to its status (SPEC §3 status codes).
+  void fail(const caf::error& err) {
+    int status = 500;
+    switch (service_code(err)) {
+      case service_errc::not_found:
+        status = 404;
+        break;
+      case service_errc::conflict:
+        status = 409;
+        break;
+      case service_errc::self_approval:
+        status = 403;
+        break;
+      case service_errc::invalid:
+        status = 422;
+        break;
+      case service_errc::unavailable:
+        status = 503;
+        break;
+      case service_errc::internal:
+        status = 500;
+        break;
+    }
+    if (status == 500)
+      spdlog::error("{} {}: {}", method(), route_, service_detail(err));
+    problem_reply(status, status == 500 ? "internal error; see the server log"
+                                        : service_detail(err));
+  }
+
+  std::string method() const {
+    return std::string{req_->header().method().c_str()};
+  }
+
+private:
+  static std::string reason(int status) {
+    switch (status) {
+      case 200:
+        return "OK";
+      case 201:
+        return "Created";
+      case 204:
+        return "No Content";
+      default:
+        return problem(status, "", {})["title"].get<std::string>();
+    }
+  }
+
+  template <class Resp>
+  void add_cors(Resp& resp) {
+    auto origin = req_->header().try_get_field("Origin");
+    if (!origin)
+      return;
+    for (const auto& allowed : ctx_.opts.cors_origins)
+      if (allowed == *origin) {
+        resp.append_header("Access-Control-Allow-Origin", *origin);
+        resp.append_header("Vary", "Origin");
+        return;
+      }
+  }
+
+  void record(int status) {
+    auto secs = std::chrono::duration<double>(clock_type::now() - started_)
+                  .count();
+    auto m = method();
+    ctx_.requests
+      ->Add({{"method", m}, {"route", route_}, {"status", std::to_string(status)}})
+      .Increment();
+    ctx_.durations
+      ->Add({{"method", m}, {"route", route_}},
+            prometheus::Histogram::BucketBoundaries{
+              0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+              1, 2.5, 5, 10, 30, 60})
+      .Observe(secs);
+    // One line per request: never the token, never the body.
+    spdlog::info("{} {} {} {:.2f}ms {}", m, route_, status, secs * 1e3,
+                 identity_);
+  }
+
+  server_context& ctx_;
+  restinio::request_handle_t req_;
+  const char* route_;
+  clock_type::time_point started_;
+  std::string identity_ = "-";
+};
+
+using exchange_ptr = std::shared_ptr<exchange>;
+
+/// Sends one request to an actor from a short-lived bridge actor and hands
+/// the answer to `on_ok`; failures become problem responses.
+template <class OnOk, class... Ts>
+void ask(const exchange_ptr& ex, const caf::actor& target,
+         std::chrono::seconds timeout, OnOk on_ok, Ts... xs) {
+  ex->context().sys->spawn([=](caf::event_based_actor* self) {
+    self->request(target, timeout, xs...)
+      .then(on_ok, [ex](caf::error& err) { ex->fail(err); });
+  });
 }
 
-// -- routes -------------------------------------------------------------------
+// -- authentication -----------------------------------------------------------
 
-void add_health(router_t& router, caf::actor_system& sys, caf::actor reader) {
-  router.http_get("/health", [&sys, reader](auto req, auto) {
-    auto started = std::chrono::steady_clock::now();
-    sys.spawn([req, reader, started](caf::event_based_actor* self) {
-      auto reply = [req, started](bool up) {
-        auto ms = std::chrono::duration<double, std::milli>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
-        nlohmann::json body{
-          {"status", up ? "ok" : "unavailable"},
-          {"checks",
-           {{"database",
-             {{"status", up ? "up" : "down"}, {"latency_ms", ms}}}}}};
-        send_json(req,
-                  up ? restinio::status_ok()
-                     : restinio::status_service_unavailable(),
-                  body);
-      };
-      self->request(reader, actor_timeout, atoms::ping::value)
+caller caller_of(const exchange& ex, const token_info& t) {
+  const auto& req = *ex.request();
+  caller c;
+  c.name = t.name;
+  c.role = t.role;
+  c.ip_address = req.remote_endpoint().address().to_string();
+  if (auto ua = req.header().try_get_field("User-Agent"))
+    c.user_agent = ua->substr(0, 512);
+  return c;
+}
+
+/// The bearer token of the request: from the Authorization header, or for a
+/// browser's WebSocket from the subprotocol `bearer.<token>`.
+std::optional<std::string> bearer_token(const restinio::request_t& req) {
+  if (auto auth = req.header().try_get_field("Authorization")) {
+    static constexpr std::string_view scheme = "Bearer ";
+    if (auth->size() > scheme.size()
+        && strncasecmp(auth->c_str(), "bearer ", scheme.size()) == 0)
+      return auth->substr(scheme.size());
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+/// Authenticates and authorizes, then continues with the caller. The answer
+/// is 401 without a valid token and 403 when the role may not `op`.
+template <class Next>
+void authorize(const exchange_ptr& ex, operation op, Next next) {
+  auto token = bearer_token(*ex->request());
+  if (!token || token->empty()) {
+    ex->problem_reply(401, "a bearer token is required "
+                           "(Authorization: Bearer <token>)");
+    return;
+  }
+  auto hash = hash_token(*token);
+  auto decide = [ex, op, next, hash](const std::optional<token_info>& info) {
+    if (!info || !constant_time_equal(info->token_hash, hash)) {
+      ex->problem_reply(401, "the token is unknown or revoked");
+      return;
+    }
+    ex->set_identity(info->name);
+    if (!may(info->role, op)) {
+      ex->problem_reply(403, "the role '" + std::string{to_string(info->role)}
+                               + "' may not do this");
+      return;
+    }
+    next(caller_of(*ex, *info));
+  };
+  token_info cached;
+  switch (ex->context().tokens.find(hash, cached)) {
+    case token_cache::lookup::valid:
+      decide(cached);
+      return;
+    case token_cache::lookup::invalid:
+      decide(std::nullopt);
+      return;
+    case token_cache::lookup::unknown:
+      break;
+  }
+  ask(ex, ex->context().backend.reader, std::chrono::seconds(5),
+      [ex, hash, decide](std::optional<token_info>& info) {
+        ex->context().tokens.store(hash, info);
+        decide(info);
+      },
+      atoms::token::value, hash);
+}
+
+// -- request details ----------------------------------------------------------
+
+query_params query_of(const restinio::request_t& req, bool& ok) {
+  query_params out;
+  auto parsed = restinio::try_parse_query<
+    restinio::parse_query_traits::javascript_compatible>(req.header().query());
+  ok = static_cast<bool>(parsed);
+  if (ok)
+    for (const auto& [k, v] : *parsed)
+      out.emplace_back(std::string{k}, std::string{v});
+  return out;
+}
+
+/// 413 and 415 checks of a JSON body; false when a response was sent.
+bool acceptable_body(const exchange_ptr& ex, bool body_required) {
+  const auto& req = *ex->request();
+  if (req.body().size() > ex->context().opts.max_body_bytes) {
+    ex->problem_reply(413, "the body is larger than "
+                             + std::to_string(ex->context().opts.max_body_bytes)
+                             + " bytes");
+    return false;
+  }
+  if (req.body().empty() && !body_required)
+    return true;
+  auto ct = req.header().try_get_field(restinio::http_field::content_type);
+  std::string type = ct ? ct->substr(0, ct->find(';')) : std::string{};
+  while (!type.empty() && type.back() == ' ')
+    type.pop_back();
+  for (auto& c : type)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool is_json = type == "application/json"
+                 || (type.size() > 5 && type.rfind("+json") == type.size() - 5);
+  if (!is_json) {
+    ex->problem_reply(415, "the body must be JSON (Content-Type: "
+                           "application/json)");
+    return false;
+  }
+  return true;
+}
+
+template <class T>
+bool take(const exchange_ptr& ex, parsed<T>& p, T& out) {
+  if (auto* err = std::get_if<request_error>(&p)) {
+    ex->refuse(*err);
+    return false;
+  }
+  out = std::move(std::get<T>(p));
+  return true;
+}
+
+template <class Handler>
+auto route(server_context& ctx, const char* name, Handler h) {
+  return [&ctx, name, h](restinio::request_handle_t req,
+                         restinio::router::route_params_t params) {
+    auto ex = std::make_shared<exchange>(ctx, std::move(req), name);
+    try {
+      h(ex, params);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: {}", ex->method(), name, e.what());
+      ex->problem_reply(500, "internal error; see the server log");
+    }
+    return restinio::request_accepted();
+  };
+}
+
+// -- the routes ---------------------------------------------------------------
+
+void add_verdict_routes(router_t& r, server_context& ctx) {
+  r.http_post("/hitl/patches/:patch_id/approve",
+              route(ctx, "/hitl/patches/{patch_id}/approve",
+                    [](exchange_ptr ex, const auto& params) {
+                      std::string patch{params["patch_id"]};
+                      authorize(ex, operation::verdict, [ex, patch](caller who) {
+                        if (!acceptable_body(ex, false))
+                          return;
+                        auto p = parse_approve(ex->request()->body());
+                        approve_body b;
+                        if (!take(ex, p, b))
+                          return;
+                        verdict_request v{patch, b.decision_id, b.comment,
+                                          std::nullopt, std::move(who)};
+                        ask(ex, ex->context().backend.supervisor, actor_timeout,
+                            [ex](decision_record& rec) {
+                              ex->json_reply(200, to_json(rec));
+                            },
+                            atoms::approve::value, v);
+                      });
+                    }));
+  r.http_post("/hitl/patches/:patch_id/reject",
+              route(ctx, "/hitl/patches/{patch_id}/reject",
+                    [](exchange_ptr ex, const auto& params) {
+                      std::string patch{params["patch_id"]};
+                      authorize(ex, operation::verdict, [ex, patch](caller who) {
+                        if (!acceptable_body(ex, true))
+                          return;
+                        auto p = parse_reject(ex->request()->body());
+                        reject_body b;
+                        if (!take(ex, p, b))
+                          return;
+                        verdict_request v{patch, b.decision_id, b.comment,
+                                          b.reason, std::move(who)};
+                        ask(ex, ex->context().backend.supervisor, actor_timeout,
+                            [ex](decision_record& rec) {
+                              ex->json_reply(200, to_json(rec));
+                            },
+                            atoms::reject::value, v);
+                      });
+                    }));
+  r.http_post("/hitl/patches/:patch_id/comment",
+              route(ctx, "/hitl/patches/{patch_id}/comment",
+                    [](exchange_ptr ex, const auto& params) {
+                      std::string patch{params["patch_id"]};
+                      authorize(ex, operation::comment, [ex, patch](caller who) {
+                        if (!acceptable_body(ex, true))
+                          return;
+                        auto p = parse_comment(ex->request()->body());
+                        comment_body b;
+                        if (!take(ex, p, b))
+                          return;
+                        verdict_request v{patch, b.decision_id, b.comment,
+                                          std::nullopt, std::move(who)};
+                        ask(ex, ex->context().backend.supervisor, actor_timeout,
+                            [ex](comment& c) { ex->json_reply(201, to_json(c)); },
+                            atoms::comment::value, v);
+                      });
+                    }));
+  r.http_post("/hitl/patches/:patch_id/cancel",
+              route(ctx, "/hitl/patches/{patch_id}/cancel",
+                    [](exchange_ptr ex, const auto& params) {
+                      std::string patch{params["patch_id"]};
+                      authorize(ex, operation::cancel, [ex, patch](caller who) {
+                        if (!acceptable_body(ex, false))
+                          return;
+                        auto p = parse_cancel(ex->request()->body());
+                        cancel_body b;
+                        if (!take(ex, p, b))
+                          return;
+                        verdict_request v{patch, b.decision_id, std::nullopt,
+                                          b.reason, std::move(who)};
+                        ask(ex, ex->context().backend.supervisor, actor_timeout,
+                            [ex](decision_record& rec) {
+                              ex->json_reply(200, to_json(rec));
+                            },
+                            atoms::cancel::value, v);
+                      });
+                    }));
+}
+
+void add_decision_routes(router_t& r, server_context& ctx) {
+  r.http_post("/hitl/admin/create-decision",
+              route(ctx, "/hitl/admin/create-decision",
+                    [](exchange_ptr ex, const auto&) {
+                      authorize(ex, operation::create, [ex](caller who) {
+                        if (!acceptable_body(ex, true))
+                          return;
+                        auto p = parse_create_decision(ex->request()->body());
+                        new_decision nd;
+                        if (!take(ex, p, nd))
+                          return;
+                        ask(ex, ex->context().backend.supervisor, actor_timeout,
+                            [ex](create_result& r) {
+                              ex->json_reply(r.created ? 201 : 200,
+                                             to_json(r.record));
+                            },
+                            atoms::create::value,
+                            create_request{std::move(nd), std::move(who)});
+                      });
+                    }));
+  r.http_get("/hitl/decisions/:decision_id",
+             route(ctx, "/hitl/decisions/{decision_id}",
+                   [](exchange_ptr ex, const auto& params) {
+                     std::string id{params["decision_id"]};
+                     authorize(ex, operation::read_decision, [ex, id](caller) {
+                       bool ok = false;
+                       auto q = query_of(*ex->request(), ok);
+                       auto p = parse_wait_query(q);
+                       int wait = 0;
+                       if (!ok) {
+                         ex->problem_reply(400, "malformed query string");
+                         return;
+                       }
+                       if (!take(ex, p, wait))
+                         return;
+                       auto read = [ex, id] {
+                         ask(ex, ex->context().backend.reader, actor_timeout,
+                             [ex, id](std::optional<decision_view>& v) {
+                               if (!v)
+                                 ex->problem_reply(404, "no decision " + id);
+                               else
+                                 ex->json_reply(200, decision_view_json(
+                                                       v->record, v->comments));
+                             },
+                             atoms::get::value, id);
+                       };
+                       if (wait == 0 || !valid_decision_id(id)) {
+                         read();
+                         return;
+                       }
+                       // Long-poll: the supervisor answers when the decision
+                       // becomes final or the time is up; then read it.
+                       ask(ex, ex->context().backend.supervisor,
+                           std::chrono::seconds(wait + 10),
+                           [read](bool) { read(); }, atoms::wait::value, id,
+                           wait);
+                     });
+                   }));
+}
+
+void add_read_routes(router_t& r, server_context& ctx) {
+  r.http_get(
+    "/hitl/patches/pending",
+    route(ctx, "/hitl/patches/pending", [](exchange_ptr ex, const auto&) {
+      authorize(ex, operation::read_queue, [ex](caller) {
+        bool ok = false;
+        auto q = query_of(*ex->request(), ok);
+        if (!ok) {
+          ex->problem_reply(400, "malformed query string");
+          return;
+        }
+        auto p = parse_pending_query(q);
+        pending_query pq;
+        if (!take(ex, p, pq))
+          return;
+        pending_filter f{pq.priority, pq.severity, pq.sort, std::nullopt,
+                         pq.limit};
+        if (pq.cursor) {
+          f.after = decode_cursor(*pq.cursor, pq.sort);
+          if (!f.after) {
+            ex->problem_reply(400, "the cursor does not belong to this query",
+                              {{"cursor", "is not a cursor of this sort"}});
+            return;
+          }
+        }
+        auto sort = pq.sort;
+        ask(ex, ex->context().backend.reader, actor_timeout,
+            [ex, sort](pending_page& page) {
+              ex->json_reply(200, pending_json(page, sort, now()));
+            },
+            atoms::pending::value, f);
+      });
+    }));
+  r.http_get(
+    "/hitl/analytics/summary",
+    route(ctx, "/hitl/analytics/summary", [](exchange_ptr ex, const auto&) {
+      authorize(ex, operation::analytics, [ex](caller) {
+        bool ok = false;
+        auto q = query_of(*ex->request(), ok);
+        if (!ok) {
+          ex->problem_reply(400, "malformed query string");
+          return;
+        }
+        auto p = parse_summary_query(q);
+        summary_query sq;
+        if (!take(ex, p, sq))
+          return;
+        ask(ex, ex->context().backend.reader, actor_timeout,
+            [ex](decision_summary& s) { ex->json_reply(200, summary_json(s)); },
+            atoms::summary::value, summary_request{sq.since, sq.until});
+      });
+    }));
+  r.http_get(
+    "/hitl/analytics/audit-logs",
+    route(ctx, "/hitl/analytics/audit-logs", [](exchange_ptr ex, const auto&) {
+      authorize(ex, operation::audit_logs, [ex](caller) {
+        bool ok = false;
+        auto q = query_of(*ex->request(), ok);
+        if (!ok) {
+          ex->problem_reply(400, "malformed query string");
+          return;
+        }
+        auto p = parse_audit_query(q);
+        audit_query aq;
+        if (!take(ex, p, aq))
+          return;
+        audit_filter f{aq.decision_id, aq.action, aq.performed_by, aq.since,
+                       aq.until, aq.after_seq.value_or(0), aq.limit};
+        int limit = aq.limit;
+        ask(ex, ex->context().backend.reader, actor_timeout,
+            [ex, limit](std::vector<audit_entry>& entries) {
+              ex->json_reply(200, audit_page_json(entries, limit));
+            },
+            atoms::audit::value, f);
+      });
+    }));
+  r.http_get(
+    "/hitl/audit/verify",
+    route(ctx, "/hitl/audit/verify", [](exchange_ptr ex, const auto&) {
+      authorize(ex, operation::verify_audit, [ex](caller) {
+        ask(ex, ex->context().backend.reader, std::chrono::seconds(120),
+            [ex](verification_report& rep) {
+              json body{{"intact", !rep.first_break},
+                        {"checked", rep.checked},
+                        {"head_hash", rep.head_hash},
+                        {"first_break", nullptr}};
+              if (rep.first_break)
+                body["first_break"] = {{"seq", rep.first_break->seq},
+                                       {"kind", to_string(rep.first_break->kind)},
+                                       {"message", rep.first_break->message}};
+              ex->json_reply(200, body);
+            },
+            atoms::verify::value);
+      });
+    }));
+}
+
+void add_operations_routes(router_t& r, server_context& ctx) {
+  r.http_get("/health", route(ctx, "/health", [](exchange_ptr ex, const auto&) {
+    auto started = clock_type::now();
+    auto reply = [ex, started](bool up) {
+      auto ms = std::chrono::duration<double, std::milli>(clock_type::now()
+                                                          - started)
+                  .count();
+      ex->json_reply(up ? 200 : 503,
+                     {{"status", up ? "ok" : "unavailable"},
+                      {"checks",
+                       {{"database",
+                         {{"status", up ? "up" : "down"}, {"latency_ms", ms}}}}}});
+    };
+    ex->context().sys->spawn([ex, reply](caf::event_based_actor* self) {
+      self->request(ex->context().backend.reader, std::chrono::seconds(5),
+                    atoms::ping::value)
         .then([reply](bool up) { reply(up); },
               [reply](caf::error&) { reply(false); });
     });
-    return restinio::request_accepted();
-  });
+  }));
+  r.http_get("/metrics", route(ctx, "/metrics", [](exchange_ptr ex, const auto&) {
+    auto text = prometheus::TextSerializer{}.Serialize(
+      ex->context().backend.registry->Collect());
+    ex->respond(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+  }));
+  r.http_get("/openapi.json",
+             route(ctx, "/openapi.json", [](exchange_ptr ex, const auto&) {
+               ex->respond(200, openapi_document());
+             }));
+}
+
+/// 405 with Allow for every other method on a known path; CORS preflight.
+void add_method_guards(router_t& r, server_context& ctx) {
+  struct guard {
+    const char* path;
+    const char* route;
+    bool post;
+  };
+  static const guard guards[] = {
+    {"/hitl/patches/:patch_id/approve", "/hitl/patches/{patch_id}/approve", true},
+    {"/hitl/patches/:patch_id/reject", "/hitl/patches/{patch_id}/reject", true},
+    {"/hitl/patches/:patch_id/comment", "/hitl/patches/{patch_id}/comment", true},
+    {"/hitl/patches/:patch_id/cancel", "/hitl/patches/{patch_id}/cancel", true},
+    {"/hitl/admin/create-decision", "/hitl/admin/create-decision", true},
+    {"/hitl/patches/pending", "/hitl/patches/pending", false},
+    {"/hitl/decisions/:decision_id", "/hitl/decisions/{decision_id}", false},
+    {"/hitl/analytics/summary", "/hitl/analytics/summary", false},
+    {"/hitl/analytics/audit-logs", "/hitl/analytics/audit-logs", false},
+    {"/hitl/audit/verify", "/hitl/audit/verify", false},
+    {"/health", "/health", false},
+    {"/metrics", "/metrics", false},
+    {"/openapi.json", "/openapi.json", false},
+  };
+  for (const auto& g : guards) {
+    const char* allow = g.post ? "POST, OPTIONS" : "GET, OPTIONS";
+    r.add_handler(
+      restinio::http_method_options(), g.path,
+      route(ctx, g.route, [allow](exchange_ptr ex, const auto&) {
+        auto& opts = ex->context().opts;
+        auto origin = ex->request()->header().try_get_field("Origin");
+        bool allowed = origin
+                       && std::find(opts.cors_origins.begin(),
+                                    opts.cors_origins.end(), *origin)
+                            != opts.cors_origins.end();
+        auto resp = ex->request()->create_response(restinio::status_no_content());
+        resp.append_header("Allow", allow);
+        if (allowed) {
+          resp.append_header("Access-Control-Allow-Origin", *origin);
+          resp.append_header("Access-Control-Allow-Methods", allow);
+          resp.append_header("Access-Control-Allow-Headers",
+                             "Authorization, Content-Type");
+          resp.append_header("Access-Control-Max-Age", "600");
+          resp.append_header("Vary", "Origin");
+        }
+        resp.done();
+      }));
+    auto wrong = g.post ? restinio::router::none_of_methods(
+                            restinio::http_method_post(),
+                            restinio::http_method_options())
+                        : restinio::router::none_of_methods(
+                            restinio::http_method_get(),
+                            restinio::http_method_options());
+    r.add_handler(std::move(wrong), g.path,
+                  route(ctx, g.route, [allow](exchange_ptr ex, const auto&) {
+                    ex->respond(405,
+                                problem(405,
+                                        "allowed methods: " + std::string{allow},
+                                        {})
+                                  .dump(),
+                                "application/problem+json", "Allow", allow);
+                  }));
+  }
 }
 
 class restinio_server : public http_server {
 public:
-  explicit restinio_server(server_handle h) : handle_(std::move(h)) {
+  restinio_server(std::unique_ptr<server_context> ctx, server_handle h)
+    : ctx_(std::move(ctx)), handle_(std::move(h)) {
   }
   ~restinio_server() override {
     stop();
@@ -80,6 +694,7 @@ public:
   }
 
 private:
+  std::unique_ptr<server_context> ctx_;
   server_handle handle_;
 };
 
@@ -109,28 +724,48 @@ void parse_listen(const std::string& listen, http_options& opts) {
 std::unique_ptr<http_server> start_http_server(const http_options& opts,
                                                caf::actor_system& sys,
                                                http_backend backend) {
+  auto ctx = std::make_unique<server_context>();
+  ctx->sys = &sys;
+  ctx->backend = std::move(backend);
+  ctx->opts = opts;
+  auto& reg = *ctx->backend.registry;
+  ctx->requests = &prometheus::BuildCounter()
+                     .Name("http_requests_total")
+                     .Help("HTTP requests by method, route template and status")
+                     .Register(reg);
+  ctx->durations = &prometheus::BuildHistogram()
+                      .Name("http_request_duration_seconds")
+                      .Help("HTTP request latency by method and route template")
+                      .Register(reg);
   auto router = std::make_unique<router_t>();
-  add_health(*router, sys, *backend.reader);
-  router->non_matched_request_handler([](auto req) {
-    nlohmann::json body{{"type", "about:blank"},
-                        {"title", "Not Found"},
-                        {"status", 404},
-                        {"detail", "no route for " + std::string{req->header().path()}}};
-    send_json(req, restinio::status_not_found(), body,
-              "application/problem+json");
+  add_verdict_routes(*router, *ctx);
+  add_decision_routes(*router, *ctx);
+  add_read_routes(*router, *ctx);
+  add_operations_routes(*router, *ctx);
+  add_method_guards(*router, *ctx);
+  router->non_matched_request_handler([c = ctx.get()](auto req) {
+    exchange ex{*c, std::move(req), "unmatched"};
+    ex.problem_reply(404, "no route for "
+                            + std::string{ex.request()->header().path()});
     return restinio::request_accepted();
   });
-  auto settings = restinio::server_settings_t<traits_t>{}
-                    .address(opts.host)
-                    .port(opts.port)
-                    .read_next_http_message_timelimit(std::chrono::seconds(30))
-                    .write_http_response_timelimit(std::chrono::seconds(30))
-                    .handle_request_timeout(std::chrono::seconds(75))
-                    .request_handler(std::move(router));
-  auto handle = restinio::run_async<traits_t>(restinio::own_io_context(),
-                                              std::move(settings),
-                                              opts.threads);
-  return std::make_unique<restinio_server>(std::move(handle));
+  // RESTinio drops a connection whose body passes its own limit; ours, lower,
+  // answers 413 first.
+  auto transport_limit =
+    std::max<uint64_t>(opts.max_body_bytes * 4, uint64_t{1} << 20);
+  auto settings =
+    restinio::server_settings_t<traits_t>{}
+      .address(opts.host)
+      .port(opts.port)
+      .read_next_http_message_timelimit(std::chrono::seconds(60))
+      .write_http_response_timelimit(std::chrono::seconds(30))
+      .handle_request_timeout(std::chrono::seconds(90))
+      .incoming_http_msg_limits(
+        restinio::incoming_http_msg_limits_t{}.max_body_size(transport_limit))
+      .request_handler(std::move(router));
+  auto handle = restinio::run_async<traits_t>(
+    restinio::own_io_context(), std::move(settings), opts.threads);
+  return std::make_unique<restinio_server>(std::move(ctx), std::move(handle));
 }
 
 } // namespace hitl

@@ -1,11 +1,16 @@
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace prometheus {
+class Registry;
+} // namespace prometheus
 
 namespace hitl {
 
@@ -19,7 +24,9 @@ struct http_options {
 
 /// The actors the front end talks to; it knows nothing else of the service.
 struct http_backend {
-  caf::actor* reader = nullptr;
+  caf::actor supervisor;
+  caf::actor reader;
+  std::shared_ptr<prometheus::Registry> registry;
 };
 
 /// A running HTTP server. Destroying it stops it.

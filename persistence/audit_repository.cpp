@@ -51,6 +51,14 @@ void prepare_audit_statements(pqxx::connection_base& conn) {
   conn.prepare("audit_scan", std::string{"SELECT "} + audit_columns
                                + " FROM hitl_audit_logs WHERE seq > $1"
                                  " ORDER BY seq LIMIT $2");
+  conn.prepare("audit_query", std::string{"SELECT "} + audit_columns + R"(
+    FROM hitl_audit_logs WHERE seq > $1
+      AND ($2::text IS NULL OR decision_id = $2)
+      AND ($3::text IS NULL OR action = $3)
+      AND ($4::text IS NULL OR performed_by = $4)
+      AND ($5::bigint IS NULL OR "timestamp" >= hitl_from_micros($5))
+      AND ($6::bigint IS NULL OR "timestamp" < hitl_from_micros($6))
+    ORDER BY seq LIMIT $7)");
   conn.prepare("audit_of_decision",
                std::string{"SELECT "} + audit_columns
                  + " FROM hitl_audit_logs WHERE decision_id = $1 ORDER BY seq");
@@ -79,6 +87,27 @@ std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
 std::vector<audit_entry> read_decision_audit(pqxx::transaction_base& txn,
                                              const std::string& decision_id) {
   return read_entries(txn.exec_prepared("audit_of_decision", decision_id));
+}
+
+std::vector<audit_entry> query_audit(pqxx::transaction_base& txn,
+                                     const audit_filter& f) {
+  sql_params p;
+  p.add(f.after_seq).add(f.decision_id);
+  if (f.action)
+    p.add(std::string{to_string(*f.action)});
+  else
+    p.null();
+  p.add(f.performed_by);
+  if (f.since)
+    p.add(to_micros(*f.since));
+  else
+    p.null();
+  if (f.until)
+    p.add(to_micros(*f.until));
+  else
+    p.null();
+  p.add(f.limit + 1);
+  return read_entries(txn.exec_prepared("audit_query", p.dynamic()));
 }
 
 } // namespace hitl

@@ -29,6 +29,21 @@ std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
 std::vector<audit_entry> read_decision_audit(pqxx::transaction_base& txn,
                                              const std::string& decision_id);
 
+struct audit_filter {
+  std::optional<std::string> decision_id;
+  std::optional<audit_action> action;
+  std::optional<std::string> performed_by;
+  std::optional<timestamp> since;
+  std::optional<timestamp> until;
+  int64_t after_seq = 0;
+  int limit = 100;
+};
+
+/// Entries matching `f` in seq order, at most f.limit + 1 (the extra one
+/// tells the caller that another page follows).
+std::vector<audit_entry> query_audit(pqxx::transaction_base& txn,
+                                     const audit_filter& f);
+
 void prepare_audit_statements(pqxx::connection_base& conn);
 
 } // namespace hitl

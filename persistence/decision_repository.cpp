@@ -1,5 +1,6 @@
 #include "persistence/decision_repository.hpp"
 
+#include "persistence/decision_rows.hpp"
 #include "persistence/sql_params.hpp"
 
 #include <nlohmann/json.hpp>
@@ -9,11 +10,9 @@
 
 namespace hitl {
 
-namespace {
-
 // -- column list and row mapping ---------------------------------------------
 
-constexpr const char* decision_columns = R"(
+const char* const decision_columns = R"(
   decision_id, patch_id, apv_id, cve_id, package_name, current_version,
   target_version, severity, cvss_score, to_jsonb(cwe_ids)::text,
   to_jsonb(affected_systems)::text, patch_size_lines,
@@ -26,6 +25,8 @@ constexpr const char* decision_columns = R"(
   policy_version, to_jsonb(policy_failed_rules)::text, approvals_required,
   escalation_level, hitl_micros(sla_deadline), content_hash, created_by,
   hitl_micros(created_at), hitl_micros(updated_at), version)";
+
+namespace {
 
 template <class T>
 std::optional<T> opt(const pqxx::field& f) {
@@ -45,6 +46,8 @@ std::vector<std::string> string_array(const pqxx::field& f) {
     return {};
   return nlohmann::json::parse(f.c_str()).get<std::vector<std::string>>();
 }
+
+} // namespace
 
 decision_record read_decision(const pqxx::row& r) {
   decision_record d;
@@ -111,6 +114,8 @@ decision_record read_decision(const pqxx::row& r) {
   d.version = r[i++].as<int64_t>();
   return d;
 }
+
+namespace {
 
 approval read_approval(const pqxx::row& r) {
   return approval{r[1].as<std::string>(), from_micros(r[2].as<int64_t>()),

@@ -7,6 +7,7 @@
 #include "persistence/connection_pool.hpp"
 #include "persistence/decision_repository.hpp"
 #include "persistence/outbox_repository.hpp"
+#include "persistence/pending_repository.hpp"
 #include "persistence/token_repository.hpp"
 
 namespace hitl {
@@ -18,6 +19,7 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_comment_statements(conn);
   prepare_token_statements(conn);
   prepare_outbox_statements(conn);
+  prepare_pending_statements(conn);
 }
 
 } // namespace hitl

@@ -22,11 +22,13 @@ token_info read_token(const pqxx::row& r) {
     t.revoked_at = from_micros(r[4].as<int64_t>());
   if (!r[5].is_null())
     t.last_used_at = from_micros(r[5].as<int64_t>());
+  t.token_hash = r[6].as<std::string>();
   return t;
 }
 
 constexpr const char* token_columns = R"(id, name, role,
-  hitl_micros(created_at), hitl_micros(revoked_at), hitl_micros(last_used_at))";
+  hitl_micros(created_at), hitl_micros(revoked_at), hitl_micros(last_used_at),
+  token_hash)";
 
 } // namespace
 
@@ -65,6 +67,9 @@ void prepare_token_statements(pqxx::connection_base& conn) {
   conn.prepare("token_revoke", R"(
     UPDATE hitl_api_tokens SET revoked_at = now()
     WHERE name = $1 AND revoked_at IS NULL)");
+  conn.prepare("token_touch", R"(
+    UPDATE hitl_api_tokens SET last_used_at = now() WHERE id = $1
+      AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))");
   conn.prepare("token_find", std::string{"SELECT "} + token_columns
                                + " FROM hitl_api_tokens"
                                  " WHERE token_hash = $1 AND revoked_at IS NULL");
@@ -93,6 +98,10 @@ std::optional<token_info> find_active_token(pqxx::transaction_base& txn,
   if (r.empty())
     return std::nullopt;
   return read_token(r[0]);
+}
+
+void touch_token(pqxx::transaction_base& txn, int64_t id) {
+  txn.exec_prepared("token_touch", id);
 }
 
 } // namespace hitl

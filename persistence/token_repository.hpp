@@ -19,6 +19,8 @@ struct token_info {
   timestamp created_at;
   std::optional<timestamp> revoked_at;
   std::optional<timestamp> last_used_at;
+  /// SHA-256 of the token, compared in constant time by the HTTP edge.
+  std::string token_hash;
 };
 
 /// A fresh bearer token: "hitl_" and 256 random bits, base64url.
@@ -41,6 +43,9 @@ bool revoke_token(pqxx::transaction_base& txn, const std::string& name);
 /// The active token with this hash, if any.
 std::optional<token_info> find_active_token(pqxx::transaction_base& txn,
                                             const std::string& token_hash);
+
+/// Records that a token was used (at most once a minute per token).
+void touch_token(pqxx::transaction_base& txn, int64_t id);
 
 void prepare_token_statements(pqxx::connection_base& conn);
 

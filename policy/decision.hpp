@@ -56,6 +56,10 @@ enum class audit_action : uint8_t {
 std::string_view to_string(audit_action a);
 std::optional<audit_action> parse_audit_action(std::string_view s);
 
+/// Orders of the pending queue: most urgent first (then oldest), oldest
+/// first, or nearest SLA deadline first (none last).
+enum class pending_sort : uint8_t { priority, age, deadline };
+
 // -- value types --------------------------------------------------------------
 
 struct patch_metadata {

@@ -1,0 +1,103 @@
+#pragma once
+
+// The HTTP edge's validation: every body and query string is parsed once,
+// here, into domain values, or refused with field-level errors. Pure: no
+// RESTinio, no actors, so it is tested without a server.
+
+#include "policy/decision.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace hitl {
+
+struct field_error {
+  std::string field;   // JSON path, e.g. "patch_metadata.severity"
+  std::string message; // for a person, e.g. "must be one of low, medium, ..."
+};
+
+/// Why a request was refused: 400 (malformed JSON, bad query) or 422
+/// (well-formed but invalid), with a one-line detail and the field errors.
+struct request_error {
+  int status = 422;
+  std::string detail;
+  std::vector<field_error> errors;
+};
+
+template <class T>
+using parsed = std::variant<T, request_error>;
+
+using query_params = std::vector<std::pair<std::string, std::string>>;
+
+// -- bodies -------------------------------------------------------------------
+
+/// POST /hitl/admin/create-decision: the record as the original Wargaming
+/// client sends it (SPEC §3).
+parsed<new_decision> parse_create_decision(std::string_view body);
+
+struct approve_body {
+  std::optional<std::string> decision_id;
+  std::optional<std::string> comment;
+};
+parsed<approve_body> parse_approve(std::string_view body);
+
+struct reject_body {
+  std::optional<std::string> decision_id;
+  std::string reason;
+  std::optional<std::string> comment;
+};
+parsed<reject_body> parse_reject(std::string_view body);
+
+struct comment_body {
+  std::optional<std::string> decision_id;
+  std::string comment;
+};
+parsed<comment_body> parse_comment(std::string_view body);
+
+struct cancel_body {
+  std::optional<std::string> decision_id;
+  std::optional<std::string> reason;
+};
+parsed<cancel_body> parse_cancel(std::string_view body);
+
+// -- query strings ------------------------------------------------------------
+
+struct pending_query {
+  int limit = 50;
+  std::optional<std::string> cursor;
+  std::optional<urgency> priority;
+  std::optional<urgency> severity;
+  pending_sort sort = pending_sort::priority;
+};
+parsed<pending_query> parse_pending_query(const query_params& q);
+
+struct audit_query {
+  std::optional<std::string> decision_id;
+  std::optional<audit_action> action;
+  std::optional<std::string> performed_by;
+  std::optional<timestamp> since;
+  std::optional<timestamp> until;
+  int limit = 100;
+  /// Entries with seq greater than this (the cursor of the previous page).
+  std::optional<int64_t> after_seq;
+};
+parsed<audit_query> parse_audit_query(const query_params& q);
+
+struct summary_query {
+  std::optional<timestamp> since;
+  std::optional<timestamp> until;
+};
+parsed<summary_query> parse_summary_query(const query_params& q);
+
+/// GET /hitl/decisions/{id}?wait=N: seconds to long-poll, 0 to 60.
+parsed<int> parse_wait_query(const query_params& q);
+
+/// A decision id as SPEC §1 allows: 1–255 of [A-Za-z0-9._:-].
+bool valid_decision_id(std::string_view id);
+
+} // namespace hitl

@@ -1,0 +1,190 @@
+#include "http/response_json.hpp"
+
+#include "http/request_parsing.hpp"
+#include "policy/decision_json.hpp"
+#include "policy/escalation_schedule.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace hitl {
+
+namespace {
+
+using json = nlohmann::json;
+
+const char* title_of(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Internal Server Error";
+  }
+}
+
+template <class T>
+json opt(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+const char* sort_tag(pending_sort s) {
+  switch (s) {
+    case pending_sort::priority:
+      return "p";
+    case pending_sort::age:
+      return "a";
+    case pending_sort::deadline:
+      return "d";
+  }
+  return "p";
+}
+
+} // namespace
+
+json problem(int status, const std::string& detail,
+             const std::vector<field_error>& errors) {
+  json body{{"type", "about:blank"},
+            {"title", title_of(status)},
+            {"status", status},
+            {"detail", detail}};
+  if (!errors.empty()) {
+    json list = json::array();
+    for (const auto& e : errors)
+      list.push_back({{"field", e.field}, {"message", e.message}});
+    body["errors"] = std::move(list);
+  }
+  return body;
+}
+
+json pending_json(const pending_page& page, pending_sort sort, timestamp at) {
+  json items = json::array();
+  for (const auto& d : page.items) {
+    auto age = std::chrono::duration_cast<std::chrono::seconds>(at - d.created_at);
+    items.push_back(
+      {{"decision_id", d.decision_id},
+       {"patch_id", d.patch_id},
+       {"apv_id", d.metadata.apv_id},
+       {"cve_id", opt(d.metadata.cve_id)},
+       {"package_name", d.metadata.package_name},
+       {"severity", to_string(d.metadata.severity)},
+       {"priority", to_string(d.priority)},
+       {"decision", to_string(d.status)},
+       {"ml_confidence", d.ml ? json(d.ml->confidence) : json(nullptr)},
+       {"ml_prediction", d.ml ? json(d.ml->prediction) : json(nullptr)},
+       {"wargaming_passed",
+        d.wargaming ? json(d.wargaming->validation_passed) : json(nullptr)},
+       {"created_at", format_iso(d.created_at)},
+       {"age_seconds", std::max<int64_t>(0, age.count())},
+       {"sla_deadline",
+        d.sla_deadline ? json(format_iso(*d.sla_deadline)) : json(nullptr)},
+       {"sla_status",
+        to_string(sla_status_at(d.created_at, d.sla_deadline, at))},
+       {"escalation_level", d.escalation_level},
+       {"approvals_required", d.approvals_required}});
+  }
+  return {{"items", std::move(items)},
+          {"total", page.total},
+          {"next_cursor",
+           page.next ? json(encode_cursor(*page.next, sort)) : json(nullptr)}};
+}
+
+json decision_view_json(const decision_record& rec,
+                        const std::vector<comment>& comments) {
+  json body = to_json(rec);
+  json list = json::array();
+  for (const auto& c : comments)
+    list.push_back(to_json(c));
+  body["comments"] = std::move(list);
+  return body;
+}
+
+json summary_json(const decision_summary& s) {
+  return {{"total_patches", s.total},
+          {"pending", s.pending},
+          {"escalated", s.escalated},
+          {"approved", s.approved},
+          {"rejected", s.rejected},
+          {"auto_approved", s.auto_approved},
+          {"cancelled", s.cancelled},
+          {"avg_decision_time_seconds", opt(s.avg_decision_time_seconds)},
+          {"ml_accuracy",
+           s.ml_judged > 0 ? json(static_cast<double>(s.ml_agreed)
+                                  / static_cast<double>(s.ml_judged))
+                           : json(nullptr)},
+          {"auto_approval_rate",
+           s.total > 0 ? json(static_cast<double>(s.auto_approved)
+                              / static_cast<double>(s.total))
+                       : json(nullptr)},
+          {"time_to_decision_seconds",
+           {{"p50", opt(s.p50_decision_seconds)},
+            {"p90", opt(s.p90_decision_seconds)}}},
+          {"sla_breaches", s.sla_breaches}};
+}
+
+json audit_page_json(const std::vector<audit_entry>& entries, int limit) {
+  json items = json::array();
+  size_t n = std::min(entries.size(), static_cast<size_t>(limit));
+  for (size_t i = 0; i < n; ++i) {
+    const auto& e = entries[i];
+    items.push_back({{"seq", e.seq},
+                     {"decision_id", e.decision_id},
+                     {"action", to_string(e.action)},
+                     {"performed_by", e.performed_by},
+                     {"timestamp", format_iso(e.at)},
+                     {"details", json::parse(e.details_json)},
+                     {"ip_address", opt(e.ip_address)},
+                     {"user_agent", opt(e.user_agent)},
+                     {"prev_hash", e.prev_hash},
+                     {"hash", e.hash}});
+  }
+  json next = entries.size() > n ? json(std::to_string(entries[n - 1].seq))
+                                 : json(nullptr);
+  return {{"items", std::move(items)}, {"next_cursor", next}};
+}
+
+std::string encode_cursor(const pending_cursor& c, pending_sort sort) {
+  // Readable on purpose: a cursor is opaque to clients, not secret.
+  return std::string{sort_tag(sort)} + "." + std::to_string(c.key1) + "."
+         + std::to_string(c.key2) + "." + c.decision_id;
+}
+
+std::optional<pending_cursor> decode_cursor(const std::string& text,
+                                            pending_sort sort) {
+  auto p1 = text.find('.');
+  auto p2 = text.find('.', p1 == std::string::npos ? p1 : p1 + 1);
+  auto p3 = text.find('.', p2 == std::string::npos ? p2 : p2 + 1);
+  if (p3 == std::string::npos || text.substr(0, p1) != sort_tag(sort))
+    return std::nullopt;
+  try {
+    size_t used1 = 0, used2 = 0;
+    auto k1s = text.substr(p1 + 1, p2 - p1 - 1);
+    auto k2s = text.substr(p2 + 1, p3 - p2 - 1);
+    pending_cursor c{std::stoll(k1s, &used1), std::stoll(k2s, &used2),
+                     text.substr(p3 + 1)};
+    if (used1 != k1s.size() || used2 != k2s.size()
+        || !valid_decision_id(c.decision_id))
+      return std::nullopt;
+    return c;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+} // namespace hitl

@@ -1,0 +1,44 @@
+#pragma once
+
+// JSON bodies of the read endpoints, and the opaque pagination cursors.
+
+#include "persistence/analytics_repository.hpp"
+#include "persistence/pending_repository.hpp"
+#include "policy/audit_chain.hpp"
+#include "policy/decision.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+struct field_error;
+
+/// An RFC 9457 problem document.
+nlohmann::json problem(int status, const std::string& detail,
+                       const std::vector<field_error>& errors);
+
+/// The pending queue: the original PendingPatch fields plus SLA status,
+/// escalation level and deadline, as of `at`.
+nlohmann::json pending_json(const pending_page& page, pending_sort sort,
+                            timestamp at);
+
+/// A decision with its approvals and comments.
+nlohmann::json decision_view_json(const decision_record& rec,
+                                  const std::vector<comment>& comments);
+
+nlohmann::json summary_json(const decision_summary& s);
+
+nlohmann::json audit_page_json(const std::vector<audit_entry>& entries,
+                               int limit);
+
+std::string encode_cursor(const pending_cursor& c, pending_sort sort);
+
+/// std::nullopt when the text is not a cursor of this sort.
+std::optional<pending_cursor> decode_cursor(const std::string& text,
+                                            pending_sort sort);
+
+} // namespace hitl

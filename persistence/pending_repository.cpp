@@ -1,0 +1,112 @@
+#include "persistence/pending_repository.hpp"
+
+#include "persistence/decision_rows.hpp"
+#include "persistence/sql_params.hpp"
+
+#include <pqxx/pqxx>
+
+namespace hitl {
+
+namespace {
+
+constexpr const char* open_filter = R"(
+  decision IN ('pending', 'escalated')
+  AND ($1::text IS NULL OR priority = $1)
+  AND ($2::text IS NULL OR severity = $2))";
+
+// No deadline sorts after every deadline.
+constexpr const char* deadline_key =
+  "coalesce(hitl_micros(sla_deadline), 9223372036854775807)";
+
+const char* statement_of(pending_sort s) {
+  switch (s) {
+    case pending_sort::priority:
+      return "pending_by_priority";
+    case pending_sort::age:
+      return "pending_by_age";
+    case pending_sort::deadline:
+      return "pending_by_deadline";
+  }
+  return "pending_by_priority";
+}
+
+} // namespace
+
+void prepare_pending_statements(pqxx::connection_base& conn) {
+  std::string head = std::string{"SELECT "} + decision_columns
+                     + " FROM hitl_decisions WHERE " + open_filter;
+  conn.prepare("pending_by_priority", head + R"(
+    AND ($3::int IS NULL OR hitl_urgency_rank(priority) < $3
+         OR (hitl_urgency_rank(priority) = $3
+             AND (created_at, decision_id) > (hitl_from_micros($4), $5)))
+    ORDER BY hitl_urgency_rank(priority) DESC, created_at, decision_id
+    LIMIT $6)");
+  conn.prepare("pending_by_age", head + R"(
+    AND ($3::bigint IS NULL
+         OR (created_at, decision_id) > (hitl_from_micros($3), $4))
+    ORDER BY created_at, decision_id LIMIT $5)");
+  conn.prepare("pending_by_deadline",
+               head + " AND ($3::bigint IS NULL OR (" + deadline_key
+                 + ", decision_id) > ($3, $4)) ORDER BY " + deadline_key
+                 + ", decision_id LIMIT $5");
+  conn.prepare("pending_count", std::string{"SELECT count(*) FROM "
+                                            "hitl_decisions WHERE "}
+                                  + open_filter);
+}
+
+pending_cursor cursor_after(const decision_record& d, pending_sort sort) {
+  switch (sort) {
+    case pending_sort::priority:
+      return {static_cast<int64_t>(d.priority), to_micros(d.created_at),
+              d.decision_id};
+    case pending_sort::age:
+      return {to_micros(d.created_at), 0, d.decision_id};
+    case pending_sort::deadline:
+      return {d.sla_deadline ? to_micros(*d.sla_deadline) : INT64_MAX, 0,
+              d.decision_id};
+  }
+  return {};
+}
+
+pending_page list_pending(pqxx::transaction_base& txn,
+                          const pending_filter& f) {
+  auto filters = [&](sql_params& p) {
+    if (f.priority)
+      p.add(std::string{to_string(*f.priority)});
+    else
+      p.null();
+    if (f.severity)
+      p.add(std::string{to_string(*f.severity)});
+    else
+      p.null();
+  };
+  sql_params p;
+  filters(p);
+  if (f.after) {
+    p.add(f.after->key1);
+    if (f.sort == pending_sort::priority)
+      p.add(f.after->key2);
+    p.add(f.after->decision_id);
+  } else {
+    p.null();
+    if (f.sort == pending_sort::priority)
+      p.null();
+    p.null();
+  }
+  p.add(f.limit + 1); // one more tells whether a next page exists
+  pending_page page;
+  auto rows = txn.exec_prepared(statement_of(f.sort), p.dynamic());
+  for (const auto& r : rows) {
+    if (static_cast<int>(page.items.size()) == f.limit) {
+      page.next = cursor_after(page.items.back(), f.sort);
+      break;
+    }
+    page.items.push_back(read_decision(r));
+  }
+  sql_params c;
+  filters(c);
+  page.total = txn.exec_prepared1("pending_count", c.dynamic())[0].as<int64_t>();
+  return page;
+}
+
+} // namespace hitl

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "persistence/fwd.hpp"
+#include "policy/decision.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+/// Where the previous page ended, in the sort's own key.
+struct pending_cursor {
+  int64_t key1 = 0; // urgency rank, created_at or deadline (µs)
+  int64_t key2 = 0; // created_at (µs) for the priority sort
+  std::string decision_id;
+};
+
+struct pending_filter {
+  std::optional<urgency> priority;
+  std::optional<urgency> severity;
+  pending_sort sort = pending_sort::priority;
+  std::optional<pending_cursor> after;
+  int limit = 50;
+};
+
+struct pending_page {
+  std::vector<decision_record> items; // without approvals
+  int64_t total = 0;                  // open decisions matching the filter
+  std::optional<pending_cursor> next;
+};
+
+/// One page of open decisions, by keyset pagination: stable while the queue
+/// changes, and as fast on page 100 as on page 1.
+pending_page list_pending(pqxx::transaction_base& txn,
+                          const pending_filter& f);
+
+/// The cursor that continues after `d` in `sort` order.
+pending_cursor cursor_after(const decision_record& d, pending_sort sort);
+
+void prepare_pending_statements(pqxx::connection_base& conn);
+
+} // namespace hitl
