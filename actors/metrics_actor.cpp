@@ -80,7 +80,7 @@ void on_event(metrics_state& st, const committed_event& ev) {
 
 caf::behavior metrics(metrics_actor* self,
                       std::shared_ptr<prometheus::Registry> registry,
-                      decision_summary baseline) {
+                      decision_summary baseline, int max_level) {
   auto& st = self->state;
   st.registry = std::move(registry);
   auto& reg = *st.registry;
@@ -115,6 +115,13 @@ caf::behavior metrics(metrics_actor* self,
                          "Share of human verdicts the ML prediction matched");
   st.auto_rate = gauge("hitl_auto_approval_rate",
                        "Share of all decisions approved by the policy");
+  // Every label value exists from the start, at zero, so that rates and
+  // alerts see the series before its first event.
+  for (auto type : {"pending", "auto_approved", "approved", "rejected",
+                    "cancelled", "escalated"})
+    st.decisions->Add({{"decision_type", type}});
+  for (int level = 1; level <= max_level; ++level)
+    st.escalations->Add({{"level", std::to_string(level)}});
   st.totals = baseline;
   st.open = baseline.pending + baseline.escalated;
   publish_gauges(st);
@@ -130,8 +137,10 @@ caf::behavior metrics(metrics_actor* self,
 
 caf::actor spawn_metrics_actor(caf::actor_system& sys,
                                std::shared_ptr<prometheus::Registry> registry,
-                               const decision_summary& baseline) {
-  return sys.spawn(metrics, std::move(registry), baseline);
+                               const decision_summary& baseline,
+                               int max_escalation_level) {
+  return sys.spawn(metrics, std::move(registry), baseline,
+                   max_escalation_level);
 }
 
 } // namespace hitl

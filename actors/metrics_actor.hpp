@@ -20,6 +20,7 @@ namespace hitl {
 /// hitl_sla_breaches_total and the hitl_decision_duration_seconds histogram.
 caf::actor spawn_metrics_actor(caf::actor_system& sys,
                                std::shared_ptr<prometheus::Registry> registry,
-                               const decision_summary& baseline);
+                               const decision_summary& baseline,
+                               int max_escalation_level);
 
 } // namespace hitl

@@ -29,7 +29,8 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   a.recovered = open.size();
   a.auditor = spawn_auditor(sys, pool, auditor_options{config.webhooks});
   a.reader = spawn_db_reader(sys, pool, 3);
-  a.metrics = spawn_metrics_actor(sys, std::move(registry), totals);
+  a.metrics = spawn_metrics_actor(sys, std::move(registry), totals,
+                                  config.policy.max_escalation_level);
   caf::anon_send(a.auditor, atoms::subscribe::value, a.metrics);
   auto policy = std::make_shared<const policy_config>(config.policy);
   a.supervisor = spawn_supervisor(sys, policy, a.auditor, a.reader,

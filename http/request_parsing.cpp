@@ -183,6 +183,12 @@ std::string index_path(const std::string& parent, size_t i) {
 
 // -- reading a body -----------------------------------------------------------
 
+// Every valid body nests 3 levels deep; this cap keeps a 1 MiB "[[[[..."
+// from costing a hundred megabytes before it is refused.
+constexpr size_t max_depth = 32;
+
+struct too_deep {};
+
 // nlohmann::json keeps the last of two equal keys; a proxy or log reader may
 // keep the first. Refusing duplicates leaves no room for two readings.
 class duplicate_finder {
@@ -195,10 +201,10 @@ public:
     using ev = json::parse_event_t;
     switch (event) {
       case ev::object_start:
-        stack_.push_back(frame{true, {}, {}, 0});
-        break;
       case ev::array_start:
-        stack_.push_back(frame{false, {}, {}, 0});
+        if (stack_.size() == max_depth)
+          throw too_deep{};
+        stack_.push_back(frame{event == ev::object_start, {}, {}, 0});
         break;
       case ev::object_end:
       case ev::array_end:
@@ -276,6 +282,10 @@ std::optional<request_error> read_object(std::string_view body,
   try {
     json::parser_callback_t cb = duplicate_finder{errors};
     out = json::parse(body.begin(), body.end(), cb);
+  } catch (const too_deep&) {
+    return request_error{422, "the request body is nested deeper than "
+                                + std::to_string(max_depth) + " levels",
+                         {}};
   } catch (const json::exception& e) {
     // what() is "[json.exception.parse_error.101] parse error at line 1,
     // column 6: syntax error ..."; keep the part a person can act on.

@@ -540,7 +540,8 @@ TEST_CASE("create: shap values must be numbers") {
         == std::vector<std::string>{"ml_prediction.shap_values[\"a.b\"]",
                                     "ml_prediction.shap_values.foo",
                                     "ml_prediction.shap_values.n"});
-  CHECK(message_for(err, "ml_prediction.shap_values.foo") == "must be a number");
+  CHECK(message_for(err, "ml_prediction.shap_values.foo")
+        == "must be a number");
   auto empty_key = error_of(create(
     with(original_record(), "/ml_prediction/shap_values", {{"", 1}})));
   CHECK(fields_of(empty_key)
@@ -632,6 +633,20 @@ TEST_CASE("create: the body must be a non-empty JSON object") {
           == std::string{"the request body must be a JSON object, not "}
                + kind);
   }
+}
+
+TEST_CASE("create: nesting is capped at 32 levels") {
+  auto nested = [](int arrays) {
+    return "{\"a\": " + std::string(arrays, '[') + std::string(arrays, ']')
+           + "}";
+  };
+  // The object and 31 arrays: deep, but only an unknown field.
+  auto at_cap = error_of(parse_create_decision(nested(31)));
+  CHECK(message_for(at_cap, "a") == "unknown field");
+  auto past = error_of(parse_create_decision(nested(32)));
+  CHECK(past.status == 422);
+  CHECK(past.detail == "the request body is nested deeper than 32 levels");
+  CHECK(error_of(parse_create_decision(nested(500000))).status == 422);
 }
 
 TEST_CASE("create: a flood of errors is cut at 100") {
