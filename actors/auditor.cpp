@@ -107,7 +107,8 @@ applied apply_change(pqxx::transaction_base& txn, const auditor_options& opts,
       if (std::find(hook.events.begin(), hook.events.end(), event)
           != hook.events.end())
         enqueue_outbox(txn, event, ch.after.decision_id, hook.url,
-                       event_payload(event, receipt.record, receipt.comment, at)
+                       event_payload(event, receipt.record, receipt.comment, at,
+                                     opts.public_url)
                          .dump());
   receipt.last_seq = head.seq;
   return {std::move(receipt), caf::error{}};

@@ -11,6 +11,8 @@ namespace hitl {
 
 struct auditor_options {
   std::vector<webhook_subscription> webhooks;
+  /// Base of the decision links in webhook payloads.
+  std::string public_url;
   /// Most changes committed in one transaction.
   size_t max_batch = 256;
 };

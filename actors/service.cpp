@@ -5,6 +5,7 @@
 #include "actors/db_reader.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics_actor.hpp"
+#include "actors/notifier.hpp"
 #include "actors/supervisor.hpp"
 #include "persistence/analytics_repository.hpp"
 #include "persistence/connection_pool.hpp"
@@ -27,11 +28,14 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   });
   service_actors a;
   a.recovered = open.size();
-  a.auditor = spawn_auditor(sys, pool, auditor_options{config.webhooks});
+  a.auditor = spawn_auditor(sys, pool,
+                            auditor_options{config.webhooks, config.public_url});
   a.reader = spawn_db_reader(sys, pool, 3);
-  a.metrics = spawn_metrics_actor(sys, std::move(registry), totals,
+  a.metrics = spawn_metrics_actor(sys, registry, totals,
                                   config.policy.max_escalation_level);
   caf::anon_send(a.auditor, atoms::subscribe::value, a.metrics);
+  a.notifier = spawn_notifier(sys, pool, config, std::move(registry));
+  caf::anon_send(a.auditor, atoms::subscribe::value, a.notifier);
   auto policy = std::make_shared<const policy_config>(config.policy);
   a.supervisor = spawn_supervisor(sys, policy, a.auditor, a.reader,
                                   std::move(open));
@@ -54,6 +58,7 @@ void stop_service(caf::actor_system& sys, service_actors& a) {
     x = nullptr;
   };
   stop(a.supervisor);
+  stop(a.notifier);
   stop(a.metrics);
   stop(a.reader);
   stop(a.auditor);

@@ -20,6 +20,7 @@ struct service_actors {
   caf::actor reader;
   caf::actor metrics;
   caf::actor supervisor;
+  caf::actor notifier;
   size_t recovered = 0;
 };
 

@@ -7,6 +7,7 @@
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/outbox_repository.hpp"
 #include "persistence/token_repository.hpp"
 
 #include <cstdio>
@@ -137,6 +138,44 @@ int run_audit_verify(const std::string& url) {
     }
     std::cout << "audit chain intact: " << report.checked << " entries, head "
               << report.head_hash << std::endl;
+    return EXIT_SUCCESS;
+  });
+}
+
+int run_outbox_list(const std::string& url, const std::string& state,
+                    int limit) {
+  return guarded([&] {
+    auto pool = make_pool(url);
+    std::vector<outbox_message> rows;
+    pool.read([&](pqxx::transaction_base& txn) {
+      rows = list_outbox(txn, parse_outbox_state(state), limit);
+    });
+    std::printf("%-8s %-9s %-22s %-8s %-27s %-36s %s\n", "ID", "STATE",
+                "EVENT", "ATTEMPTS", "NEXT ATTEMPT", "DELIVERY", "TARGET / LAST ERROR");
+    for (const auto& m : rows)
+      std::printf("%-8lld %-9s %-22s %-8d %-27s %-36s %s%s%s\n",
+                  static_cast<long long>(m.id),
+                  std::string{to_string(m.state)}.c_str(), m.event.c_str(),
+                  m.attempts, format_iso(m.next_attempt_at).c_str(),
+                  m.delivery_id.c_str(), m.target_url.c_str(),
+                  m.last_error ? " : " : "",
+                  m.last_error ? m.last_error->c_str() : "");
+    return EXIT_SUCCESS;
+  });
+}
+
+int run_outbox_retry(const std::string& url, int64_t id) {
+  return guarded([&] {
+    auto pool = make_pool(url);
+    bool queued = false;
+    pool.transact(
+      [&](pqxx::transaction_base& txn) { queued = retry_outbox(txn, id); });
+    if (!queued) {
+      std::cerr << "hitl: no pending or dead delivery with id " << id << "\n";
+      return EXIT_FAILURE;
+    }
+    std::cerr << "delivery " << id << " queued again; a running service "
+              << "sends it within a second\n";
     return EXIT_SUCCESS;
   });
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace hitl {
@@ -14,6 +15,9 @@ int run_token_create(const std::string& database_url, const std::string& name,
 int run_token_list(const std::string& database_url);
 int run_token_revoke(const std::string& database_url, const std::string& name);
 int run_audit_verify(const std::string& database_url);
+int run_outbox_list(const std::string& database_url, const std::string& state,
+                    int limit);
+int run_outbox_retry(const std::string& database_url, int64_t id);
 
 struct serve_options {
   std::string listen = "127.0.0.1:8027";

@@ -53,6 +53,23 @@ int main(int argc, char** argv) {
     audit_cmd->add_subcommand("verify", "Check the audit hash chain");
   add_db(verify_cmd);
 
+  auto* outbox_cmd = app.add_subcommand("outbox", "Webhook deliveries");
+  outbox_cmd->require_subcommand(1);
+  std::string state;
+  int limit = 50;
+  int64_t outbox_id = 0;
+  auto* outbox_list_cmd =
+    outbox_cmd->add_subcommand("list", "List deliveries, newest first");
+  add_db(outbox_list_cmd);
+  outbox_list_cmd->add_option("--state", state, "pending, delivered or dead")
+    ->check(CLI::IsMember({"pending", "delivered", "dead"}));
+  outbox_list_cmd->add_option("--limit", limit, "Rows to show")
+    ->check(CLI::Range(1, 10000));
+  auto* outbox_retry_cmd = outbox_cmd->add_subcommand(
+    "retry", "Queue a dead (or pending) delivery again, due now");
+  add_db(outbox_retry_cmd);
+  outbox_retry_cmd->add_option("--id", outbox_id, "Outbox row id")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   auto url = hitl::resolve_database_url(db_flag);
@@ -70,5 +87,9 @@ int main(int argc, char** argv) {
     return hitl::run_token_revoke(url, name);
   if (*verify_cmd)
     return hitl::run_audit_verify(url);
+  if (*outbox_list_cmd)
+    return hitl::run_outbox_list(url, state, limit);
+  if (*outbox_retry_cmd)
+    return hitl::run_outbox_retry(url, outbox_id);
   return EXIT_FAILURE;
 }

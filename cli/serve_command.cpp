@@ -47,6 +47,9 @@ int run_serve(const serve_options& opts) {
     http.threads = opts.http_threads;
     http.max_body_bytes = config.max_body_bytes;
     http.cors_origins = config.cors_origins;
+    if (config.public_url.empty())
+      config.public_url =
+        "http://" + http.host + ":" + std::to_string(http.port);
 
     auto report = apply_migrations(opts.database_url);
     for (const auto& name : report.applied)

@@ -170,9 +170,39 @@ service_config parse_service_config(const json& doc) {
   expect_object(doc, "",
                 {"auto_approve", "sla_seconds", "escalation",
                  "approvals_required", "webhooks", "cors_origins",
-                 "max_body_bytes"});
+                 "max_body_bytes", "notifications", "public_url"});
   service_config cfg;
   read_policy(doc, cfg.policy);
+  if (doc.contains("notifications")) {
+    const auto& n = doc["notifications"];
+    expect_object(n, "notifications",
+                  {"max_attempts", "timeout_seconds", "initial_backoff_seconds",
+                   "max_backoff_seconds"});
+    auto& d = cfg.notifications;
+    if (n.contains("max_attempts"))
+      d.max_attempts = static_cast<int>(read_integer(
+        n["max_attempts"], "notifications.max_attempts", 1, 1000));
+    auto seconds = [&](const char* key, duration& out) {
+      if (!n.contains(key))
+        return;
+      auto path = member("notifications", key);
+      auto v = read_seconds(n[key], path);
+      if (!v)
+        fail(path, "expected a number");
+      out = *v;
+    };
+    seconds("timeout_seconds", d.timeout);
+    seconds("initial_backoff_seconds", d.initial_backoff);
+    seconds("max_backoff_seconds", d.max_backoff);
+  }
+  if (doc.contains("public_url")) {
+    cfg.public_url = read_string(doc["public_url"], "public_url");
+    if (cfg.public_url.rfind("http://", 0) != 0
+        && cfg.public_url.rfind("https://", 0) != 0)
+      fail("public_url", "must start with http:// or https://");
+    while (!cfg.public_url.empty() && cfg.public_url.back() == '/')
+      cfg.public_url.pop_back();
+  }
   if (doc.contains("webhooks")) {
     const auto& hooks = read_array(doc["webhooks"], "webhooks");
     for (size_t i = 0; i < hooks.size(); ++i)

@@ -39,9 +39,24 @@ struct webhook_subscription {
   std::string secret;
 };
 
+/// How webhooks are delivered (beyond SPEC §7's keys; all optional).
+struct delivery_settings {
+  /// Attempts before a delivery is marked dead.
+  int max_attempts = 8;
+  /// Limit of one attempt, connection included.
+  duration timeout = std::chrono::seconds(5);
+  /// First retry delay; doubles each attempt, with jitter, up to max_backoff.
+  duration initial_backoff = std::chrono::seconds(1);
+  duration max_backoff = std::chrono::seconds(300);
+};
+
 struct service_config {
   policy_config policy;
   std::vector<webhook_subscription> webhooks;
+  delivery_settings notifications;
+  /// Base of the links in notifications, e.g. `https://hitl.example.org`;
+  /// empty means the --listen address.
+  std::string public_url;
   std::vector<std::string> cors_origins;
   size_t max_body_bytes = 1048576;
 };

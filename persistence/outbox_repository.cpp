@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+
 namespace hitl {
 
 namespace {
@@ -61,10 +63,13 @@ void prepare_outbox_statements(pqxx::connection_base& conn) {
   conn.prepare("outbox_insert", R"(
     INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
     VALUES ($1, $2, $3, $4::jsonb) RETURNING id)");
-  conn.prepare("outbox_claim", std::string{"SELECT "} + outbox_columns + R"(
-    FROM hitl_outbox
-    WHERE state = 'pending' AND next_attempt_at <= hitl_from_micros($1)
-    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)");
+  conn.prepare("outbox_claim", std::string{R"(
+    UPDATE hitl_outbox SET next_attempt_at = hitl_from_micros($1 + $3)
+    WHERE id IN (
+      SELECT id FROM hitl_outbox
+      WHERE state = 'pending' AND next_attempt_at <= hitl_from_micros($1)
+      ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+    RETURNING )"} + outbox_columns);
   conn.prepare("outbox_delivered", R"(
     UPDATE hitl_outbox SET state = 'delivered', delivered_at = now(),
       attempts = attempts + 1, last_error = NULL WHERE id = $1)");
@@ -94,9 +99,13 @@ int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
 }
 
 std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
-                                             timestamp now, int limit) {
-  return read_messages(
-    txn.exec_prepared("outbox_claim", to_micros(now), limit));
+                                             timestamp now, int limit,
+                                             duration lease) {
+  auto rows = read_messages(txn.exec_prepared("outbox_claim", to_micros(now),
+                                              limit, lease.count()));
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  return rows;
 }
 
 void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id) {

@@ -33,10 +33,14 @@ int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
                        const std::string& target_url,
                        const std::string& payload_json);
 
-/// Pending messages whose next attempt is due at `now`, oldest first. Locks
-/// them (SKIP LOCKED) so two nodes never send the same row at once.
+/// Pending messages whose next attempt is due at `now`, oldest first,
+/// leased until `now + lease`: their next attempt moves there, so a second
+/// notifier (SKIP LOCKED) or a later round skips them while this one sends.
+/// If the sender dies, the lease runs out and the message is sent again: at
+/// least once, never lost.
 std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
-                                             timestamp now, int limit);
+                                             timestamp now, int limit,
+                                             duration lease);
 
 void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id);
 

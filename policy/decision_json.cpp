@@ -114,8 +114,12 @@ json to_json(const decision_record& d) {
 }
 
 json event_payload(const std::string& event, const decision_record& d,
-                   const std::optional<comment>& c, timestamp at) {
-  json body{{"event", event}, {"at", format_iso(at)}, {"decision", to_json(d)}};
+                   const std::optional<comment>& c, timestamp at,
+                   const std::string& base_url) {
+  json body{{"event", event},
+            {"at", format_iso(at)},
+            {"decision_url", base_url + "/hitl/decisions/" + d.decision_id},
+            {"decision", to_json(d)}};
   if (c)
     body["comment"] = to_json(*c);
   if (event == "decision.escalated") {
@@ -131,7 +135,7 @@ json event_payload(const std::string& event, const decision_record& d,
       {"priority", to_string(d.priority)},
       {"age_seconds", to_seconds(at - d.created_at)},
       {"sla_deadline", opt_time(d.sla_deadline)},
-      {"decision_url", "/hitl/decisions/" + d.decision_id}};
+      {"decision_url", base_url + "/hitl/decisions/" + d.decision_id}};
   }
   return body;
 }

@@ -22,9 +22,11 @@ nlohmann::json to_json(const approval& a);
 
 /// The body of an event, for webhooks and the live stream:
 /// `{event, at, decision, comment?}`, plus for an escalation what the
-/// on-call reviewer needs at a glance (level, age, deadline, URL path).
+/// on-call reviewer needs at a glance (level, age, deadline, and the URL of
+/// the decision under `base_url`).
 nlohmann::json event_payload(const std::string& event,
                              const decision_record& d,
-                             const std::optional<comment>& c, timestamp at);
+                             const std::optional<comment>& c, timestamp at,
+                             const std::string& base_url);
 
 } // namespace hitl

@@ -265,7 +265,8 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
     CHECK(head.hash == entries[0].hash);
   });
   pool.transact([&](pqxx::transaction_base& txn) {
-    auto due = claim_due_outbox(txn, now() + std::chrono::seconds(1), 10);
+    auto due = claim_due_outbox(txn, now() + std::chrono::seconds(1), 10,
+                                std::chrono::seconds(30));
     REQUIRE(due.size() == 1);
     CHECK(due[0].delivery_id.size() == 36);
     mark_outbox_dead(txn, due[0].id, "HTTP 410");

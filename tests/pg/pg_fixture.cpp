@@ -208,6 +208,14 @@ std::string served_hitl::base_url() const {
   return "http://127.0.0.1:" + std::to_string(port_);
 }
 
+void served_hitl::kill_hard() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 int served_hitl::terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;

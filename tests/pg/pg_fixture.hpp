@@ -57,6 +57,8 @@ public:
   }
   /// Sends SIGTERM and waits; returns the exit status, or -1 on timeout.
   int terminate(std::chrono::milliseconds timeout);
+  /// SIGKILL: a crash, with no chance to finish anything.
+  void kill_hard();
 
 private:
   int pid_ = -1;

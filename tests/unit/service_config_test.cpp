@@ -157,3 +157,33 @@ TEST_CASE("load_service_config reads a file and reports bad ones") {
   CHECK_THROWS_WITH_AS(load_service_config(path),
                        doctest::Contains("cannot open"), config_error);
 }
+
+TEST_CASE("notification delivery settings and the public URL") {
+  auto cfg = parse_service_config(nlohmann::json::parse(R"({
+    "notifications": {"max_attempts": 3, "timeout_seconds": 0.5,
+                      "initial_backoff_seconds": 0.1, "max_backoff_seconds": 2},
+    "public_url": "https://hitl.example.org/"})"));
+  CHECK(cfg.notifications.max_attempts == 3);
+  CHECK(cfg.notifications.timeout == std::chrono::milliseconds(500));
+  CHECK(cfg.notifications.initial_backoff == std::chrono::milliseconds(100));
+  CHECK(cfg.notifications.max_backoff == std::chrono::seconds(2));
+  CHECK(cfg.public_url == "https://hitl.example.org");
+  auto defaults = parse_service_config(nlohmann::json::object());
+  CHECK(defaults.notifications.max_attempts == 8);
+  CHECK(defaults.public_url.empty());
+  auto fails_with = [](const char* text, const char* path) {
+    try {
+      parse_service_config(nlohmann::json::parse(text));
+      return false;
+    } catch (const config_error& e) {
+      return std::string{e.what()}.rfind(path, 0) == 0;
+    }
+  };
+  CHECK(fails_with(R"({"notifications": {"max_attempts": 0}})",
+                   "notifications.max_attempts"));
+  CHECK(fails_with(R"({"notifications": {"timeout_seconds": null}})",
+                   "notifications.timeout_seconds"));
+  CHECK(fails_with(R"({"notifications": {"retries": 3}})",
+                   "notifications.retries"));
+  CHECK(fails_with(R"({"public_url": "ftp://x"})", "public_url"));
+}

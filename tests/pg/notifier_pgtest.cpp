@@ -1,0 +1,245 @@
+// Webhooks from the durable outbox, delivered to a real HTTP receiver on
+// loopback: escalations on time and once per level across a restart, retries
+// while the receiver is down or slow, dead letters, and a crash between the
+// commit and the delivery.
+
+#include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/webhook_receiver.hpp"
+
+#include "policy/sha256.hpp"
+#include "policy/timestamp.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+using namespace hitl;
+using namespace hitl::test;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+std::string write_config(const json& cfg) {
+  static int n = 0;
+  auto path = "/tmp/hitl-notifier-" + std::to_string(getpid()) + "-"
+              + std::to_string(n++) + ".json";
+  std::ofstream{path} << cfg.dump(2);
+  return path;
+}
+
+json hook_config(const std::string& url, const std::vector<std::string>& events,
+                 double sla_high = 600) {
+  return {{"sla_seconds", {{"high", sla_high}}},
+          {"escalation", {{"max_level", 3}}},
+          {"webhooks", {{{"url", url}, {"events", events}, {"secret", "s3cret"}}}},
+          {"notifications",
+           {{"max_attempts", 5},
+            {"timeout_seconds", 1},
+            {"initial_backoff_seconds", 0.2},
+            {"max_backoff_seconds", 0.5}}}};
+}
+
+std::string token(const std::string& url, const std::string& name,
+                  const std::string& role) {
+  auto r = run_hitl({"token", "create", "--name", name, "--role", role,
+                     "--database-url", url});
+  REQUIRE(r.exit_code == 0);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+json create(const served_hitl& s, const std::string& tok,
+            const std::string& patch, const std::string& severity = "high") {
+  json body{{"patch_id", patch},
+            {"patch_metadata",
+             {{"apv_id", "apv-1"},
+              {"cve_id", "CVE-2026-7777"},
+              {"package_name", "nginx"},
+              {"current_version", "1.24.0"},
+              {"target_version", "1.24.1"},
+              {"severity", severity}}},
+            {"ml_prediction", {{"confidence", 0.5}, {"prediction", true}}}};
+  auto r = http_request("POST", s.base_url() + "/hitl/admin/create-decision",
+                        body.dump(),
+                        {"Authorization: Bearer " + tok,
+                         "Content-Type: application/json"});
+  REQUIRE(r.status == 201);
+  return json::parse(r.body);
+}
+
+bool signed_right(const received_hook& h) {
+  auto it = h.headers.find("x-hitl-signature");
+  return it != h.headers.end()
+         && it->second == "sha256=" + hmac_sha256_hex("s3cret", h.body);
+}
+
+std::map<int, int> levels_seen(const std::vector<received_hook>& hooks) {
+  std::map<int, int> count;
+  for (const auto& h : hooks)
+    if (h.headers.at("x-hitl-event") == "decision.escalated")
+      ++count[json::parse(h.body)["escalation"]["level"].get<int>()];
+  return count;
+}
+
+} // namespace
+
+TEST_CASE("escalations arrive on time, signed, once per level across a restart") {
+  webhook_receiver rx;
+  auto url = fresh_database("hitl_hooks_sla");
+  auto svc = token(url, "wargaming", "service");
+  auto cfg = write_config(hook_config(rx.url(), {"decision.escalated"}, 1.0));
+  auto first = std::make_unique<served_hitl>(url, std::vector<std::string>{"--config", cfg});
+  auto rec = create(*first, svc, "p-esc");
+  auto created = *parse_iso(rec["created_at"].get<std::string>());
+  auto deadline = created + 1s;
+
+  REQUIRE(rx.wait_for([](auto& h) { return levels_seen(h)[1] == 1; }, 3000ms));
+  auto hook = rx.received().front();
+  auto late = std::chrono::time_point_cast<duration>(hook.at) - deadline;
+  MESSAGE("level 1 arrived " << to_seconds(late) << " s after its deadline");
+  CHECK(late < 1s);
+  CHECK(late > -50ms);
+  CHECK(signed_right(hook));
+  CHECK(hook.headers["x-hitl-delivery"].size() == 36);
+  auto payload = json::parse(hook.body);
+  CHECK(payload["event"] == "decision.escalated");
+  CHECK(payload["escalation"]["package_name"] == "nginx");
+  CHECK(payload["escalation"]["cve_id"] == "CVE-2026-7777");
+  CHECK(payload["escalation"]["priority"] == "high");
+  CHECK(payload["escalation"]["target_version"] == "1.24.1");
+  CHECK(payload["escalation"]["age_seconds"].get<double>() >= 1.0);
+  CHECK(payload["escalation"]["decision_url"].get<std::string>().find(
+          "/hitl/decisions/" + rec["decision_id"].get<std::string>())
+        != std::string::npos);
+
+  // Down across level 2's time; it comes once after the restart, level 3 on
+  // its schedule.
+  CHECK(first->terminate(5s) == 0);
+  first.reset();
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point{
+    deadline.time_since_epoch() + 1300ms});
+  served_hitl second{url, {"--config", cfg}};
+  REQUIRE(rx.wait_for([](auto& h) { return levels_seen(h)[3] == 1; }, 4000ms));
+  std::this_thread::sleep_for(700ms);
+  auto seen = levels_seen(rx.received());
+  CHECK(seen == std::map<int, int>{{1, 1}, {2, 1}, {3, 1}});
+  for (const auto& h : rx.received())
+    CHECK(signed_right(h));
+}
+
+TEST_CASE("deliveries retry while the receiver is down or slow, then arrive") {
+  webhook_receiver rx;
+  rx.down(); // connection refused
+  auto url = fresh_database("hitl_hooks_retry");
+  auto svc = token(url, "wargaming", "service");
+  auto cfg = write_config(hook_config(rx.url(), {"decision.created"}));
+  served_hitl s{url, {"--config", cfg}};
+  create(s, svc, "p-down");
+  std::this_thread::sleep_for(1200ms); // a few refused attempts
+  CHECK(sql_scalar(url, "SELECT attempts >= 2 FROM hitl_outbox") == "t");
+  CHECK(sql_scalar(url, "SELECT state FROM hitl_outbox") == "pending");
+  rx.up();
+  REQUIRE(rx.wait_for([](auto& h) { return h.size() == 1; }, 3000ms));
+  CHECK(rx.received()[0].headers["x-hitl-delivery"]
+        == sql_scalar(url, "SELECT delivery_id FROM hitl_outbox"));
+  REQUIRE(rx.wait_for([&](auto&) {
+    return sql_scalar(url, "SELECT state FROM hitl_outbox") == "delivered";
+  }, 2000ms));
+
+  // Slow: longer than the 1 s timeout, so the first attempt fails; the
+  // retry carries the same delivery id.
+  rx.set_delay(1500ms);
+  create(s, svc, "p-slow");
+  REQUIRE(rx.wait_for([](auto& h) { return h.size() >= 2; }, 3000ms));
+  rx.set_delay(0ms);
+  REQUIRE(rx.wait_for([](auto& h) { return h.size() >= 3; }, 4000ms));
+  REQUIRE(rx.wait_for([&](auto&) {
+    return sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE state ="
+                           " 'delivered'") == "2";
+  }, 4000ms));
+  std::set<std::string> slow_ids;
+  for (size_t i = 1; i < rx.received().size(); ++i)
+    slow_ids.insert(rx.received()[i].headers.at("x-hitl-delivery"));
+  CHECK(slow_ids.size() == 1); // one delivery, several attempts
+}
+
+TEST_CASE("a 4xx answer is not retried forever; an operator can retry it") {
+  webhook_receiver rx;
+  rx.set_status(410);
+  auto url = fresh_database("hitl_hooks_dead");
+  auto svc = token(url, "wargaming", "service");
+  auto cfg = write_config(hook_config(rx.url(), {"decision.created"}));
+  served_hitl s{url, {"--config", cfg}};
+  create(s, svc, "p-gone");
+  REQUIRE(rx.wait_for([&](auto&) {
+    return sql_scalar(url, "SELECT state FROM hitl_outbox") == "dead";
+  }, 3000ms));
+  std::this_thread::sleep_for(800ms);
+  CHECK(rx.received().size() == 1);
+  CHECK(sql_scalar(url, "SELECT last_error FROM hitl_outbox") == "HTTP 410");
+  auto metrics = http_request("GET", s.base_url() + "/metrics").body;
+  CHECK(metrics.find("hitl_notifications_total{result=\"dead\"} 1")
+        != std::string::npos);
+  auto listed = run_hitl({"outbox", "list", "--state", "dead",
+                          "--database-url", url});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("HTTP 410") != std::string::npos);
+
+  rx.set_status(200);
+  auto id = sql_scalar(url, "SELECT id FROM hitl_outbox");
+  CHECK(run_hitl({"outbox", "retry", "--id", id, "--database-url", url})
+          .exit_code
+        == 0);
+  REQUIRE(rx.wait_for([](auto& h) { return h.size() == 2; }, 3000ms));
+  CHECK(rx.received()[0].headers.at("x-hitl-delivery")
+        == rx.received()[1].headers.at("x-hitl-delivery"));
+}
+
+TEST_CASE("a crash between the commit and the delivery loses nothing") {
+  webhook_receiver rx;
+  rx.down();
+  auto url = fresh_database("hitl_hooks_crash");
+  auto svc = token(url, "wargaming", "service");
+  auto rev = token(url, "alice", "reviewer");
+  auto cfg = write_config(
+    hook_config(rx.url(), {"decision.created", "decision.approved"}));
+  std::string delivery;
+  {
+    served_hitl s{url, {"--config", cfg}};
+    create(s, svc, "p-crash");
+    delivery = sql_scalar(url, "SELECT delivery_id FROM hitl_outbox");
+    s.kill_hard();
+  }
+  rx.up();
+  served_hitl again{url, {"--config", cfg}};
+  REQUIRE(rx.wait_for([](auto& h) { return !h.empty(); }, 3000ms));
+  CHECK(rx.received()[0].headers.at("x-hitl-delivery") == delivery);
+  CHECK(rx.received()[0].headers.at("x-hitl-event") == "decision.created");
+
+  // A reviewer's verdict reaches the deploy agent with the final record.
+  auto r = http_request("POST", again.base_url() + "/hitl/patches/p-crash/approve",
+                        R"({"comment":"ship it"})",
+                        {"Authorization: Bearer " + rev,
+                         "Content-Type: application/json"});
+  REQUIRE(r.status == 200);
+  REQUIRE(rx.wait_for([](auto& h) {
+    for (const auto& x : h)
+      if (x.headers.at("x-hitl-event") == "decision.approved")
+        return true;
+    return false;
+  }, 3000ms));
+  for (const auto& h : rx.received())
+    if (h.headers.at("x-hitl-event") == "decision.approved") {
+      auto p = json::parse(h.body);
+      CHECK(p["decision"]["decision"] == "approved");
+      CHECK(p["decision"]["decided_by"] == "alice");
+      CHECK(p["decision"]["comment"] == "ship it");
+      CHECK(p["decision"]["approvals"].size() == 1);
+      CHECK(signed_right(h));
+    }
+}
