@@ -15,6 +15,8 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+
 namespace hitl {
 
 namespace {
@@ -82,6 +84,18 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
         return make_service_error(service_errc::unavailable,
                                   "the database is unavailable");
       }
+    },
+    [pool](atoms::token) -> caf::result<std::vector<token_info>> {
+      return guarded_read<std::vector<token_info>>(
+        *pool, [&](pqxx::transaction_base& txn) {
+          auto all = list_tokens(txn);
+          all.erase(std::remove_if(all.begin(), all.end(),
+                                   [](const token_info& t) {
+                                     return t.revoked_at.has_value();
+                                   }),
+                    all.end());
+          return all;
+        });
     },
     [pool](atoms::token, const std::string& token_hash)
       -> caf::result<std::optional<token_info>> {

@@ -14,6 +14,12 @@ namespace hitl {
 ///   (ping) -> bool
 ///   (get, decision_id) -> std::optional<decision_view>
 ///   (by_patch, patch_id) -> std::optional<decision_record>  (newest)
+///   (pending, pending_filter) -> pending_page
+///   (summary, summary_request) -> decision_summary
+///   (audit, audit_filter) -> std::vector<audit_entry>
+///   (verify) -> verification_report
+///   (token) -> std::vector<token_info>  (active ones)
+///   (token, token_hash) -> std::optional<token_info>
 caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
                            size_t workers);
 

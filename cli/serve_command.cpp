@@ -71,7 +71,9 @@ int run_serve(const serve_options& opts) {
     std::unique_ptr<http_server> server;
     try {
       server = start_http_server(
-        http, sys, http_backend{actors.supervisor, actors.reader, registry});
+        http, sys,
+        http_backend{actors.supervisor, actors.reader, actors.auditor,
+                     registry, config.public_url});
     } catch (...) {
       stop_actors();
       throw;

@@ -10,8 +10,11 @@
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "http/access_policy.hpp"
+#include "http/edge_actors.hpp"
+#include "http/event_stream.hpp"
 #include "http/request_parsing.hpp"
 #include "http/response_json.hpp"
+#include "http/static_site.hpp"
 #include "http/token_cache.hpp"
 #include "policy/decision_json.hpp"
 #include "persistence/token_repository.hpp"
@@ -24,6 +27,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <restinio/all.hpp>
+#include <restinio/websocket/websocket.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -55,6 +59,10 @@ struct server_context {
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
   token_cache tokens;
+  event_stream stream;
+  std::optional<static_site> site;
+  caf::actor feed;
+  caf::actor token_refresher;
 };
 
 // -- one request, from route to response ------------------------------------
@@ -86,7 +94,8 @@ public:
                                      static_cast<std::uint16_t>(status)},
                                    reason(status)});
     resp.append_header(restinio::http_field::content_type, content_type);
-    resp.append_header(restinio::http_field::cache_control, "no-store");
+    if (!extra_name || strcasecmp(extra_name, "Cache-Control") != 0)
+      resp.append_header(restinio::http_field::cache_control, "no-store");
     if (extra_name)
       resp.append_header(extra_name, extra_value);
     add_cors(resp);
@@ -614,6 +623,120 @@ void add_operations_routes(router_t& r, server_context& ctx) {
              }));
 }
 
+// -- the live event stream and the web UI ------------------------------------
+
+namespace rws = restinio::websocket::basic;
+
+/// The token of a WebSocket upgrade: the Authorization header, or the
+/// subprotocol `bearer.<token>` (a browser cannot set headers on a
+/// WebSocket). Returns the token and the subprotocol to echo, if any.
+std::pair<std::string, std::string> ws_token(const restinio::request_t& req) {
+  if (auto t = bearer_token(req))
+    return {*t, ""};
+  if (auto protos = req.header().try_get_field("Sec-WebSocket-Protocol")) {
+    std::string list = *protos;
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      auto comma = list.find(',', pos);
+      auto item = list.substr(pos, comma == std::string::npos ? std::string::npos
+                                                              : comma - pos);
+      while (!item.empty() && item.front() == ' ')
+        item.erase(0, 1);
+      while (!item.empty() && item.back() == ' ')
+        item.pop_back();
+      if (item.rfind("bearer.", 0) == 0)
+        return {item.substr(7), item};
+      if (comma == std::string::npos)
+        break;
+      pos = comma + 1;
+    }
+  }
+  return {"", ""};
+}
+
+void add_event_stream_route(router_t& r, server_context& ctx) {
+  r.http_get("/hitl/ws", [&ctx](restinio::request_handle_t req, auto) {
+    auto ex = std::make_shared<exchange>(ctx, req, "/hitl/ws");
+    auto upgrade = req->header().try_get_field(restinio::http_field::upgrade);
+    if (!upgrade || strcasecmp(upgrade->c_str(), "websocket") != 0) {
+      ex->problem_reply(400, "this is a WebSocket endpoint (Upgrade: websocket)");
+      return restinio::request_accepted();
+    }
+    auto [token, protocol] = ws_token(*req);
+    token_info info;
+    // Decided here, on the I/O thread, from the token cache that the token
+    // refresher keeps filled: an upgrade cannot wait for the database.
+    if (token.empty()
+        || ctx.tokens.find(hash_token(token), info)
+             != token_cache::lookup::valid) {
+      ex->problem_reply(401, token.empty()
+                               ? "a bearer token is required (Authorization "
+                                 "header or subprotocol bearer.<token>)"
+                               : "the token is unknown or revoked");
+      return restinio::request_accepted();
+    }
+    ex->set_identity(info.name);
+    auto* stream = &ctx.stream;
+    auto on_message = [stream](rws::ws_handle_t ws, rws::message_handle_t m) {
+      stream->touch(ws->connection_id());
+      switch (m->opcode()) {
+        case rws::opcode_t::ping_frame:
+          ws->send_message(rws::final_frame, rws::opcode_t::pong_frame,
+                           restinio::writable_item_t{m->payload()});
+          break;
+        case rws::opcode_t::connection_close_frame:
+          stream->remove(ws->connection_id());
+          break;
+        default:
+          break; // the stream is one-way; anything else only shows life
+      }
+    };
+    rws::ws_handle_t ws;
+    if (protocol.empty()) {
+      ws = rws::upgrade<traits_t>(*req, rws::activation_t::immediate,
+                                  on_message);
+    } else {
+      auto key = req->header().get_field(restinio::http_field::sec_websocket_key);
+      auto digest = restinio::utils::sha1::make_digest(
+        key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+      ws = rws::upgrade<traits_t>(
+        *req, rws::activation_t::immediate,
+        restinio::utils::base64::encode(restinio::utils::sha1::to_string(digest)),
+        protocol, on_message);
+    }
+    stream->add(ws->connection_id(), ws);
+    spdlog::info("GET /hitl/ws 101 {} ({} clients)", info.name,
+                 stream->clients());
+    return restinio::request_accepted();
+  });
+}
+
+void add_web_routes(router_t& r, server_context& ctx) {
+  auto serve = [&ctx](restinio::request_handle_t req, auto) {
+    auto ex = std::make_shared<exchange>(ctx, req, "/{ui}");
+    std::string path{req->header().path()};
+    if (!ctx.site) {
+      ex->respond(503,
+                  "<!doctype html><title>HITL</title><p>The web UI was not "
+                  "built: run <code>cmake --build build</code> with npm "
+                  "installed. The API is available under /hitl/.</p>",
+                  "text/html; charset=utf-8");
+      return restinio::request_accepted();
+    }
+    const static_file* f = ctx.site->find(path);
+    if (!f) {
+      ex->problem_reply(404, "no route for " + path);
+      return restinio::request_accepted();
+    }
+    ex->respond(200, f->body, f->content_type.c_str(), "Cache-Control",
+                f->cache_control);
+    return restinio::request_accepted();
+  };
+  r.http_get("/", serve);
+  r.http_get("/assets/:file", serve);
+  r.http_get("/:file", serve); // favicon.svg and the like
+}
+
 /// 405 with Allow for every other method on a known path; CORS preflight.
 void add_method_guards(router_t& r, server_context& ctx) {
   struct guard {
@@ -687,6 +810,10 @@ public:
   }
   void stop() override {
     if (handle_) {
+      caf::anon_send_exit(ctx_->feed, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(ctx_->token_refresher,
+                          caf::exit_reason::user_shutdown);
+      ctx_->stream.close_all();
       handle_->stop();
       handle_->wait();
       handle_.reset();
@@ -737,11 +864,19 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
                       .Name("http_request_duration_seconds")
                       .Help("HTTP request latency by method and route template")
                       .Register(reg);
+  ctx->site = static_site::load(locate_web_root());
+  if (ctx->site)
+    spdlog::info("web UI: {} bytes from {}", ctx->site->bytes(),
+                 locate_web_root());
+  else
+    spdlog::warn("web UI not found next to the binary; serving the API only");
   auto router = std::make_unique<router_t>();
+  add_event_stream_route(*router, *ctx);
   add_verdict_routes(*router, *ctx);
   add_decision_routes(*router, *ctx);
   add_read_routes(*router, *ctx);
   add_operations_routes(*router, *ctx);
+  add_web_routes(*router, *ctx);
   add_method_guards(*router, *ctx);
   router->non_matched_request_handler([c = ctx.get()](auto req) {
     exchange ex{*c, std::move(req), "unmatched"};
@@ -765,6 +900,11 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
       .request_handler(std::move(router));
   auto handle = restinio::run_async<traits_t>(
     restinio::own_io_context(), std::move(settings), opts.threads);
+  // Started last: nothing above may leave them running if it throws.
+  ctx->feed = spawn_event_feed(sys, ctx->backend.auditor, ctx->stream,
+                               ctx->backend.public_url);
+  ctx->token_refresher =
+    spawn_token_refresher(sys, ctx->backend.reader, ctx->tokens);
   return std::make_unique<restinio_server>(std::move(ctx), std::move(handle));
 }
 

@@ -26,7 +26,11 @@ struct http_options {
 struct http_backend {
   caf::actor supervisor;
   caf::actor reader;
+  /// Source of committed events for the live stream.
+  caf::actor auditor;
   std::shared_ptr<prometheus::Registry> registry;
+  /// Base of links in event payloads.
+  std::string public_url;
 };
 
 /// A running HTTP server. Destroying it stops it.

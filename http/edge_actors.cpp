@@ -1,0 +1,72 @@
+#include "http/edge_actors.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "http/event_stream.hpp"
+#include "http/token_cache.hpp"
+#include "policy/decision_json.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+namespace hitl {
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+constexpr auto ping_interval = std::chrono::seconds(20);
+constexpr auto max_silence = std::chrono::seconds(60);
+constexpr auto token_refresh = std::chrono::seconds(2);
+
+caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
+                         event_stream* stream, std::string public_url) {
+  self->send(auditor, atoms::subscribe::value,
+             caf::actor_cast<caf::actor>(self));
+  self->delayed_send(self, ping_interval, tick_atom::value);
+  return {
+    [=](atoms::event, const committed_event& ev) {
+      stream->publish(
+        event_payload(ev.name, ev.record, ev.comment, ev.at, public_url)
+          .dump());
+    },
+    [=](tick_atom) {
+      stream->ping_and_reap(max_silence);
+      self->delayed_send(self, ping_interval, tick_atom::value);
+    },
+  };
+}
+
+caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
+                              token_cache* cache) {
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      self->request(reader, std::chrono::seconds(5), atoms::token::value)
+        .then(
+          [=](std::vector<token_info>& active) {
+            for (const auto& t : active)
+              cache->store(t.token_hash, t);
+            self->delayed_send(self, token_refresh, tick_atom::value);
+          },
+          [=](caf::error&) {
+            self->delayed_send(self, token_refresh, tick_atom::value);
+          });
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
+                            event_stream& stream, std::string public_url) {
+  return sys.spawn(event_feed, std::move(auditor), &stream,
+                   std::move(public_url));
+}
+
+caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+                                 token_cache& cache) {
+  return sys.spawn(token_refresher, std::move(reader), &cache);
+}
+
+} // namespace hitl

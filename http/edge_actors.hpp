@@ -1,0 +1,27 @@
+#pragma once
+
+// The two actors of the HTTP edge: one turns committed events into frames
+// of the live event stream, one keeps the token cache filled with every
+// active token (so that a WebSocket upgrade, which must be decided on the
+// I/O thread, never waits for the database).
+
+#include <caf/fwd.hpp>
+
+#include <string>
+
+namespace hitl {
+
+class event_stream;
+class token_cache;
+
+/// Subscribes to the auditor's committed events and publishes each as
+/// `{event, at, decision, ...}`; pings every client every 20 s and closes
+/// those silent for 60 s.
+caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
+                            event_stream& stream, std::string public_url);
+
+/// Reloads all active tokens into `cache` every 2 s.
+caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+                                 token_cache& cache);
+
+} // namespace hitl
