@@ -4,11 +4,10 @@
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "persistence/audit_repository.hpp"
+#include "persistence/batch_writes.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
-#include "persistence/decision_repository.hpp"
-#include "persistence/outbox_repository.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision_json.hpp"
 
@@ -64,58 +63,16 @@ caf::error to_service_error(const db_error& e) {
   return make_service_error(service_errc::internal, e.what());
 }
 
-// Writes one change and its audit entries; advances `head`. Returns the
-// receipt, or an error when the stored version moved on (nothing written).
-applied apply_change(pqxx::transaction_base& txn, const auditor_options& opts,
-                     const commit_request& req, chain_head& head) {
-  const auto& ch = req.change;
-  commit_receipt receipt;
-  receipt.record = ch.after;
-  if (ch.new_comment) {
-    receipt.comment = *ch.new_comment;
-    receipt.comment->id = insert_comment(txn, *ch.new_comment);
-  } else if (req.expected_version == 0) {
-    insert_decision(txn, ch.after);
-    receipt.record.version = 1;
-  } else {
-    if (ch.new_approval)
-      insert_approval(txn, ch.after.decision_id, *ch.new_approval);
-    auto version = update_decision_state(txn, ch.after, req.expected_version);
-    if (!version)
-      return {std::nullopt,
-              make_service_error(service_errc::conflict,
-                                 "the decision changed meanwhile")};
-    receipt.record.version = *version;
-  }
-  auto at = now();
-  for (const auto& note : ch.notes) {
-    audit_entry e;
-    e.seq = head.seq + 1;
-    e.decision_id = ch.after.decision_id;
-    e.action = note.action;
-    e.performed_by = note.performed_by.value_or(req.caller.name);
-    e.at = at;
-    e.details_json = note.details_json;
-    e.ip_address = req.caller.ip_address;
-    e.user_agent = req.caller.user_agent;
-    seal(e, head.hash);
-    append_audit_entry(txn, e);
-    head = chain_head{e.seq, e.hash};
-  }
-  for (const auto& event : ch.events)
-    for (const auto& hook : opts.webhooks)
-      if (std::find(hook.events.begin(), hook.events.end(), event)
-          != hook.events.end())
-        enqueue_outbox(txn, event, ch.after.decision_id, hook.url,
-                       event_payload(event, receipt.record, receipt.comment, at,
-                                     opts.public_url)
-                         .dump());
-  receipt.last_seq = head.seq;
-  return {std::move(receipt), caf::error{}};
+bool subscribed(const webhook_subscription& hook, const std::string& event) {
+  return std::find(hook.events.begin(), hook.events.end(), event)
+         != hook.events.end();
 }
 
-// One transaction for all of `batch`. Throws db_error; on success returns
-// one outcome per change, in order.
+// One transaction for all of `batch`, with one statement per table: the
+// rows first (inserts, then updates guarded by the expected version), then
+// the audit entries of the changes that were written, sealed in batch order,
+// then their outbox rows. Throws db_error; on success returns one outcome
+// per change, in order.
 std::vector<applied> commit_batch(auditor_actor* self,
                                   const std::vector<pending_commit>& batch) {
   auto& st = self->state;
@@ -124,11 +81,72 @@ std::vector<applied> commit_batch(auditor_actor* self,
   int64_t first_seq = 0;
   st.pool->transact([&](pqxx::transaction_base& txn) {
     // Runs again from the top if the connection broke before COMMIT.
-    results.clear();
+    results.assign(batch.size(), applied{});
     head = st.head ? *st.head : read_chain_head(txn);
     first_seq = head.seq;
-    for (const auto& item : batch)
-      results.push_back(apply_change(txn, st.opts, item.request, head));
+    std::vector<const decision_record*> inserts;
+    std::vector<decision_update> updates;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const auto& req = batch[i].request;
+      auto& receipt = results[i].receipt.emplace();
+      receipt.record = req.change.after;
+      if (req.change.new_comment) {
+        receipt.comment = *req.change.new_comment;
+        receipt.comment->id = insert_comment(txn, *req.change.new_comment);
+      } else if (req.expected_version == 0) {
+        inserts.push_back(&req.change.after);
+        receipt.record.version = 1;
+      } else {
+        updates.push_back({&req.change.after, req.expected_version});
+      }
+    }
+    insert_decisions(txn, inserts);
+    auto written = update_decisions(txn, updates);
+    auto at = now();
+    std::vector<audit_entry> entries;
+    std::vector<outbox_row> outbox;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const auto& req = batch[i].request;
+      const auto& ch = req.change;
+      auto& receipt = *results[i].receipt;
+      if (!ch.new_comment && req.expected_version != 0) {
+        auto it = written.find(ch.after.decision_id);
+        if (it == written.end()) {
+          results[i].receipt.reset();
+          results[i].error = make_service_error(
+            service_errc::conflict, "the decision changed meanwhile");
+          continue;
+        }
+        receipt.record.version = it->second;
+        if (ch.new_approval)
+          insert_approval(txn, ch.after.decision_id, *ch.new_approval);
+      }
+      for (const auto& note : ch.notes) {
+        audit_entry e;
+        e.seq = head.seq + 1;
+        e.decision_id = ch.after.decision_id;
+        e.action = note.action;
+        e.performed_by = note.performed_by.value_or(req.caller.name);
+        e.at = at;
+        e.details_json = note.details_json;
+        e.ip_address = req.caller.ip_address;
+        e.user_agent = req.caller.user_agent;
+        seal(e, head.hash);
+        head = chain_head{e.seq, e.hash};
+        entries.push_back(std::move(e));
+      }
+      for (const auto& event : ch.events)
+        for (const auto& hook : st.opts.webhooks)
+          if (subscribed(hook, event))
+            outbox.push_back(
+              {event, ch.after.decision_id, hook.url,
+               event_payload(event, receipt.record, receipt.comment, at,
+                             st.opts.public_url)
+                 .dump()});
+      receipt.last_seq = head.seq;
+    }
+    append_audit_entries(txn, entries);
+    enqueue_outbox_rows(txn, outbox);
   });
   st.head = head;
   st.stats.transactions += 1;

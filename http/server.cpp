@@ -100,8 +100,10 @@ public:
       resp.append_header(extra_name, extra_value);
     add_cors(resp);
     resp.set_body(std::move(body));
-    resp.done();
+    // Counted before it is sent: a client that reads /metrics right after
+    // this response must find it there.
     record(status);
+    resp.done();
   }
 
   void json_reply(int status, const json& body) {

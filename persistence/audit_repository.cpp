@@ -1,5 +1,6 @@
 #include "persistence/audit_repository.hpp"
 
+#include "persistence/batch_writes.hpp"
 #include "persistence/sql_params.hpp"
 
 #include <pqxx/pqxx>
@@ -42,10 +43,6 @@ std::vector<audit_entry> read_entries(const pqxx::result& rows) {
 } // namespace
 
 void prepare_audit_statements(pqxx::connection_base& conn) {
-  conn.prepare("audit_append", R"(
-    INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,
-      "timestamp", details, ip_address, user_agent, prev_hash, hash)
-    VALUES ($1, $2, $3, $4, hitl_from_micros($5), $6::jsonb, $7, $8, $9, $10))");
   conn.prepare("audit_head",
                "SELECT seq, hash FROM hitl_audit_logs ORDER BY seq DESC LIMIT 1");
   conn.prepare("audit_scan", std::string{"SELECT "} + audit_columns
@@ -65,11 +62,7 @@ void prepare_audit_statements(pqxx::connection_base& conn) {
 }
 
 void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e) {
-  sql_params p;
-  p.add(e.seq).add(e.decision_id).add(std::string{to_string(e.action)});
-  p.add(e.performed_by).add(to_micros(e.at)).add(e.details_json);
-  p.add(e.ip_address).add(e.user_agent).add(e.prev_hash).add(e.hash);
-  txn.exec_prepared("audit_append", p.dynamic());
+  append_audit_entries(txn, {e});
 }
 
 chain_head read_chain_head(pqxx::transaction_base& txn) {

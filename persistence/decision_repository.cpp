@@ -1,5 +1,6 @@
 #include "persistence/decision_repository.hpp"
 
+#include "persistence/batch_writes.hpp"
 #include "persistence/decision_rows.hpp"
 #include "persistence/sql_params.hpp"
 
@@ -122,9 +123,6 @@ approval read_approval(const pqxx::row& r) {
                   opt<std::string>(r[3])};
 }
 
-std::string json_array(const std::vector<std::string>& v) {
-  return nlohmann::json(v).dump();
-}
 
 void attach_approvals(pqxx::transaction_base& txn, decision_record& d) {
   for (const auto& r : txn.exec_prepared("approvals_of", d.decision_id))
@@ -136,33 +134,6 @@ void attach_approvals(pqxx::transaction_base& txn, decision_record& d) {
 // -- statements ---------------------------------------------------------------
 
 void prepare_decision_statements(pqxx::connection_base& conn) {
-  conn.prepare("decision_insert", R"(
-    INSERT INTO hitl_decisions (
-      decision_id, patch_id, apv_id, cve_id, package_name, current_version,
-      target_version, severity, cvss_score, cwe_ids, affected_systems,
-      patch_size_lines, ml_confidence, ml_prediction, ml_model_version,
-      ml_shap_values, ml_execution_time_ms, wargaming_phase1, wargaming_phase2,
-      wargaming_passed, wargaming_execution_time_ms, wargaming_error,
-      wargaming_exploit_id, decision, decided_by, decided_at, priority,
-      comment, reason, requires_manual_review, requires_escalation,
-      auto_approval_eligible, policy_version, policy_failed_rules,
-      approvals_required, escalation_level, sla_deadline, content_hash,
-      created_by, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-      ARRAY(SELECT jsonb_array_elements_text($10::jsonb)),
-      ARRAY(SELECT jsonb_array_elements_text($11::jsonb)),
-      $12, $13, $14, $15, $16::jsonb, $17, $18, $19, $20, $21, $22, $23, $24,
-      $25, hitl_from_micros($26), $27, $28, $29, $30, $31, $32, $33,
-      ARRAY(SELECT jsonb_array_elements_text($34::jsonb)),
-      $35, $36, hitl_from_micros($37), $38, $39, hitl_from_micros($40),
-      hitl_from_micros($40)))");
-  conn.prepare("decision_update_state", R"(
-    UPDATE hitl_decisions SET
-      decision = $3, decided_by = $4, decided_at = hitl_from_micros($5),
-      reason = $6, comment = $7, escalation_level = $8::smallint,
-      requires_escalation = $8::smallint > 0
-    WHERE decision_id = $1 AND version = $2
-    RETURNING version)");
   conn.prepare("decision_by_id", std::string{"SELECT "} + decision_columns
                                    + " FROM hitl_decisions WHERE decision_id = $1");
   conn.prepare("decision_open_by_patch",
@@ -190,62 +161,17 @@ void prepare_decision_statements(pqxx::connection_base& conn) {
 // -- repository functions -----------------------------------------------------
 
 void insert_decision(pqxx::transaction_base& txn, const decision_record& d) {
-  const auto& m = d.metadata;
-  sql_params p;
-  p.add(d.decision_id).add(d.patch_id).add(m.apv_id).add(m.cve_id);
-  p.add(m.package_name).add(m.current_version).add(m.target_version);
-  p.add(std::string{to_string(m.severity)}).add(m.cvss_score);
-  p.add(json_array(m.cwe_ids)).add(json_array(m.affected_systems));
-  p.add(m.patch_size_lines);
-  if (d.ml) {
-    nlohmann::json shap = nlohmann::json::object();
-    for (const auto& [k, v] : d.ml->shap_values)
-      shap[k] = v;
-    p.add(d.ml->confidence).add(d.ml->prediction).add(d.ml->model_version);
-    p.add(shap.dump()).add(d.ml->execution_time_ms);
-  } else {
-    p.null().null().null().null().null();
-  }
-  if (d.wargaming) {
-    const auto& w = *d.wargaming;
-    p.add(w.phase1_success).add(w.phase2_success).add(w.validation_passed);
-    p.add(w.execution_time_ms).add(w.error_message).add(w.exploit_id);
-  } else {
-    p.null().null().null().null().null().null();
-  }
-  p.add(std::string{to_string(d.status)}).add(d.decided_by);
-  if (d.decided_at)
-    p.add(to_micros(*d.decided_at));
-  else
-    p.null();
-  p.add(std::string{to_string(d.priority)}).add(d.comment).add(d.reason);
-  p.add(d.requires_manual_review).add(d.escalation_level > 0);
-  p.add(d.auto_approval_eligible).add(d.policy_version);
-  p.add(json_array(d.failed_rules)).add(d.approvals_required);
-  p.add(d.escalation_level);
-  if (d.sla_deadline)
-    p.add(to_micros(*d.sla_deadline));
-  else
-    p.null();
-  p.add(d.content_hash).add(d.created_by).add(to_micros(d.created_at));
-  txn.exec_prepared("decision_insert", p.dynamic());
+  insert_decisions(txn, {&d});
 }
 
 std::optional<int64_t> update_decision_state(pqxx::transaction_base& txn,
                                              const decision_record& d,
                                              int64_t expected_version) {
-  sql_params p;
-  p.add(d.decision_id).add(expected_version);
-  p.add(std::string{to_string(d.status)}).add(d.decided_by);
-  if (d.decided_at)
-    p.add(to_micros(*d.decided_at));
-  else
-    p.null();
-  p.add(d.reason).add(d.comment).add(d.escalation_level);
-  auto r = txn.exec_prepared("decision_update_state", p.dynamic());
-  if (r.empty())
+  auto written = update_decisions(txn, {{&d, expected_version}});
+  auto it = written.find(d.decision_id);
+  if (it == written.end())
     return std::nullopt;
-  return r[0][0].as<int64_t>();
+  return it->second;
 }
 
 std::optional<decision_record> find_decision(pqxx::transaction_base& txn,

@@ -3,6 +3,7 @@
 
 #include "persistence/analytics_repository.hpp"
 #include "persistence/audit_repository.hpp"
+#include "persistence/batch_writes.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/decision_repository.hpp"
@@ -20,6 +21,7 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_token_statements(conn);
   prepare_outbox_statements(conn);
   prepare_pending_statements(conn);
+  prepare_batch_statements(conn);
 }
 
 } // namespace hitl

@@ -25,6 +25,7 @@ export HITL_CHROMIUM="${HITL_CHROMIUM:-/usr/bin/chromium}"
 for tool in psql node npm; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
 done
+echo "browser tests: $HITL_BINARY, chromium $("$HITL_CHROMIUM" --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1)"
 [[ -x "$HITL_BINARY" ]] || { echo "run.sh: $HITL_BINARY is not executable" >&2; exit 1; }
 [[ -x "$HITL_CHROMIUM" ]] || {
   echo "run.sh: no chromium at $HITL_CHROMIUM (apt-get install -y chromium)" >&2
@@ -92,7 +93,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 psql "$HITL_TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null
-"$HITL_BINARY" migrate --database-url "$url" >/dev/null
+"$HITL_BINARY" migrate --database-url "$url" >"$tmp/migrate.log" 2>&1 \
+  || { cat "$tmp/migrate.log" >&2; exit 1; }
 
 token() { "$HITL_BINARY" token create --name "$1" --role "$2" --database-url "$url"; }
 HITL_TOKEN_ALICE="$(token alice reviewer)"

@@ -353,6 +353,11 @@ uiTest("11. analytics show the summary; a role without analytics gets a message"
   assert.match(await page.locator(`${tid("stat-auto-rate")} .stat-value`).textContent(), /^(\d+\.\d %|—)$/);
   assert.match(await page.locator(`${tid("stat-ml-accuracy")} .stat-value`).textContent(), /^(\d+\.\d %|—)$/);
   assert.notEqual(await page.locator(`${tid("stat-p50")} .stat-value`).textContent(), "");
+  // A range asks with `since`; every patch of this run is in the last day.
+  await page.locator(tid("analytics-range")).selectOption("24h");
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator(tid("analytics-error")).textContent(), "");
+  assert.equal(await page.locator(`${tid("stat-total")} .stat-value`).textContent(), String(summary.total_patches));
 
   const service = await h.open(env.service, "#/analytics");
   await service

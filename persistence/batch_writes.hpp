@@ -1,0 +1,50 @@
+#pragma once
+
+// Set-based writes for the auditor's group commit: one statement per table
+// per batch, whatever the batch size, so that a batch costs a handful of
+// round trips instead of several per change.
+
+#include "persistence/fwd.hpp"
+#include "policy/audit_chain.hpp"
+#include "policy/decision.hpp"
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hitl {
+
+/// Inserts new decisions. Throws db_error{conflict} when any id exists or a
+/// patch already has an open decision (the whole statement fails).
+void insert_decisions(pqxx::transaction_base& txn,
+                      const std::vector<const decision_record*>& rows);
+
+struct decision_update {
+  const decision_record* after;
+  int64_t expected_version;
+};
+
+/// Writes the mutable fields of each decision whose stored version still is
+/// the expected one; returns decision_id -> new version for those written.
+/// The others changed meanwhile and are left alone.
+std::unordered_map<std::string, int64_t>
+update_decisions(pqxx::transaction_base& txn,
+                 const std::vector<decision_update>& rows);
+
+/// Appends sealed audit entries.
+void append_audit_entries(pqxx::transaction_base& txn,
+                          const std::vector<audit_entry>& entries);
+
+struct outbox_row {
+  std::string event;
+  std::string decision_id;
+  std::string target_url;
+  std::string payload_json;
+};
+
+void enqueue_outbox_rows(pqxx::transaction_base& txn,
+                         const std::vector<outbox_row>& rows);
+
+void prepare_batch_statements(pqxx::connection_base& conn);
+
+} // namespace hitl
