@@ -156,9 +156,12 @@ std::vector<applied> commit_batch(auditor_actor* self,
 
 void publish(auditor_actor* self, const commit_request& req,
              const commit_receipt& receipt) {
+  if (req.change.events.empty() || self->state.listeners.empty())
+    return;
   auto at = now();
+  auto record = std::make_shared<const decision_record>(receipt.record);
   for (const auto& name : req.change.events) {
-    committed_event ev{name, receipt.record, receipt.comment, at};
+    committed_event ev{name, record, receipt.comment, at};
     for (const auto& l : self->state.listeners)
       self->send(l, atoms::event::value, ev);
   }

@@ -14,6 +14,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,7 +71,8 @@ struct commit_receipt {
 /// notifier and the live event stream.
 struct committed_event {
   std::string name;
-  decision_record record;
+  /// Shared, not copied, by the listeners of one commit.
+  std::shared_ptr<const decision_record> record;
   std::optional<hitl::comment> comment;
   timestamp at;
 };

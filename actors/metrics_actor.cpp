@@ -45,7 +45,7 @@ void publish_gauges(metrics_state& st) {
 }
 
 void on_event(metrics_state& st, const committed_event& ev) {
-  const auto& r = ev.record;
+  const auto& r = *ev.record;
   auto type = ev.name.substr(ev.name.find('.') + 1);
   if (ev.name == "comment.added")
     return;

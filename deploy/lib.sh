@@ -9,8 +9,8 @@ HITL_PACKAGES=(
   cmake g++ make pkg-config git
   libcaf-dev librestinio-dev libpqxx-dev prometheus-cpp-dev nlohmann-json3-dev
   doctest-dev libcli11-dev libspdlog-dev libcurl4-openssl-dev libssl-dev
-  libfmt-dev libasio-dev libhttp-parser-dev
-  postgresql-15 curl ca-certificates python3
+  libfmt-dev libasio-dev libhttp-parser-dev libjemalloc-dev
+  postgresql-15 curl ca-certificates
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -30,6 +30,13 @@ install_missing_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     --no-install-recommends "${missing[@]}"
+}
+
+# node and npm build the web UI. Machines of this kind come with them (not
+# from Debian, and Debian's nodejs conflicts with that npm), so Debian's are
+# installed only where there is no npm at all.
+node_packages() {
+  command -v npm >/dev/null 2>&1 || echo nodejs npm
 }
 
 build_hitl() {

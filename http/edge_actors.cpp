@@ -26,8 +26,10 @@ caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
   self->delayed_send(self, ping_interval, tick_atom::value);
   return {
     [=](atoms::event, const committed_event& ev) {
+      if (stream->clients() == 0)
+        return; // nobody listens: spare the serialization
       stream->publish(
-        event_payload(ev.name, ev.record, ev.comment, ev.at, public_url)
+        event_payload(ev.name, *ev.record, ev.comment, ev.at, public_url)
           .dump());
     },
     [=](tick_atom) {

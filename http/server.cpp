@@ -303,7 +303,7 @@ query_params query_of(const restinio::request_t& req, bool& ok) {
 }
 
 /// 413 and 415 checks of a JSON body; false when a response was sent.
-bool acceptable_body(const exchange_ptr& ex, bool body_required) {
+bool acceptable_body(const exchange_ptr& ex) {
   const auto& req = *ex->request();
   if (req.body().size() > ex->context().opts.max_body_bytes) {
     ex->problem_reply(413, "the body is larger than "
@@ -311,7 +311,9 @@ bool acceptable_body(const exchange_ptr& ex, bool body_required) {
                              + " bytes");
     return false;
   }
-  if (req.body().empty() && !body_required)
+  // An empty body needs no Content-Type; the parser says whether one was
+  // required (400) or not.
+  if (req.body().empty())
     return true;
   auto ct = req.header().try_get_field(restinio::http_field::content_type);
   std::string type = ct ? ct->substr(0, ct->find(';')) : std::string{};
@@ -362,7 +364,7 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
                     [](exchange_ptr ex, const auto& params) {
                       std::string patch{params["patch_id"]};
                       authorize(ex, operation::verdict, [ex, patch](caller who) {
-                        if (!acceptable_body(ex, false))
+                        if (!acceptable_body(ex))
                           return;
                         auto p = parse_approve(ex->request()->body());
                         approve_body b;
@@ -382,7 +384,7 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
                     [](exchange_ptr ex, const auto& params) {
                       std::string patch{params["patch_id"]};
                       authorize(ex, operation::verdict, [ex, patch](caller who) {
-                        if (!acceptable_body(ex, true))
+                        if (!acceptable_body(ex))
                           return;
                         auto p = parse_reject(ex->request()->body());
                         reject_body b;
@@ -402,7 +404,7 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
                     [](exchange_ptr ex, const auto& params) {
                       std::string patch{params["patch_id"]};
                       authorize(ex, operation::comment, [ex, patch](caller who) {
-                        if (!acceptable_body(ex, true))
+                        if (!acceptable_body(ex))
                           return;
                         auto p = parse_comment(ex->request()->body());
                         comment_body b;
@@ -420,7 +422,7 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
                     [](exchange_ptr ex, const auto& params) {
                       std::string patch{params["patch_id"]};
                       authorize(ex, operation::cancel, [ex, patch](caller who) {
-                        if (!acceptable_body(ex, false))
+                        if (!acceptable_body(ex))
                           return;
                         auto p = parse_cancel(ex->request()->body());
                         cancel_body b;
@@ -442,7 +444,7 @@ void add_decision_routes(router_t& r, server_context& ctx) {
               route(ctx, "/hitl/admin/create-decision",
                     [](exchange_ptr ex, const auto&) {
                       authorize(ex, operation::create, [ex](caller who) {
-                        if (!acceptable_body(ex, true))
+                        if (!acceptable_body(ex))
                           return;
                         auto p = parse_create_decision(ex->request()->body());
                         new_decision nd;
@@ -659,11 +661,6 @@ std::pair<std::string, std::string> ws_token(const restinio::request_t& req) {
 void add_event_stream_route(router_t& r, server_context& ctx) {
   r.http_get("/hitl/ws", [&ctx](restinio::request_handle_t req, auto) {
     auto ex = std::make_shared<exchange>(ctx, req, "/hitl/ws");
-    auto upgrade = req->header().try_get_field(restinio::http_field::upgrade);
-    if (!upgrade || strcasecmp(upgrade->c_str(), "websocket") != 0) {
-      ex->problem_reply(400, "this is a WebSocket endpoint (Upgrade: websocket)");
-      return restinio::request_accepted();
-    }
     auto [token, protocol] = ws_token(*req);
     token_info info;
     // Decided here, on the I/O thread, from the token cache that the token
@@ -678,6 +675,11 @@ void add_event_stream_route(router_t& r, server_context& ctx) {
       return restinio::request_accepted();
     }
     ex->set_identity(info.name);
+    auto upgrade = req->header().try_get_field(restinio::http_field::upgrade);
+    if (!upgrade || strcasecmp(upgrade->c_str(), "websocket") != 0) {
+      ex->problem_reply(400, "this is a WebSocket endpoint (Upgrade: websocket)");
+      return restinio::request_accepted();
+    }
     auto* stream = &ctx.stream;
     auto on_message = [stream](rws::ws_handle_t ws, rws::message_handle_t m) {
       stream->touch(ws->connection_id());
@@ -760,6 +762,7 @@ void add_method_guards(router_t& r, server_context& ctx) {
     {"/health", "/health", false},
     {"/metrics", "/metrics", false},
     {"/openapi.json", "/openapi.json", false},
+    {"/hitl/ws", "/hitl/ws", false},
   };
   for (const auto& g : guards) {
     const char* allow = g.post ? "POST, OPTIONS" : "GET, OPTIONS";

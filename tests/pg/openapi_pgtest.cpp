@@ -45,6 +45,7 @@ const std::set<route>& served_routes() {
       {"GET", "/health"},
       {"GET", "/metrics"},
       {"GET", "/openapi.json"},
+      {"GET", "/hitl/ws"},
     };
     std::set<route> all;
     for (const auto& [method, path] : operations) {
