@@ -13,6 +13,9 @@
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -40,6 +43,9 @@ struct auditor_state {
   /// The chain head after the last commit; unknown after a failure.
   std::optional<chain_head> head;
   auditor_stats stats;
+  prometheus::Counter* entries_total = nullptr;
+  prometheus::Counter* commits_total = nullptr;
+  prometheus::Histogram* batch_size = nullptr;
   std::vector<caf::actor> listeners;
   static inline const char* name = "auditor";
 };
@@ -151,6 +157,11 @@ std::vector<applied> commit_batch(auditor_actor* self,
   st.head = head;
   st.stats.transactions += 1;
   st.stats.entries += head.seq - first_seq;
+  if (st.commits_total) {
+    st.commits_total->Increment();
+    st.entries_total->Increment(static_cast<double>(head.seq - first_seq));
+    st.batch_size->Observe(static_cast<double>(batch.size()));
+  }
   return results;
 }
 
@@ -230,8 +241,28 @@ void flush(auditor_actor* self) {
 
 caf::behavior auditor(auditor_actor* self, connection_pool* pool,
                       auditor_options opts) {
-  self->state.pool = pool;
-  self->state.opts = std::move(opts);
+  auto& st = self->state;
+  st.pool = pool;
+  st.opts = std::move(opts);
+  if (st.opts.registry) {
+    auto& reg = *st.opts.registry;
+    st.entries_total = &prometheus::BuildCounter()
+                          .Name("hitl_audit_entries_total")
+                          .Help("Audit entries committed")
+                          .Register(reg)
+                          .Add({});
+    st.commits_total = &prometheus::BuildCounter()
+                          .Name("hitl_audit_commits_total")
+                          .Help("Transactions of the auditor (group commits)")
+                          .Register(reg)
+                          .Add({});
+    st.batch_size = &prometheus::BuildHistogram()
+                       .Name("hitl_audit_batch_size")
+                       .Help("Changes per auditor transaction")
+                       .Register(reg)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{
+                                  1, 2, 4, 8, 16, 32, 64, 128, 256});
+  }
   return {
     [=](atoms::commit, commit_request& req) {
       auto& st = self->state;

@@ -5,7 +5,12 @@
 
 #include <caf/fwd.hpp>
 
+#include <memory>
 #include <vector>
+
+namespace prometheus {
+class Registry;
+} // namespace prometheus
 
 namespace hitl {
 
@@ -15,6 +20,9 @@ struct auditor_options {
   std::string public_url;
   /// Most changes committed in one transaction.
   size_t max_batch = 256;
+  /// Where hitl_audit_entries_total, hitl_audit_commits_total and
+  /// hitl_audit_batch_size go (none when null).
+  std::shared_ptr<prometheus::Registry> registry;
 };
 
 /// Spawns the auditor: the single writer of decisions, the audit chain and

@@ -28,8 +28,11 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   });
   service_actors a;
   a.recovered = open.size();
-  a.auditor = spawn_auditor(sys, pool,
-                            auditor_options{config.webhooks, config.public_url});
+  auditor_options audit_opts;
+  audit_opts.webhooks = config.webhooks;
+  audit_opts.public_url = config.public_url;
+  audit_opts.registry = registry;
+  a.auditor = spawn_auditor(sys, pool, std::move(audit_opts));
   a.reader = spawn_db_reader(sys, pool, 3);
   a.metrics = spawn_metrics_actor(sys, registry, totals,
                                   config.policy.max_escalation_level);
