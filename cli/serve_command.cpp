@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <pthread.h>
+#include <sys/resource.h>
 
 namespace hitl {
 
@@ -34,10 +35,21 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// Every WebSocket client and HTTP connection is a descriptor; the soft
+// limit (often 1024) is raised to what the system allows this process.
+void raise_open_files_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
   auto signals = block_stop_signals();
+  raise_open_files_limit();
   try {
     service_config config;
     if (!opts.config_path.empty())
