@@ -236,6 +236,13 @@ caf::response_promise explain_missing(supervisor_actor* self, Atom,
               [=](caf::error& err) mutable { promise.deliver(err); });
       return;
     }
+    if (is_open(rec->status)) {
+      // Open in the database but not here: its actor is being rebuilt.
+      promise.deliver(make_service_error(
+        service_errc::unavailable,
+        "decision " + rec->decision_id + " is being reloaded; retry"));
+      return;
+    }
     promise.deliver(make_service_error(
       service_errc::conflict, "decision " + rec->decision_id + " is already "
                                 + std::string{to_string(rec->status)}));

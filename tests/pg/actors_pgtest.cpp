@@ -280,3 +280,31 @@ TEST_CASE("group commit: transactions stay far below audit entries") {
   CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs")
         == std::to_string(stats.entries));
 }
+
+TEST_CASE("a patch actor whose state went stale is rebuilt from the database") {
+  auto url = migrated_database("hitl_actor_rebuild");
+  running_service svc{url, service_config{}};
+  auto created = svc.create(sample_decision("p-stale", urgency::high, false));
+  REQUIRE(created);
+  // Another writer changes the row behind the actor's back (as a second node
+  // or an operator would): its version moves on.
+  sql_exec(url, "UPDATE hitl_decisions SET comment = 'edited elsewhere'"
+                " WHERE patch_id = 'p-stale'");
+  auto stale = svc.act(atoms::approve::value, verdict("p-stale", "alice"));
+  REQUIRE_FALSE(stale);
+  CHECK(service_code(stale.error()) == service_errc::conflict);
+  // The failed actor was replaced by one loaded from the database, the judge.
+  caf::expected<decision_record> fresh{caf::error{}};
+  for (int i = 0; i < 50 && !fresh; ++i) {
+    std::this_thread::sleep_for(50ms);
+    fresh = svc.act(atoms::approve::value, verdict("p-stale", "alice"));
+  }
+  REQUIRE(fresh);
+  CHECK(fresh->status == decision_status::approved);
+  CHECK(fresh->comment == std::nullopt); // the verdict's own (empty) comment
+  CHECK(fresh->version == 3);
+  int verdicts = 0;
+  for (const auto& row : audit_of(url, created->record.decision_id))
+    verdicts += row.action == "approved";
+  CHECK(verdicts == 1);
+}
