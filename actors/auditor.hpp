@@ -19,7 +19,7 @@ struct auditor_options {
   /// Base of the decision links in webhook payloads.
   std::string public_url;
   /// Most changes committed in one transaction.
-  size_t max_batch = 256;
+  size_t max_batch = 1024;
   /// Where hitl_audit_entries_total, hitl_audit_commits_total and
   /// hitl_audit_batch_size go (none when null).
   std::shared_ptr<prometheus::Registry> registry;

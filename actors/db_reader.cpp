@@ -23,15 +23,25 @@ namespace {
 
 // Runs a read; a database failure becomes `unavailable` (503), never an
 // exception that would kill the worker.
+enum class access { snapshot, single_statement, writes };
+
 template <class T, class F>
 caf::result<T> guarded_read(connection_pool& pool, F&& f,
-                            bool writes = false) {
+                            access how = access::snapshot) {
   try {
     T out;
-    if (writes)
-      pool.transact([&](pqxx::transaction_base& txn) { out = f(txn); });
-    else
-      pool.read([&](pqxx::transaction_base& txn) { out = f(txn); });
+    auto run = [&](pqxx::transaction_base& txn) { out = f(txn); };
+    switch (how) {
+      case access::snapshot:
+        pool.read(run);
+        break;
+      case access::single_statement:
+        pool.read_once(run);
+        break;
+      case access::writes:
+        pool.transact(run);
+        break;
+    }
     return out;
   } catch (const db_error& e) {
     if (e.code == db_errc::unavailable || e.code == db_errc::retry)
@@ -47,12 +57,15 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
     [pool](atoms::get, const std::string& id)
       -> caf::result<std::optional<decision_view>> {
       return guarded_read<std::optional<decision_view>>(
-        *pool, [&](pqxx::transaction_base& txn) {
+        *pool,
+        [&](pqxx::transaction_base& txn) {
           std::optional<decision_view> view;
-          if (auto rec = find_decision(txn, id))
-            view = decision_view{std::move(*rec), list_comments(txn, id)};
+          std::vector<comment> comments;
+          if (auto rec = find_decision_with_comments(txn, id, comments))
+            view = decision_view{std::move(*rec), std::move(comments)};
           return view;
-        });
+        },
+        access::single_statement);
     },
     [pool](atoms::by_patch, const std::string& patch_id)
       -> caf::result<std::optional<decision_record>> {
@@ -107,7 +120,7 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
             touch_token(txn, found->id);
           return found;
         },
-        true);
+        access::writes);
     },
   };
 }

@@ -79,11 +79,14 @@ void connection_pool::release(std::unique_ptr<slot> s, bool broken) {
 }
 
 void connection_pool::run(
-  bool read_only, const std::function<void(pqxx::transaction_base&)>& fn) {
+  mode m, const std::function<void(pqxx::transaction_base&)>& fn) {
   for (int attempt = 0;; ++attempt) {
     auto s = acquire();
     try {
-      if (read_only) {
+      if (m == mode::single_statement) {
+        pqxx::nontransaction txn{s->conn};
+        fn(txn);
+      } else if (m == mode::read_only) {
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn{
           s->conn};
         fn(txn);
@@ -114,12 +117,17 @@ void connection_pool::run(
 
 void connection_pool::transact(
   const std::function<void(pqxx::transaction_base&)>& fn) {
-  run(false, fn);
+  run(mode::read_write, fn);
 }
 
 void connection_pool::read(
   const std::function<void(pqxx::transaction_base&)>& fn) {
-  run(true, fn);
+  run(mode::read_only, fn);
+}
+
+void connection_pool::read_once(
+  const std::function<void(pqxx::transaction_base&)>& fn) {
+  run(mode::single_statement, fn);
 }
 
 bool connection_pool::ping() noexcept {

@@ -41,6 +41,10 @@ public:
   /// Like transact, for read-only work on one consistent snapshot.
   void read(const std::function<void(pqxx::transaction_base&)>& fn);
 
+  /// For one read-only statement: autocommit, without the round trips of
+  /// BEGIN and COMMIT.
+  void read_once(const std::function<void(pqxx::transaction_base&)>& fn);
+
   /// True when a trivial query succeeds within the acquire timeout.
   bool ping() noexcept;
 
@@ -58,8 +62,8 @@ private:
   struct slot;
   std::unique_ptr<slot> acquire();
   void release(std::unique_ptr<slot> s, bool broken);
-  void run(bool read_only,
-           const std::function<void(pqxx::transaction_base&)>& fn);
+  enum class mode { read_write, read_only, single_statement };
+  void run(mode m, const std::function<void(pqxx::transaction_base&)>& fn);
 
   pool_options opts_;
   mutable std::mutex mtx_;

@@ -140,6 +140,14 @@ void prepare_decision_statements(pqxx::connection_base& conn) {
                std::string{"SELECT "} + decision_columns
                  + " FROM hitl_decisions WHERE patch_id = $1"
                    " AND decision IN ('pending', 'escalated')");
+  conn.prepare("decision_view", std::string{"SELECT "} + decision_columns + R"(,
+    (SELECT coalesce(json_agg(json_build_array(reviewer,
+              hitl_micros(approved_at), comment) ORDER BY approved_at, reviewer),
+            '[]') FROM hitl_approvals a WHERE a.decision_id = d.decision_id)::text,
+    (SELECT coalesce(json_agg(json_build_array(comment_id, author, comment,
+              hitl_micros(created_at)) ORDER BY created_at, comment_id), '[]')
+       FROM hitl_comments c WHERE c.decision_id = d.decision_id)::text
+    FROM hitl_decisions d WHERE decision_id = $1)");
   conn.prepare("decision_latest_by_patch",
                std::string{"SELECT "} + decision_columns
                  + " FROM hitl_decisions WHERE patch_id = $1"
@@ -181,6 +189,28 @@ std::optional<decision_record> find_decision(pqxx::transaction_base& txn,
     return std::nullopt;
   auto d = read_decision(r[0]);
   attach_approvals(txn, d);
+  return d;
+}
+
+std::optional<decision_record>
+find_decision_with_comments(pqxx::transaction_base& txn,
+                            const std::string& decision_id,
+                            std::vector<comment>& comments) {
+  auto r = txn.exec_prepared("decision_view", decision_id);
+  if (r.empty())
+    return std::nullopt;
+  const auto& row = r[0];
+  auto d = read_decision(row);
+  auto n = row.size();
+  for (const auto& a : nlohmann::json::parse(row[static_cast<int>(n - 2)].c_str()))
+    d.approvals.push_back(approval{
+      a[0].get<std::string>(), from_micros(a[1].get<int64_t>()),
+      a[2].is_null() ? std::nullopt
+                     : std::optional<std::string>{a[2].get<std::string>()}});
+  for (const auto& c : nlohmann::json::parse(row[static_cast<int>(n - 1)].c_str()))
+    comments.push_back(comment{c[0].get<int64_t>(), decision_id,
+                               c[1].get<std::string>(), c[2].get<std::string>(),
+                               from_micros(c[3].get<int64_t>())});
   return d;
 }
 

@@ -25,6 +25,12 @@ std::optional<int64_t> update_decision_state(pqxx::transaction_base& txn,
 std::optional<decision_record> find_decision(pqxx::transaction_base& txn,
                                              const std::string& decision_id);
 
+/// The decision with its approvals and its comments, in one statement.
+std::optional<decision_record>
+find_decision_with_comments(pqxx::transaction_base& txn,
+                            const std::string& decision_id,
+                            std::vector<comment>& comments);
+
 /// The open decision of a patch, if any.
 std::optional<decision_record>
 find_open_decision_by_patch(pqxx::transaction_base& txn,

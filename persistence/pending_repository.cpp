@@ -49,9 +49,10 @@ void prepare_pending_statements(pqxx::connection_base& conn) {
                head + " AND ($3::bigint IS NULL OR (" + deadline_key
                  + ", decision_id) > ($3, $4)) ORDER BY " + deadline_key
                  + ", decision_id LIMIT $5");
-  conn.prepare("pending_count", std::string{"SELECT count(*) FROM "
-                                            "hitl_decisions WHERE "}
-                                  + open_filter);
+  conn.prepare("pending_count", R"(
+    SELECT coalesce(sum(n), 0)::bigint FROM hitl_open_counts
+    WHERE ($1::text IS NULL OR priority = $1)
+      AND ($2::text IS NULL OR severity = $2))");
 }
 
 pending_cursor cursor_after(const decision_record& d, pending_sort sort) {

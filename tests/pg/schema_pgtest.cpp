@@ -266,3 +266,32 @@ TEST_CASE("the pending view's SLA status on either side of each deadline") {
   CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_pending_patches") == "3");
   CHECK(sql_scalar(url, "SELECT approved FROM hitl_decision_summary") == "1");
 }
+
+TEST_CASE("open counts follow every insert, verdict and delete") {
+  auto url = migrated_database("hitl_open_counts");
+  pqxx::connection conn{url};
+  for (int i = 0; i < 5; ++i)
+    insert_valid(conn, "c-" + std::to_string(i)); // high/high... see below
+  auto counted = [&] {
+    return sql_scalar(url, "SELECT sum(n) FROM hitl_open_counts");
+  };
+  auto actual = [&] {
+    return sql_scalar(url, "SELECT count(*) FROM hitl_decisions WHERE"
+                           " decision IN ('pending', 'escalated')");
+  };
+  CHECK(counted() == "5");
+  sql_exec(url, "UPDATE hitl_decisions SET decision = 'escalated',"
+                " escalation_level = 1 WHERE decision_id = 'c-0'");
+  CHECK(counted() == "5"); // still open
+  sql_exec(url, "UPDATE hitl_decisions SET decision = 'approved',"
+                " decided_by = 'bob', decided_at = now()"
+                " WHERE decision_id IN ('c-1', 'c-2')");
+  CHECK(counted() == "3");
+  CHECK(counted() == actual());
+  CHECK(sql_scalar(url, "SELECT n FROM hitl_open_counts WHERE priority ="
+                        " 'medium' AND severity = 'high'")
+        == "3");
+  sql_exec(url, "DELETE FROM hitl_decisions WHERE decision_id = 'c-3'");
+  CHECK(counted() == "2");
+  CHECK(counted() == actual());
+}
