@@ -3,6 +3,7 @@
 #include "http/request_parsing.hpp"
 #include "policy/decision_json.hpp"
 #include "policy/escalation_schedule.hpp"
+#include "policy/json_null.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -37,11 +38,6 @@ const char* title_of(int status) {
     default:
       return "Internal Server Error";
   }
-}
-
-template <class T>
-json opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
 }
 
 const char* sort_tag(pending_sort s) {
@@ -81,7 +77,7 @@ json pending_json(const pending_page& page, pending_sort sort, timestamp at) {
       {{"decision_id", d.decision_id},
        {"patch_id", d.patch_id},
        {"apv_id", d.metadata.apv_id},
-       {"cve_id", opt(d.metadata.cve_id)},
+       {"cve_id", or_null(d.metadata.cve_id)},
        {"package_name", d.metadata.package_name},
        {"severity", to_string(d.metadata.severity)},
        {"priority", to_string(d.priority)},
@@ -123,7 +119,7 @@ json summary_json(const decision_summary& s) {
           {"rejected", s.rejected},
           {"auto_approved", s.auto_approved},
           {"cancelled", s.cancelled},
-          {"avg_decision_time_seconds", opt(s.avg_decision_time_seconds)},
+          {"avg_decision_time_seconds", or_null(s.avg_decision_time_seconds)},
           {"ml_accuracy",
            s.ml_judged > 0 ? json(static_cast<double>(s.ml_agreed)
                                   / static_cast<double>(s.ml_judged))
@@ -133,8 +129,8 @@ json summary_json(const decision_summary& s) {
                               / static_cast<double>(s.total))
                        : json(nullptr)},
           {"time_to_decision_seconds",
-           {{"p50", opt(s.p50_decision_seconds)},
-            {"p90", opt(s.p90_decision_seconds)}}},
+           {{"p50", or_null(s.p50_decision_seconds)},
+            {"p90", or_null(s.p90_decision_seconds)}}},
           {"sla_breaches", s.sla_breaches}};
 }
 
@@ -149,8 +145,8 @@ json audit_page_json(const std::vector<audit_entry>& entries, int limit) {
                      {"performed_by", e.performed_by},
                      {"timestamp", format_iso(e.at)},
                      {"details", json::parse(e.details_json)},
-                     {"ip_address", opt(e.ip_address)},
-                     {"user_agent", opt(e.user_agent)},
+                     {"ip_address", or_null(e.ip_address)},
+                     {"user_agent", or_null(e.user_agent)},
                      {"prev_hash", e.prev_hash},
                      {"hash", e.hash}});
   }

@@ -1,5 +1,7 @@
 #include "persistence/batch_writes.hpp"
 
+#include "policy/json_null.hpp"
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -8,11 +10,6 @@ namespace hitl {
 namespace {
 
 using json = nlohmann::json;
-
-template <class T>
-json opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 json opt_micros(const std::optional<timestamp>& t) {
   return t ? json(to_micros(*t)) : json(nullptr);
@@ -23,21 +20,21 @@ json decision_row(const decision_record& d) {
   json row{{"decision_id", d.decision_id},
            {"patch_id", d.patch_id},
            {"apv_id", m.apv_id},
-           {"cve_id", opt(m.cve_id)},
+           {"cve_id", or_null(m.cve_id)},
            {"package_name", m.package_name},
            {"current_version", m.current_version},
            {"target_version", m.target_version},
            {"severity", to_string(m.severity)},
-           {"cvss_score", opt(m.cvss_score)},
+           {"cvss_score", or_null(m.cvss_score)},
            {"cwe_ids", m.cwe_ids},
            {"affected_systems", m.affected_systems},
-           {"patch_size_lines", opt(m.patch_size_lines)},
+           {"patch_size_lines", or_null(m.patch_size_lines)},
            {"decision", to_string(d.status)},
-           {"decided_by", opt(d.decided_by)},
+           {"decided_by", or_null(d.decided_by)},
            {"decided_at", opt_micros(d.decided_at)},
            {"priority", to_string(d.priority)},
-           {"comment", opt(d.comment)},
-           {"reason", opt(d.reason)},
+           {"comment", or_null(d.comment)},
+           {"reason", or_null(d.reason)},
            {"requires_manual_review", d.requires_manual_review},
            {"auto_approval_eligible", d.auto_approval_eligible},
            {"policy_version", d.policy_version},
@@ -54,18 +51,18 @@ json decision_row(const decision_record& d) {
       shap[k] = v;
     row["ml_confidence"] = d.ml->confidence;
     row["ml_prediction"] = d.ml->prediction;
-    row["ml_model_version"] = opt(d.ml->model_version);
+    row["ml_model_version"] = or_null(d.ml->model_version);
     row["ml_shap_values"] = std::move(shap);
-    row["ml_execution_time_ms"] = opt(d.ml->execution_time_ms);
+    row["ml_execution_time_ms"] = or_null(d.ml->execution_time_ms);
   }
   if (d.wargaming) {
     const auto& w = *d.wargaming;
     row["wargaming_phase1"] = w.phase1_success;
     row["wargaming_phase2"] = w.phase2_success;
     row["wargaming_passed"] = w.validation_passed;
-    row["wargaming_execution_time_ms"] = opt(w.execution_time_ms);
-    row["wargaming_error"] = opt(w.error_message);
-    row["wargaming_exploit_id"] = opt(w.exploit_id);
+    row["wargaming_execution_time_ms"] = or_null(w.execution_time_ms);
+    row["wargaming_error"] = or_null(w.error_message);
+    row["wargaming_exploit_id"] = or_null(w.exploit_id);
   }
   return row;
 }
@@ -164,10 +161,10 @@ update_decisions(pqxx::transaction_base& txn,
     all.push_back({{"decision_id", d.decision_id},
                    {"expected_version", u.expected_version},
                    {"decision", to_string(d.status)},
-                   {"decided_by", opt(d.decided_by)},
+                   {"decided_by", or_null(d.decided_by)},
                    {"decided_at", opt_micros(d.decided_at)},
-                   {"reason", opt(d.reason)},
-                   {"comment", opt(d.comment)},
+                   {"reason", or_null(d.reason)},
+                   {"comment", or_null(d.comment)},
                    {"escalation_level", d.escalation_level}});
   }
   for (const auto& r : txn.exec_prepared("decisions_update_batch", all.dump()))
@@ -187,8 +184,8 @@ void append_audit_entries(pqxx::transaction_base& txn,
                    {"performed_by", e.performed_by},
                    {"at", to_micros(e.at)},
                    {"details", e.details_json},
-                   {"ip_address", opt(e.ip_address)},
-                   {"user_agent", opt(e.user_agent)},
+                   {"ip_address", or_null(e.ip_address)},
+                   {"user_agent", or_null(e.user_agent)},
                    {"prev_hash", e.prev_hash},
                    {"hash", e.hash}});
   txn.exec_prepared("audit_append_batch", all.dump());

@@ -1,5 +1,7 @@
 #include "policy/decision_json.hpp"
 
+#include "policy/json_null.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace hitl {
@@ -8,26 +10,21 @@ namespace {
 
 using json = nlohmann::json;
 
-template <class T>
-json opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
 json opt_time(const std::optional<timestamp>& t) {
   return t ? json(format_iso(*t)) : json(nullptr);
 }
 
 json metadata_json(const patch_metadata& m) {
   return {{"apv_id", m.apv_id},
-          {"cve_id", opt(m.cve_id)},
+          {"cve_id", or_null(m.cve_id)},
           {"package_name", m.package_name},
           {"current_version", m.current_version},
           {"target_version", m.target_version},
           {"severity", to_string(m.severity)},
-          {"cvss_score", opt(m.cvss_score)},
+          {"cvss_score", or_null(m.cvss_score)},
           {"cwe_ids", m.cwe_ids},
           {"affected_systems", m.affected_systems},
-          {"patch_size_lines", opt(m.patch_size_lines)}};
+          {"patch_size_lines", or_null(m.patch_size_lines)}};
 }
 
 json ml_json(const std::optional<ml_prediction>& ml) {
@@ -36,11 +33,11 @@ json ml_json(const std::optional<ml_prediction>& ml) {
   json shap = json::object();
   for (const auto& [k, v] : ml->shap_values)
     shap[k] = v;
-  return {{"model_version", opt(ml->model_version)},
+  return {{"model_version", or_null(ml->model_version)},
           {"confidence", ml->confidence},
           {"prediction", ml->prediction},
           {"shap_values", shap},
-          {"execution_time_ms", opt(ml->execution_time_ms)}};
+          {"execution_time_ms", or_null(ml->execution_time_ms)}};
 }
 
 json wargaming_json(const std::optional<wargaming_result>& w) {
@@ -49,15 +46,15 @@ json wargaming_json(const std::optional<wargaming_result>& w) {
   return {{"phase1_success", w->phase1_success},
           {"phase2_success", w->phase2_success},
           {"validation_passed", w->validation_passed},
-          {"execution_time_ms", opt(w->execution_time_ms)},
-          {"error_message", opt(w->error_message)},
-          {"exploit_id", opt(w->exploit_id)}};
+          {"execution_time_ms", or_null(w->execution_time_ms)},
+          {"error_message", or_null(w->error_message)},
+          {"exploit_id", or_null(w->exploit_id)}};
 }
 
 } // namespace
 
 json to_json(const approval& a) {
-  return {{"by", a.by}, {"at", format_iso(a.at)}, {"comment", opt(a.comment)}};
+  return {{"by", a.by}, {"at", format_iso(a.at)}, {"comment", or_null(a.comment)}};
 }
 
 json to_json(const comment& c) {
@@ -69,7 +66,7 @@ json to_json(const comment& c) {
 }
 
 json to_json(const new_decision& nd) {
-  return {{"decision_id", opt(nd.decision_id)},
+  return {{"decision_id", or_null(nd.decision_id)},
           {"patch_id", nd.patch_id},
           {"patch_metadata", metadata_json(nd.metadata)},
           {"ml_prediction", ml_json(nd.ml)},
@@ -87,17 +84,17 @@ json to_json(const decision_record& d) {
   return {{"decision_id", d.decision_id},
           {"patch_id", d.patch_id},
           {"apv_id", d.metadata.apv_id},
-          {"cve_id", opt(d.metadata.cve_id)},
+          {"cve_id", or_null(d.metadata.cve_id)},
           {"patch_metadata", metadata_json(d.metadata)},
           {"ml_prediction", ml_json(d.ml)},
           {"wargaming_result", wargaming_json(d.wargaming)},
           {"requires_manual_review", d.requires_manual_review},
           {"priority", to_string(d.priority)},
           {"decision", to_string(d.status)},
-          {"decided_by", opt(d.decided_by)},
+          {"decided_by", or_null(d.decided_by)},
           {"decided_at", opt_time(d.decided_at)},
-          {"reason", opt(d.reason)},
-          {"comment", opt(d.comment)},
+          {"reason", or_null(d.reason)},
+          {"comment", or_null(d.comment)},
           {"approvals", approvals},
           {"approvals_required", d.approvals_required},
           {"escalation_level", d.escalation_level},
@@ -130,7 +127,7 @@ json event_payload(const std::string& event, const decision_record& d,
       {"package_name", d.metadata.package_name},
       {"current_version", d.metadata.current_version},
       {"target_version", d.metadata.target_version},
-      {"cve_id", opt(d.metadata.cve_id)},
+      {"cve_id", or_null(d.metadata.cve_id)},
       {"severity", to_string(d.metadata.severity)},
       {"priority", to_string(d.priority)},
       {"age_seconds", to_seconds(at - d.created_at)},
