@@ -18,7 +18,7 @@ class token_cache {
 public:
   using clock = std::chrono::steady_clock;
 
-  explicit token_cache(clock::duration ttl = std::chrono::seconds(5),
+  explicit token_cache(clock::duration ttl = std::chrono::seconds(3),
                        clock::duration negative_ttl = std::chrono::seconds(1))
     : ttl_(ttl), negative_ttl_(negative_ttl) {
   }

@@ -487,3 +487,28 @@ TEST_CASE("metrics, 405, unknown routes, CORS") {
                               {"Origin: http://evil.example"});
   CHECK(foreign.headers.count("access-control-allow-origin") == 0);
 }
+
+TEST_CASE("a revoked token stops working within a few seconds") {
+  api a;
+  REQUIRE(a.call("GET", "/hitl/patches/pending", a.reviewer).status == 200);
+  REQUIRE(run_hitl({"token", "revoke", "--name", "alice", "--database-url",
+                    a.url})
+            .exit_code
+          == 0);
+  auto revoked = std::chrono::steady_clock::now();
+  long status = 200;
+  while (status == 200
+         && std::chrono::steady_clock::now() - revoked < std::chrono::seconds(15)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    status = a.call("GET", "/hitl/patches/pending", a.reviewer).status;
+  }
+  auto took = std::chrono::steady_clock::now() - revoked;
+  CHECK(status == 401);
+  CHECK(took <= std::chrono::seconds(5));
+  MESSAGE("revoked token refused after "
+          << std::chrono::duration<double>(took).count() << " s");
+  // A token created while serving works within the refresh interval.
+  auto carol = make_token(a.url, "carol", "reviewer");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(a.call("GET", "/hitl/patches/pending", carol).status == 200);
+}
