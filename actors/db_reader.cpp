@@ -61,8 +61,10 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
         [&](pqxx::transaction_base& txn) {
           std::optional<decision_view> view;
           std::vector<comment> comments;
-          if (auto rec = find_decision_with_comments(txn, id, comments))
-            view = decision_view{std::move(*rec), std::move(comments)};
+          std::string trail;
+          if (auto rec = find_decision_with_comments(txn, id, comments, trail))
+            view = decision_view{std::move(*rec), std::move(comments),
+                                 std::move(trail)};
           return view;
         },
         access::single_statement);

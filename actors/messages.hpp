@@ -94,6 +94,8 @@ struct summary_request {
 struct decision_view {
   decision_record record;
   std::vector<hitl::comment> comments;
+  /// The decision's audit entries as a JSON array, ready to embed.
+  std::string audit_trail_json = "[]";
 };
 
 } // namespace hitl

@@ -102,12 +102,16 @@ json pending_json(const pending_page& page, pending_sort sort, timestamp at) {
 }
 
 json decision_view_json(const decision_record& rec,
-                        const std::vector<comment>& comments) {
+                        const std::vector<comment>& comments,
+                        const std::string& audit_trail_json) {
   json body = to_json(rec);
   json list = json::array();
   for (const auto& c : comments)
     list.push_back(to_json(c));
   body["comments"] = std::move(list);
+  // Every role may read a decision, and with it what happened to it; the
+  // whole chain, with addresses and agents, stays the auditors'.
+  body["audit_trail"] = json::parse(audit_trail_json);
   return body;
 }
 

@@ -26,9 +26,10 @@ nlohmann::json problem(int status, const std::string& detail,
 nlohmann::json pending_json(const pending_page& page, pending_sort sort,
                             timestamp at);
 
-/// A decision with its approvals and comments.
+/// A decision with its approvals, comments and audit trail.
 nlohmann::json decision_view_json(const decision_record& rec,
-                                  const std::vector<comment>& comments);
+                                  const std::vector<comment>& comments,
+                                  const std::string& audit_trail_json);
 
 nlohmann::json summary_json(const decision_summary& s);
 

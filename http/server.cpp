@@ -481,7 +481,8 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                                  ex->problem_reply(404, "no decision " + id);
                                else
                                  ex->json_reply(200, decision_view_json(
-                                                       v->record, v->comments));
+                                                       v->record, v->comments,
+                                                       v->audit_trail_json));
                              },
                              atoms::get::value, id);
                        };

@@ -146,7 +146,15 @@ void prepare_decision_statements(pqxx::connection_base& conn) {
             '[]') FROM hitl_approvals a WHERE a.decision_id = d.decision_id)::text,
     (SELECT coalesce(json_agg(json_build_array(comment_id, author, comment,
               hitl_micros(created_at)) ORDER BY created_at, comment_id), '[]')
-       FROM hitl_comments c WHERE c.decision_id = d.decision_id)::text
+       FROM hitl_comments c WHERE c.decision_id = d.decision_id)::text,
+    (SELECT coalesce(json_agg(json_build_object(
+              'seq', seq, 'decision_id', decision_id, 'action', action,
+              'performed_by', performed_by,
+              'timestamp', to_char("timestamp" AT TIME ZONE 'UTC',
+                                   'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+              'details', details, 'prev_hash', prev_hash, 'hash', hash)
+            ORDER BY seq), '[]')
+       FROM hitl_audit_logs l WHERE l.decision_id = d.decision_id)::text
     FROM hitl_decisions d WHERE decision_id = $1)");
   conn.prepare("decision_latest_by_patch",
                std::string{"SELECT "} + decision_columns
@@ -195,13 +203,15 @@ std::optional<decision_record> find_decision(pqxx::transaction_base& txn,
 std::optional<decision_record>
 find_decision_with_comments(pqxx::transaction_base& txn,
                             const std::string& decision_id,
-                            std::vector<comment>& comments) {
+                            std::vector<comment>& comments,
+                            std::string& audit_trail_json) {
   auto r = txn.exec_prepared("decision_view", decision_id);
   if (r.empty())
     return std::nullopt;
   const auto& row = r[0];
   auto d = read_decision(row);
-  auto n = row.size();
+  auto n = row.size() - 1; // the last column is the audit trail
+  audit_trail_json = row[static_cast<int>(n)].as<std::string>();
   for (const auto& a : nlohmann::json::parse(row[static_cast<int>(n - 2)].c_str()))
     d.approvals.push_back(approval{
       a[0].get<std::string>(), from_micros(a[1].get<int64_t>()),

@@ -25,11 +25,13 @@ std::optional<int64_t> update_decision_state(pqxx::transaction_base& txn,
 std::optional<decision_record> find_decision(pqxx::transaction_base& txn,
                                              const std::string& decision_id);
 
-/// The decision with its approvals and its comments, in one statement.
+/// The decision with its approvals, its comments and its own audit entries
+/// (as a JSON array, without IP address and user agent), in one statement.
 std::optional<decision_record>
 find_decision_with_comments(pqxx::transaction_base& txn,
                             const std::string& decision_id,
-                            std::vector<comment>& comments);
+                            std::vector<comment>& comments,
+                            std::string& audit_trail_json);
 
 /// The open decision of a patch, if any.
 std::optional<decision_record>

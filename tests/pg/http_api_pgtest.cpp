@@ -512,3 +512,30 @@ TEST_CASE("a revoked token stops working within a few seconds") {
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   CHECK(a.call("GET", "/hitl/patches/pending", carol).status == 200);
 }
+
+TEST_CASE("a decision carries its own audit trail, for every role") {
+  api a;
+  REQUIRE(a.call("POST", "/hitl/admin/create-decision", a.service,
+                 record("p-trail", "high", 0.3, "dec-trail").dump())
+            .status
+          == 201);
+  REQUIRE(a.call("POST", "/hitl/patches/p-trail/reject", a.reviewer,
+                 R"({"reason":"unsafe"})")
+            .status
+          == 200);
+  auto got = a.call("GET", "/hitl/decisions/dec-trail", a.reviewer);
+  REQUIRE(got.status == 200);
+  auto trail = body_of(got)["audit_trail"];
+  REQUIRE(trail.size() == 2);
+  CHECK(trail[0]["action"] == "created");
+  CHECK(trail[1]["action"] == "rejected");
+  CHECK(trail[1]["performed_by"] == "alice");
+  CHECK(trail[1]["details"]["reason"] == "unsafe");
+  CHECK(trail[1]["prev_hash"] == trail[0]["hash"]);
+  CHECK_FALSE(trail[1].contains("ip_address"));
+  // The same entries as the auditors' log, timestamps to the microsecond.
+  auto logs = body_of(a.call("GET", "/hitl/analytics/audit-logs?decision_id=dec-trail",
+                             a.auditor));
+  CHECK(logs["items"][1]["timestamp"] == trail[1]["timestamp"]);
+  CHECK(logs["items"][1]["hash"] == trail[1]["hash"]);
+}

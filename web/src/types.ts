@@ -91,6 +91,8 @@ export interface DecisionRecord {
 /** GET /hitl/decisions/{id}: the record plus its comments. */
 export interface DecisionView extends DecisionRecord {
   comments: Comment[];
+  /** This decision's audit entries (without IP address and user agent). */
+  audit_trail: AuditEntry[];
 }
 
 export interface PendingItem {
@@ -141,8 +143,9 @@ export interface AuditEntry {
   performed_by: string;
   timestamp: string;
   details: Record<string, unknown>;
-  ip_address: string | null;
-  user_agent: string | null;
+  /** Only in the auditors' GET /hitl/analytics/audit-logs. */
+  ip_address?: string | null;
+  user_agent?: string | null;
   prev_hash: string;
   hash: string;
 }

@@ -4,11 +4,11 @@
 // about this decision.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, enc, query, request } from "../api";
+import { enc, request } from "../api";
 import { duration, formatTime, percent, statusWord, yesNo } from "../format";
 import { useLiveEvents, useLiveSync, useNow } from "../hooks";
 import { describeError } from "../messages";
-import type { AuditEntry, AuditPage, DecisionView } from "../types";
+import type { AuditEntry, DecisionView } from "../types";
 import { isOpen } from "../types";
 import {
   Alert,
@@ -23,7 +23,6 @@ import { History } from "../components/history";
 
 type Audit =
   | { kind: "loading" }
-  | { kind: "forbidden" }
   | { kind: "error"; message: string }
   | { kind: "ok"; items: AuditEntry[]; more: boolean };
 
@@ -36,28 +35,18 @@ export function DecisionPage({ id }: { id: string }) {
 
   async function load() {
     const gen = ++generation.current;
-    // Both requests at once; each settles on its own (a reviewer's 403 on
-    // the audit trail is expected, not an error of the page).
-    const trail = request<AuditPage>(
-      `/hitl/analytics/audit-logs${query({ decision_id: id, limit: 1000 })}`,
-    ).then(
-      (page): Audit => ({ kind: "ok", items: page.items, more: page.next_cursor !== null }),
-      (err): Audit =>
-        err instanceof ApiError && err.status === 403
-          ? { kind: "forbidden" }
-          : { kind: "error", message: describeError(err, "load").message },
-    );
     try {
+      // The decision carries its own audit trail, for every role.
       const v = await request<DecisionView>(`/hitl/decisions/${enc(id)}`);
       if (gen !== generation.current) return;
       setView(v);
       setError(null);
+      setAudit({ kind: "ok", items: v.audit_trail ?? [], more: false });
     } catch (err) {
       if (gen !== generation.current) return;
       setError(describeError(err, "load").message);
+      setAudit({ kind: "error", message: describeError(err, "load").message });
     }
-    const a = await trail;
-    if (gen === generation.current) setAudit(a);
   }
 
   useEffect(() => {
@@ -351,12 +340,6 @@ function AuditTrail({ audit }: { audit: Audit }) {
   switch (audit.kind) {
     case "loading":
       return <p class="muted">Loading…</p>;
-    case "forbidden":
-      return (
-        <p class="muted" data-testid="audit-forbidden">
-          The audit trail is visible to auditors. The history above shows what happened to this decision.
-        </p>
-      );
     case "error":
       return <p class="error">{audit.message}</p>;
     case "ok":
