@@ -56,9 +56,6 @@ void prepare_audit_statements(pqxx::connection_base& conn) {
       AND ($5::bigint IS NULL OR "timestamp" >= hitl_from_micros($5))
       AND ($6::bigint IS NULL OR "timestamp" < hitl_from_micros($6))
     ORDER BY seq LIMIT $7)");
-  conn.prepare("audit_of_decision",
-               std::string{"SELECT "} + audit_columns
-                 + " FROM hitl_audit_logs WHERE decision_id = $1 ORDER BY seq");
 }
 
 void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e) {
@@ -75,11 +72,6 @@ chain_head read_chain_head(pqxx::transaction_base& txn) {
 std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
                                             int64_t after_seq, int limit) {
   return read_entries(txn.exec_prepared("audit_scan", after_seq, limit));
-}
-
-std::vector<audit_entry> read_decision_audit(pqxx::transaction_base& txn,
-                                             const std::string& decision_id) {
-  return read_entries(txn.exec_prepared("audit_of_decision", decision_id));
 }
 
 std::vector<audit_entry> query_audit(pqxx::transaction_base& txn,

@@ -25,10 +25,6 @@ chain_head read_chain_head(pqxx::transaction_base& txn);
 std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
                                             int64_t after_seq, int limit);
 
-/// Entries of one decision, oldest first.
-std::vector<audit_entry> read_decision_audit(pqxx::transaction_base& txn,
-                                             const std::string& decision_id);
-
 struct audit_filter {
   std::optional<std::string> decision_id;
   std::optional<audit_action> action;

@@ -136,10 +136,6 @@ void attach_approvals(pqxx::transaction_base& txn, decision_record& d) {
 void prepare_decision_statements(pqxx::connection_base& conn) {
   conn.prepare("decision_by_id", std::string{"SELECT "} + decision_columns
                                    + " FROM hitl_decisions WHERE decision_id = $1");
-  conn.prepare("decision_open_by_patch",
-               std::string{"SELECT "} + decision_columns
-                 + " FROM hitl_decisions WHERE patch_id = $1"
-                   " AND decision IN ('pending', 'escalated')");
   conn.prepare("decision_view", std::string{"SELECT "} + decision_columns + R"(,
     (SELECT coalesce(json_agg(json_build_array(reviewer,
               hitl_micros(approved_at), comment) ORDER BY approved_at, reviewer),
@@ -221,17 +217,6 @@ find_decision_with_comments(pqxx::transaction_base& txn,
     comments.push_back(comment{c[0].get<int64_t>(), decision_id,
                                c[1].get<std::string>(), c[2].get<std::string>(),
                                from_micros(c[3].get<int64_t>())});
-  return d;
-}
-
-std::optional<decision_record>
-find_open_decision_by_patch(pqxx::transaction_base& txn,
-                            const std::string& patch_id) {
-  auto r = txn.exec_prepared("decision_open_by_patch", patch_id);
-  if (r.empty())
-    return std::nullopt;
-  auto d = read_decision(r[0]);
-  attach_approvals(txn, d);
   return d;
 }
 

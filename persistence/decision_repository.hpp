@@ -33,11 +33,6 @@ find_decision_with_comments(pqxx::transaction_base& txn,
                             std::vector<comment>& comments,
                             std::string& audit_trail_json);
 
-/// The open decision of a patch, if any.
-std::optional<decision_record>
-find_open_decision_by_patch(pqxx::transaction_base& txn,
-                            const std::string& patch_id);
-
 /// The newest decision of a patch, open or final.
 std::optional<decision_record>
 find_latest_decision_by_patch(pqxx::transaction_base& txn,
