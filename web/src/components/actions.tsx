@@ -2,7 +2,7 @@
 // (a dialog with a required reason) and comment. Buttons are disabled while
 // a request is in flight; failures are explained in an alert region.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { enc, request } from "../api";
 import { describeError, type Action, type UserError } from "../messages";
 import type { DecisionRecord, DecisionView } from "../types";
@@ -185,7 +185,9 @@ function RejectDialog(props: {
   const [error, setError] = useState<UserError | null>(null);
   const blank = reason.trim() === "";
 
-  useEffect(() => {
+  // A layout effect runs before the browser paints or handles more input,
+  // so the opener is still the focused element when it is captured.
+  useLayoutEffect(() => {
     const dialog = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
     dialog.showModal();
