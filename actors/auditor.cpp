@@ -1,6 +1,7 @@
 #include "actors/auditor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/change_clock.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "persistence/audit_repository.hpp"
@@ -178,8 +179,30 @@ void publish(auditor_actor* self, const commit_request& req,
   }
 }
 
+// Tells the read caches that what they hold of these decisions and of the
+// queue may be old. Also after a failed batch: a COMMIT whose outcome is
+// unknown may have landed.
+void advance_clock(auditor_actor* self,
+                   const std::vector<pending_commit>& batch) {
+  auto* clock = self->state.opts.changes.get();
+  if (!clock)
+    return;
+  bool queue = false;
+  for (const auto& item : batch) {
+    const auto& req = item.request;
+    // A created decision was not there to be read, so nothing of it can be
+    // cached; everything else changes what a reader of it sees.
+    if (req.expected_version != 0 || req.change.new_comment)
+      clock->decision_changed(req.change.after.decision_id);
+    queue = queue || !req.change.new_comment;
+  }
+  if (queue)
+    clock->queue_changed();
+}
+
 void deliver(auditor_actor* self, std::vector<pending_commit>& batch,
              std::vector<applied>& results) {
+  advance_clock(self, batch);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (results[i].receipt) {
       publish(self, batch[i].request, *results[i].receipt);
@@ -209,6 +232,7 @@ void flush(auditor_actor* self) {
     deliver(self, batch, results);
     return;
   } catch (const db_error& e) {
+    advance_clock(self, batch);
     st.head.reset();
     st.stats.failed_batches += 1;
     bool data_conflict = e.code == db_errc::conflict
@@ -233,6 +257,7 @@ void flush(auditor_actor* self) {
       auto results = commit_batch(self, one);
       deliver(self, one, results);
     } catch (const db_error& e) {
+      advance_clock(self, one);
       st.head.reset();
       one[0].promise.deliver(to_service_error(e));
     }

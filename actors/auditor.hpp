@@ -14,6 +14,8 @@ class Registry;
 
 namespace hitl {
 
+class change_clock;
+
 struct auditor_options {
   std::vector<webhook_subscription> webhooks;
   /// Base of the decision links in webhook payloads.
@@ -23,6 +25,8 @@ struct auditor_options {
   /// Where hitl_audit_entries_total, hitl_audit_commits_total and
   /// hitl_audit_batch_size go (none when null).
   std::shared_ptr<prometheus::Registry> registry;
+  /// Advanced after each commit, before anyone is answered (may be null).
+  std::shared_ptr<change_clock> changes;
 };
 
 /// Spawns the auditor: the single writer of decisions, the audit chain and

@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/auditor.hpp"
+#include "actors/change_clock.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics_actor.hpp"
@@ -32,6 +33,8 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   audit_opts.webhooks = config.webhooks;
   audit_opts.public_url = config.public_url;
   audit_opts.registry = registry;
+  a.changes = std::make_shared<change_clock>();
+  audit_opts.changes = a.changes;
   a.auditor = spawn_auditor(sys, pool, std::move(audit_opts));
   a.reader = spawn_db_reader(sys, pool, 3);
   a.metrics = spawn_metrics_actor(sys, registry, totals,

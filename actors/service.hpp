@@ -14,6 +14,8 @@ class Registry;
 
 namespace hitl {
 
+class change_clock;
+
 /// The running actors of one service node.
 struct service_actors {
   caf::actor auditor;
@@ -21,6 +23,8 @@ struct service_actors {
   caf::actor metrics;
   caf::actor supervisor;
   caf::actor notifier;
+  /// Advanced by the auditor at each commit; read caches check against it.
+  std::shared_ptr<change_clock> changes;
   size_t recovered = 0;
 };
 

@@ -85,7 +85,7 @@ int run_serve(const serve_options& opts) {
       server = start_http_server(
         http, sys,
         http_backend{actors.supervisor, actors.reader, actors.auditor,
-                     registry, config.public_url});
+                     registry, config.public_url, actors.changes});
     } catch (...) {
       stop_actors();
       throw;

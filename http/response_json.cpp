@@ -69,36 +69,64 @@ json problem(int status, const std::string& detail,
   return body;
 }
 
-json pending_json(const pending_page& page, pending_sort sort, timestamp at) {
-  json items = json::array();
+rendered_pending render_pending(const pending_page& page, pending_sort sort) {
+  rendered_pending out;
+  out.items.reserve(page.items.size());
   for (const auto& d : page.items) {
-    auto age = std::chrono::duration_cast<std::chrono::seconds>(at - d.created_at);
-    items.push_back(
-      {{"decision_id", d.decision_id},
-       {"patch_id", d.patch_id},
-       {"apv_id", d.metadata.apv_id},
-       {"cve_id", or_null(d.metadata.cve_id)},
-       {"package_name", d.metadata.package_name},
-       {"severity", to_string(d.metadata.severity)},
-       {"priority", to_string(d.priority)},
-       {"decision", to_string(d.status)},
-       {"ml_confidence", d.ml ? json(d.ml->confidence) : json(nullptr)},
-       {"ml_prediction", d.ml ? json(d.ml->prediction) : json(nullptr)},
-       {"wargaming_passed",
-        d.wargaming ? json(d.wargaming->validation_passed) : json(nullptr)},
-       {"created_at", format_iso(d.created_at)},
-       {"age_seconds", std::max<int64_t>(0, age.count())},
-       {"sla_deadline",
-        d.sla_deadline ? json(format_iso(*d.sla_deadline)) : json(nullptr)},
-       {"sla_status",
-        to_string(sla_status_at(d.created_at, d.sla_deadline, at))},
-       {"escalation_level", d.escalation_level},
-       {"approvals_required", d.approvals_required}});
+    // Everything but age_seconds and sla_status, which are spliced in at
+    // each response (see pending_body).
+    json fixed{
+      {"decision_id", d.decision_id},
+      {"patch_id", d.patch_id},
+      {"apv_id", d.metadata.apv_id},
+      {"cve_id", or_null(d.metadata.cve_id)},
+      {"package_name", d.metadata.package_name},
+      {"severity", to_string(d.metadata.severity)},
+      {"priority", to_string(d.priority)},
+      {"decision", to_string(d.status)},
+      {"ml_confidence", d.ml ? json(d.ml->confidence) : json(nullptr)},
+      {"ml_prediction", d.ml ? json(d.ml->prediction) : json(nullptr)},
+      {"wargaming_passed",
+       d.wargaming ? json(d.wargaming->validation_passed) : json(nullptr)},
+      {"created_at", format_iso(d.created_at)},
+      {"sla_deadline",
+       d.sla_deadline ? json(format_iso(*d.sla_deadline)) : json(nullptr)},
+      {"escalation_level", d.escalation_level},
+      {"approvals_required", d.approvals_required}};
+    out.items.push_back({fixed.dump(), d.created_at, d.sla_deadline});
   }
-  return {{"items", std::move(items)},
-          {"total", page.total},
-          {"next_cursor",
-           page.next ? json(encode_cursor(*page.next, sort)) : json(nullptr)}};
+  out.total = page.total;
+  out.next_cursor =
+    page.next ? json(encode_cursor(*page.next, sort)).dump() : "null";
+  return out;
+}
+
+std::string pending_body(const rendered_pending& page, timestamp at) {
+  std::string body;
+  size_t size = 64;
+  for (const auto& item : page.items)
+    size += item.fixed.size() + 48;
+  body.reserve(size);
+  body += "{\"items\":[";
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    const auto& item = page.items[i];
+    auto age =
+      std::chrono::duration_cast<std::chrono::seconds>(at - item.created_at);
+    if (i > 0)
+      body += ',';
+    body += "{\"age_seconds\":";
+    body += std::to_string(std::max<int64_t>(0, age.count()));
+    body += ",\"sla_status\":\"";
+    body += to_string(sla_status_at(item.created_at, item.sla_deadline, at));
+    body += "\",";
+    body.append(item.fixed, 1, std::string::npos); // without its '{'
+  }
+  body += "],\"next_cursor\":";
+  body += page.next_cursor;
+  body += ",\"total\":";
+  body += std::to_string(page.total);
+  body += '}';
+  return body;
 }
 
 json decision_view_json(const decision_record& rec,

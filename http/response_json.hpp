@@ -21,10 +21,24 @@ struct field_error;
 nlohmann::json problem(int status, const std::string& detail,
                        const std::vector<field_error>& errors);
 
-/// The pending queue: the original PendingPatch fields plus SLA status,
-/// escalation level and deadline, as of `at`.
-nlohmann::json pending_json(const pending_page& page, pending_sort sort,
-                            timestamp at);
+/// A page of the pending queue, rendered but for the fields that change with
+/// time alone, so that a cached page costs one concatenation per response.
+struct rendered_pending {
+  struct item {
+    std::string fixed; // a JSON object without age_seconds and sla_status
+    timestamp created_at;
+    std::optional<timestamp> sla_deadline;
+  };
+  std::vector<item> items;
+  int64_t total = 0;
+  std::string next_cursor; // JSON: a string or null
+};
+
+rendered_pending render_pending(const pending_page& page, pending_sort sort);
+
+/// The pending queue as of `at`: the original PendingPatch fields plus SLA
+/// status, escalation level, deadline and age.
+std::string pending_body(const rendered_pending& page, timestamp at);
 
 /// A decision with its approvals, comments and audit trail.
 nlohmann::json decision_view_json(const decision_record& rec,

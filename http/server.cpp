@@ -7,12 +7,14 @@
 #include "http/server.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/change_clock.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "http/access_policy.hpp"
 #include "http/edge_actors.hpp"
 #include "http/event_stream.hpp"
 #include "http/request_parsing.hpp"
+#include "http/response_cache.hpp"
 #include "http/response_json.hpp"
 #include "http/static_site.hpp"
 #include "http/token_cache.hpp"
@@ -59,6 +61,10 @@ struct server_context {
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
   token_cache tokens;
+  /// Bodies of GET /hitl/decisions/{id} (≈ 2 KB each) and pages of GET
+  /// /hitl/patches/pending, valid while backend.changes says so.
+  response_cache<std::string> decisions{32768};
+  response_cache<rendered_pending> queue_pages{1024};
   event_stream stream;
   std::optional<static_site> site;
   caf::actor feed;
@@ -331,6 +337,16 @@ bool acceptable_body(const exchange_ptr& ex) {
   return true;
 }
 
+/// The identity of a pending query, for its cached pages.
+std::string queue_key(const pending_query& q) {
+  auto rank = [](const std::optional<urgency>& u) {
+    return u ? std::to_string(static_cast<int>(*u)) : std::string{"-"};
+  };
+  return rank(q.priority) + '/' + rank(q.severity) + '/'
+         + std::to_string(static_cast<int>(q.sort)) + '/'
+         + std::to_string(q.limit) + '/' + q.cursor.value_or("");
+}
+
 template <class T>
 bool take(const exchange_ptr& ex, parsed<T>& p, T& out) {
   if (auto* err = std::get_if<request_error>(&p)) {
@@ -475,14 +491,27 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                        if (!take(ex, p, wait))
                          return;
                        auto read = [ex, id] {
-                         ask(ex, ex->context().backend.reader, actor_timeout,
-                             [ex, id](std::optional<decision_view>& v) {
-                               if (!v)
+                         auto& ctx = ex->context();
+                         // Noted before the read: a commit meanwhile makes
+                         // what is read too old to keep.
+                         auto generation = ctx.backend.changes->decision(id);
+                         if (auto body = ctx.decisions.find(id, generation)) {
+                           ex->respond(200, *body);
+                           return;
+                         }
+                         ask(ex, ctx.backend.reader, actor_timeout,
+                             [ex, id, generation](std::optional<decision_view>& v) {
+                               if (!v) {
                                  ex->problem_reply(404, "no decision " + id);
-                               else
-                                 ex->json_reply(200, decision_view_json(
-                                                       v->record, v->comments,
-                                                       v->audit_trail_json));
+                                 return;
+                               }
+                               auto body = std::make_shared<const std::string>(
+                                 decision_view_json(v->record, v->comments,
+                                                    v->audit_trail_json)
+                                   .dump());
+                               ex->context().decisions.store(id, body,
+                                                             generation);
+                               ex->respond(200, *body);
                              },
                              atoms::get::value, id);
                        };
@@ -525,10 +554,20 @@ void add_read_routes(router_t& r, server_context& ctx) {
             return;
           }
         }
+        auto& ctx = ex->context();
+        auto key = queue_key(pq);
+        auto generation = ctx.backend.changes->queue();
+        if (auto page = ctx.queue_pages.find(key, generation)) {
+          ex->respond(200, pending_body(*page, now()));
+          return;
+        }
         auto sort = pq.sort;
-        ask(ex, ex->context().backend.reader, actor_timeout,
-            [ex, sort](pending_page& page) {
-              ex->json_reply(200, pending_json(page, sort, now()));
+        ask(ex, ctx.backend.reader, actor_timeout,
+            [ex, sort, key, generation](pending_page& page) {
+              auto rendered = std::make_shared<const rendered_pending>(
+                render_pending(page, sort));
+              ex->context().queue_pages.store(key, rendered, generation);
+              ex->respond(200, pending_body(*rendered, now()));
             },
             atoms::pending::value, f);
       });
@@ -857,6 +896,8 @@ void parse_listen(const std::string& listen, http_options& opts) {
 std::unique_ptr<http_server> start_http_server(const http_options& opts,
                                                caf::actor_system& sys,
                                                http_backend backend) {
+  if (!backend.changes)
+    throw std::invalid_argument("start_http_server: no change clock");
   auto ctx = std::make_unique<server_context>();
   ctx->sys = &sys;
   ctx->backend = std::move(backend);

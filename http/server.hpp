@@ -14,6 +14,8 @@ class Registry;
 
 namespace hitl {
 
+class change_clock;
+
 struct http_options {
   std::string host = "127.0.0.1";
   uint16_t port = 8027;
@@ -31,6 +33,9 @@ struct http_backend {
   std::shared_ptr<prometheus::Registry> registry;
   /// Base of links in event payloads.
   std::string public_url;
+  /// The auditor's commit generations: reads are served from memory while
+  /// nothing they show has been committed since.
+  std::shared_ptr<const change_clock> changes;
 };
 
 /// A running HTTP server. Destroying it stops it.

@@ -539,3 +539,63 @@ TEST_CASE("a decision carries its own audit trail, for every role") {
   CHECK(logs["items"][1]["timestamp"] == trail[1]["timestamp"]);
   CHECK(logs["items"][1]["hash"] == trail[1]["hash"]);
 }
+
+TEST_CASE("reads served from memory never trail an acknowledged write") {
+  // High priority escalates 1.5 s after creation: a write by the SLA timer,
+  // not by any request of this client.
+  api a{{"--config", [] {
+           auto path = std::string{"/tmp/hitl-cache-"}
+                       + std::to_string(std::rand()) + ".json";
+           std::ofstream{path}
+             << R"({"sla_seconds":{"high":1.5},"escalation":{"max_level":1}})";
+           return path;
+         }()}};
+  auto created = a.call("POST", "/hitl/admin/create-decision", a.service,
+                        record("c-1", "high", 0.3).dump());
+  REQUIRE(created.status == 201);
+  auto id = body_of(created)["decision_id"].get<std::string>();
+  REQUIRE(a.call("POST", "/hitl/admin/create-decision", a.service,
+                 record("c-2", "medium", 0.3).dump())
+            .status
+          == 201);
+  auto view = [&] {
+    auto r = a.call("GET", "/hitl/decisions/" + id, a.reviewer);
+    REQUIRE(r.status == 200);
+    return body_of(r);
+  };
+  auto queue = [&] {
+    auto r = a.call("GET", "/hitl/patches/pending", a.reviewer);
+    REQUIRE(r.status == 200);
+    return body_of(r);
+  };
+  // Read twice: the second read is the kept one.
+  CHECK(view()["comments"].empty());
+  CHECK(view()["comments"].empty());
+  CHECK(queue()["total"] == 2);
+  CHECK(queue()["items"][0]["escalation_level"] == 0);
+
+  REQUIRE(a.call("POST", "/hitl/patches/c-1/comment", a.reviewer,
+                 R"({"comment":"looking"})")
+            .status
+          == 201);
+  auto after_comment = view();
+  REQUIRE(after_comment["comments"].size() == 1);
+  CHECK(after_comment["comments"][0]["comment"] == "looking");
+
+  // The timer's escalation shows in both reads without any request of ours.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(view()["escalation_level"] == 1);
+  CHECK(view()["decision"] == "escalated");
+  CHECK(queue()["items"][0]["escalation_level"] == 1);
+  CHECK(queue()["items"][0]["sla_status"] == "breached");
+
+  REQUIRE(a.call("POST", "/hitl/patches/c-1/approve", a.reviewer, "{}").status
+          == 200);
+  auto approved = view();
+  CHECK(approved["decision"] == "approved");
+  CHECK(approved["decided_by"] == "alice");
+  auto q = queue();
+  CHECK(q["total"] == 1);
+  REQUIRE(q["items"].size() == 1);
+  CHECK(q["items"][0]["patch_id"] == "c-2");
+}

@@ -1,0 +1,49 @@
+#pragma once
+
+// Generation counters that the auditor advances after every commit, so that
+// what was read before a commit can be recognised as old without locking:
+// a reader notes the generation, reads, and its result is valid for as long
+// as the generation has not moved. Per decision (hashed into shards) and one
+// for the open queue as a whole. Plain atomics: no framework, any thread.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace hitl {
+
+class change_clock {
+public:
+  static constexpr size_t shards = 4096;
+
+  /// The generation of `decision_id`'s shard.
+  uint64_t decision(std::string_view decision_id) const {
+    return decisions_[shard(decision_id)].load(std::memory_order_acquire);
+  }
+
+  /// The generation of the open queue (what GET pending shows).
+  uint64_t queue() const {
+    return queue_.load(std::memory_order_acquire);
+  }
+
+  /// Called by the auditor after COMMIT and before it answers, so that a
+  /// client who got the answer never reads what came before it.
+  void decision_changed(std::string_view decision_id) {
+    decisions_[shard(decision_id)].fetch_add(1, std::memory_order_acq_rel);
+  }
+  void queue_changed() {
+    queue_.fetch_add(1, std::memory_order_acq_rel);
+  }
+
+private:
+  static size_t shard(std::string_view id) {
+    return std::hash<std::string_view>{}(id) % shards;
+  }
+
+  std::array<std::atomic<uint64_t>, shards> decisions_{};
+  std::atomic<uint64_t> queue_{0};
+};
+
+} // namespace hitl
