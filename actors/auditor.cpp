@@ -112,6 +112,7 @@ std::vector<applied> commit_batch(auditor_actor* self,
     auto at = now();
     std::vector<audit_entry> entries;
     std::vector<outbox_row> outbox;
+    std::vector<new_approval> approvals;
     for (size_t i = 0; i < batch.size(); ++i) {
       const auto& req = batch[i].request;
       const auto& ch = req.change;
@@ -126,7 +127,7 @@ std::vector<applied> commit_batch(auditor_actor* self,
         }
         receipt.record.version = it->second;
         if (ch.new_approval)
-          insert_approval(txn, ch.after.decision_id, *ch.new_approval);
+          approvals.push_back({&ch.after.decision_id, &*ch.new_approval});
       }
       for (const auto& note : ch.notes) {
         audit_entry e;
@@ -152,6 +153,7 @@ std::vector<applied> commit_batch(auditor_actor* self,
                  .dump()});
       receipt.last_seq = head.seq;
     }
+    insert_approvals(txn, approvals);
     append_audit_entries(txn, entries);
     enqueue_outbox_rows(txn, outbox);
   });

@@ -132,6 +132,11 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
       seq bigint, decision_id text, action text, performed_by text,
       at bigint, details text, ip_address text, user_agent text,
       prev_hash text, hash text))");
+  conn.prepare("approvals_insert_batch", R"(
+    INSERT INTO hitl_approvals (decision_id, reviewer, comment, approved_at)
+    SELECT decision_id, reviewer, comment, hitl_from_micros(at)
+    FROM jsonb_to_recordset($1::jsonb) AS r(
+      decision_id text, reviewer text, comment text, at bigint))");
   conn.prepare("outbox_insert_batch", R"(
     INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
     SELECT event, decision_id, target_url, payload::jsonb
@@ -189,6 +194,19 @@ void append_audit_entries(pqxx::transaction_base& txn,
                    {"prev_hash", e.prev_hash},
                    {"hash", e.hash}});
   txn.exec_prepared("audit_append_batch", all.dump());
+}
+
+void insert_approvals(pqxx::transaction_base& txn,
+                      const std::vector<new_approval>& rows) {
+  if (rows.empty())
+    return;
+  json all = json::array();
+  for (const auto& r : rows)
+    all.push_back({{"decision_id", *r.decision_id},
+                   {"reviewer", r.given->by},
+                   {"comment", or_null(r.given->comment)},
+                   {"at", to_micros(r.given->at)}});
+  txn.exec_prepared("approvals_insert_batch", all.dump());
 }
 
 void enqueue_outbox_rows(pqxx::transaction_base& txn,

@@ -31,6 +31,15 @@ std::unordered_map<std::string, int64_t>
 update_decisions(pqxx::transaction_base& txn,
                  const std::vector<decision_update>& rows);
 
+struct new_approval {
+  const std::string* decision_id;
+  const approval* given;
+};
+
+/// Records reviewers' approvals; a reviewer approving twice is a conflict.
+void insert_approvals(pqxx::transaction_base& txn,
+                      const std::vector<new_approval>& rows);
+
 /// Appends sealed audit entries.
 void append_audit_entries(pqxx::transaction_base& txn,
                           const std::vector<audit_entry>& entries);
