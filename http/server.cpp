@@ -32,8 +32,10 @@
 #include <restinio/websocket/websocket.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace hitl {
 
@@ -54,7 +56,13 @@ using server_handle = restinio::running_server_handle_t<traits_t>;
 /// Longer than any single commit or read the actors allow themselves.
 constexpr auto actor_timeout = std::chrono::seconds(20);
 
-struct server_context {
+// Shared by every exchange in flight, and owner of the io_context: an actor
+// may answer a request after the server stopped (SIGTERM under load), and
+// the connection it answers on must still find its io_context then. The
+// io_context, stopped, goes only with the last exchange.
+struct server_context : std::enable_shared_from_this<server_context> {
+  std::shared_ptr<restinio::asio_ns::io_context> io =
+    std::make_shared<restinio::asio_ns::io_context>();
   caf::actor_system* sys = nullptr;
   http_backend backend;
   http_options opts;
@@ -69,6 +77,10 @@ struct server_context {
   std::optional<static_site> site;
   caf::actor feed;
   caf::actor token_refresher;
+  /// Requests accepted and not yet answered, and whether new ones are still
+  /// taken: a stop lets those in flight finish first (see restinio_server).
+  std::atomic<int64_t> unanswered{0};
+  std::atomic<bool> closing{false};
 };
 
 // -- one request, from route to response ------------------------------------
@@ -77,15 +89,22 @@ class exchange {
 public:
   exchange(server_context& ctx, restinio::request_handle_t req,
            const char* route)
-    : ctx_(ctx), req_(std::move(req)), route_(route),
+    : ctx_(ctx.shared_from_this()), req_(std::move(req)), route_(route),
       started_(clock_type::now()) {
+    ctx_->unanswered.fetch_add(1);
   }
+  ~exchange() {
+    if (!answered_)
+      ctx_->unanswered.fetch_sub(1);
+  }
+  exchange(const exchange&) = delete;
+  exchange& operator=(const exchange&) = delete;
 
   const restinio::request_handle_t& request() const {
     return req_;
   }
   server_context& context() {
-    return ctx_;
+    return *ctx_;
   }
   void set_identity(std::string who) {
     identity_ = std::move(who);
@@ -110,6 +129,10 @@ public:
     // this response must find it there.
     record(status);
     resp.done();
+    if (!answered_) {
+      answered_ = true;
+      ctx_->unanswered.fetch_sub(1);
+    }
   }
 
   void json_reply(int status, const json& body) {
@@ -180,7 +203,7 @@ private:
     auto origin = req_->header().try_get_field("Origin");
     if (!origin)
       return;
-    for (const auto& allowed : ctx_.opts.cors_origins)
+    for (const auto& allowed : ctx_->opts.cors_origins)
       if (allowed == *origin) {
         resp.append_header("Access-Control-Allow-Origin", *origin);
         resp.append_header("Vary", "Origin");
@@ -192,10 +215,10 @@ private:
     auto secs = std::chrono::duration<double>(clock_type::now() - started_)
                   .count();
     auto m = method();
-    ctx_.requests
+    ctx_->requests
       ->Add({{"method", m}, {"route", route_}, {"status", std::to_string(status)}})
       .Increment();
-    ctx_.durations
+    ctx_->durations
       ->Add({{"method", m}, {"route", route_}},
             prometheus::Histogram::BucketBoundaries{
               0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -206,11 +229,13 @@ private:
                  identity_);
   }
 
-  server_context& ctx_;
+  // Declared first, destroyed last: req_ needs the io_context it holds.
+  std::shared_ptr<server_context> ctx_;
   restinio::request_handle_t req_;
   const char* route_;
   clock_type::time_point started_;
   std::string identity_ = "-";
+  bool answered_ = false;
 };
 
 using exchange_ptr = std::shared_ptr<exchange>;
@@ -362,6 +387,10 @@ auto route(server_context& ctx, const char* name, Handler h) {
   return [&ctx, name, h](restinio::request_handle_t req,
                          restinio::router::route_params_t params) {
     auto ex = std::make_shared<exchange>(ctx, std::move(req), name);
+    if (ctx.closing.load()) {
+      ex->problem_reply(503, "the server is shutting down");
+      return restinio::request_accepted();
+    }
     try {
       h(ex, params);
     } catch (const std::exception& e) {
@@ -845,9 +874,12 @@ void add_method_guards(router_t& r, server_context& ctx) {
   }
 }
 
+/// How long a stop waits for requests in flight (long-polls may be cut).
+constexpr auto drain_limit = std::chrono::seconds(5);
+
 class restinio_server : public http_server {
 public:
-  restinio_server(std::unique_ptr<server_context> ctx, server_handle h)
+  restinio_server(std::shared_ptr<server_context> ctx, server_handle h)
     : ctx_(std::move(ctx)), handle_(std::move(h)) {
   }
   ~restinio_server() override {
@@ -855,6 +887,14 @@ public:
   }
   void stop() override {
     if (handle_) {
+      // Let the requests in flight be answered (their actors are still
+      // running) before the connections go; new ones get 503 meanwhile.
+      ctx_->closing = true;
+      auto deadline = clock_type::now() + drain_limit;
+      while (ctx_->unanswered.load() > 0 && clock_type::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (auto left = ctx_->unanswered.load(); left > 0)
+        spdlog::warn("stopping with {} requests unanswered", left);
       caf::anon_send_exit(ctx_->feed, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(ctx_->token_refresher,
                           caf::exit_reason::user_shutdown);
@@ -866,7 +906,7 @@ public:
   }
 
 private:
-  std::unique_ptr<server_context> ctx_;
+  std::shared_ptr<server_context> ctx_;
   server_handle handle_;
 };
 
@@ -898,7 +938,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
                                                http_backend backend) {
   if (!backend.changes)
     throw std::invalid_argument("start_http_server: no change clock");
-  auto ctx = std::make_unique<server_context>();
+  auto ctx = std::make_shared<server_context>();
   ctx->sys = &sys;
   ctx->backend = std::move(backend);
   ctx->opts = opts;
@@ -946,7 +986,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
         restinio::incoming_http_msg_limits_t{}.max_body_size(transport_limit))
       .request_handler(std::move(router));
   auto handle = restinio::run_async<traits_t>(
-    restinio::own_io_context(), std::move(settings), opts.threads);
+    restinio::io_context_holder_t{ctx->io}, std::move(settings), opts.threads);
   // Started last: nothing above may leave them running if it throws.
   ctx->feed = spawn_event_feed(sys, ctx->backend.auditor, ctx->stream,
                                ctx->backend.public_url);

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <thread>
 
 using namespace hitl::test;
@@ -39,6 +40,50 @@ TEST_CASE("SIGTERM stops serve cleanly within a few seconds") {
   int code = hitl.terminate(std::chrono::seconds(5));
   CHECK(code == 0);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
+
+TEST_CASE("SIGTERM under load: every in-flight request ends, serve exits 0") {
+  auto url = fresh_database("hitl_sigterm_load");
+  REQUIRE(run_hitl({"migrate", "--database-url", url}).exit_code == 0);
+  auto made = run_hitl({"token", "create", "--name", "wg", "--role", "service",
+                        "--database-url", url});
+  REQUIRE(made.exit_code == 0);
+  auto token = made.out.substr(0, made.out.find('\n'));
+  served_hitl hitl{url};
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 12; ++t)
+    clients.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        nlohmann::json body{
+          {"patch_id", "load-" + std::to_string(t) + "-" + std::to_string(i)},
+          {"patch_metadata",
+           {{"apv_id", "a"}, {"package_name", "zlib"},
+            {"current_version", "1"}, {"target_version", "2"},
+            {"severity", "medium"}}}};
+        auto r = http_request("POST",
+                              hitl.base_url() + "/hitl/admin/create-decision",
+                              body.dump(),
+                              {"Authorization: Bearer " + token,
+                               "Content-Type: application/json"});
+        if (r.status == 201)
+          answered.fetch_add(1);
+      }
+    });
+  while (answered.load() < 200)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto started = std::chrono::steady_clock::now();
+  int code = hitl.terminate(std::chrono::seconds(15));
+  auto took = std::chrono::steady_clock::now() - started;
+  stop = true;
+  for (auto& c : clients)
+    c.join();
+  CHECK(code == 0);
+  CHECK(took < std::chrono::seconds(10));
+  // Every creation that was answered 201 is in the database.
+  CHECK(std::stoi(sql_scalar(url, "SELECT count(*) FROM hitl_decisions"))
+        >= answered.load());
 }
 
 TEST_CASE("unknown routes are problem+json 404") {
