@@ -70,11 +70,6 @@ caf::error to_service_error(const db_error& e) {
   return make_service_error(service_errc::internal, e.what());
 }
 
-bool subscribed(const webhook_subscription& hook, const std::string& event) {
-  return std::find(hook.events.begin(), hook.events.end(), event)
-         != hook.events.end();
-}
-
 // One transaction for all of `batch`, with one statement per table: the
 // rows first (inserts, then updates guarded by the expected version), then
 // the audit entries of the changes that were written, sealed in batch order,
@@ -145,7 +140,7 @@ std::vector<applied> commit_batch(auditor_actor* self,
       }
       for (const auto& event : ch.events)
         for (const auto& hook : st.opts.webhooks)
-          if (subscribed(hook, event))
+          if (hook.wants(event))
             outbox.push_back(
               {event, ch.after.decision_id, hook.url,
                event_payload(event, receipt.record, receipt.comment, at,

@@ -9,6 +9,8 @@
 #include "policy/delivery_rules.hpp"
 
 #include <caf/all.hpp>
+
+#include <algorithm>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
@@ -28,6 +30,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 struct notifier_state {
   connection_pool* pool = nullptr;
   delivery_settings settings;
+  std::vector<webhook_subscription> hooks;
   std::unordered_map<std::string, std::string> secret_by_url;
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Counter* delivered = nullptr;
@@ -126,6 +129,7 @@ caf::behavior notifier(notifier_actor* self, connection_pool* pool,
   auto& st = self->state;
   st.pool = pool;
   st.settings = config.notifications;
+  st.hooks = config.webhooks;
   for (const auto& hook : config.webhooks)
     st.secret_by_url[hook.url] = hook.secret;
   st.registry = std::move(registry);
@@ -138,8 +142,15 @@ caf::behavior notifier(notifier_actor* self, connection_pool* pool,
   st.dead = &family.Add({{"result", "dead"}});
   self->send(self, tick_atom::value);
   return {
-    [=](atoms::event, const committed_event&) {
-      // Something was committed, maybe with outbox rows: look now.
+    [=](atoms::event, const committed_event& ev) {
+      // The auditor wrote outbox rows for this event only if a webhook
+      // wants it; otherwise there is nothing new to look for.
+      const auto& hooks = self->state.hooks;
+      if (std::none_of(hooks.begin(), hooks.end(),
+                       [&](const webhook_subscription& h) {
+                         return h.wants(ev.name);
+                       }))
+        return;
       if (!self->state.wake_queued) {
         self->state.wake_queued = true;
         self->send(self, atoms::flush::value);

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,10 @@ struct webhook_subscription {
   std::vector<std::string> events;
   /// HMAC key of `X-HITL-Signature`; empty when the config omits it.
   std::string secret;
+
+  bool wants(const std::string& event) const {
+    return std::find(events.begin(), events.end(), event) != events.end();
+  }
 };
 
 /// How webhooks are delivered (beyond SPEC §7's keys; all optional).

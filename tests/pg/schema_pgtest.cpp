@@ -107,6 +107,12 @@ TEST_CASE("every CHECK on hitl_decisions rejects a bad row") {
     {"approvals_required 0", "approvals_required = 0"},
     {"negative escalation", "escalation_level = -1"},
     {"content hash", "content_hash = 'xyz'"},
+    {"content hash, 63 hex digits", "content_hash = repeat('a', 63)"},
+    {"content hash, upper case", "content_hash = repeat('A', 64)"},
+    {"content hash, inner space", "content_hash = 'a ' || repeat('a', 62)"},
+    {"decision_id empty", "decision_id = ''"},
+    {"decision_id slash", "decision_id = 'a/b'"},
+    {"decision_id non-ASCII", "decision_id = 'caf\u00e9'"},
     {"final without decided_at",
      "decision = 'approved', decided_by = 'bob'"},
     {"open with decided_at", "decided_at = now(), decided_by = 'bob'"},
@@ -150,6 +156,12 @@ TEST_CASE("every CHECK on hitl_decisions rejects a bad row") {
     "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
     " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'created', 'x',"
     " now(), 'short', repeat('1', 64))",
+    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
+    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'created', 'x',"
+    " now(), repeat('0', 64), repeat('g', 64))",
+    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
+    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'created', 'x',"
+    " now(), repeat('0', 63), repeat('1', 64))",
     "INSERT INTO hitl_comments (decision_id, author, comment)"
     " VALUES ('ok-1', 'bob', '')",
     "INSERT INTO hitl_api_tokens (name, role, token_hash)"
