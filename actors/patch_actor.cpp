@@ -13,6 +13,10 @@ namespace hitl {
 namespace {
 
 constexpr auto commit_timeout = std::chrono::seconds(10);
+/// Nobody waits on an escalation, and when many deadlines fall together
+/// their commits queue at the auditor for longer than a person's would: a
+/// timeout here would only retry what is still queued, and then conflict.
+constexpr auto escalation_commit_timeout = std::chrono::minutes(5);
 
 struct patch_state {
   decision_record rec;
@@ -79,7 +83,10 @@ void commit(patch_actor* self, change ch, caller who, Reply reply,
             caf::response_promise promise, int escalation_level = 0) {
   auto& st = self->state;
   commit_request req{std::move(ch), std::move(who), st.rec.version};
-  self->request(st.auditor, commit_timeout, atoms::commit::value, std::move(req))
+  self
+    ->request(st.auditor,
+              escalation_level > 0 ? escalation_commit_timeout : commit_timeout,
+              atoms::commit::value, std::move(req))
     .await(
       [=](commit_receipt& receipt) mutable {
         if (!receipt.comment)
