@@ -94,7 +94,7 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
       policy_version, coalesce(policy_failed_rules, '{}'), approvals_required,
       escalation_level, hitl_from_micros(sla_deadline), content_hash,
       created_by, hitl_from_micros(created_at), hitl_from_micros(created_at)
-    FROM jsonb_to_recordset($1::jsonb) AS r(
+    FROM json_to_recordset($1::json) AS r(
       decision_id text, patch_id text, apv_id text, cve_id text,
       package_name text, current_version text, target_version text,
       severity text, cvss_score double precision, cwe_ids text[],
@@ -117,7 +117,7 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
       decided_at = hitl_from_micros(r.decided_at), reason = r.reason,
       comment = r.comment, escalation_level = r.escalation_level,
       requires_escalation = r.escalation_level > 0
-    FROM jsonb_to_recordset($1::jsonb) AS r(
+    FROM json_to_recordset($1::json) AS r(
       decision_id text, expected_version bigint, decision text,
       decided_by text, decided_at bigint, reason text, comment text,
       escalation_level smallint)
@@ -128,19 +128,19 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
       "timestamp", details, ip_address, user_agent, prev_hash, hash)
     SELECT seq, decision_id, action, performed_by, hitl_from_micros(at),
       details::jsonb, ip_address, user_agent, prev_hash, hash
-    FROM jsonb_to_recordset($1::jsonb) AS r(
+    FROM json_to_recordset($1::json) AS r(
       seq bigint, decision_id text, action text, performed_by text,
       at bigint, details text, ip_address text, user_agent text,
       prev_hash text, hash text))");
   conn.prepare("approvals_insert_batch", R"(
     INSERT INTO hitl_approvals (decision_id, reviewer, comment, approved_at)
     SELECT decision_id, reviewer, comment, hitl_from_micros(at)
-    FROM jsonb_to_recordset($1::jsonb) AS r(
+    FROM json_to_recordset($1::json) AS r(
       decision_id text, reviewer text, comment text, at bigint))");
   conn.prepare("outbox_insert_batch", R"(
     INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
     SELECT event, decision_id, target_url, payload::jsonb
-    FROM jsonb_to_recordset($1::jsonb) AS r(
+    FROM json_to_recordset($1::json) AS r(
       event text, decision_id text, target_url text, payload text))");
 }
 
