@@ -69,10 +69,11 @@ struct server_context : std::enable_shared_from_this<server_context> {
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
   token_cache tokens;
-  /// Bodies of GET /hitl/decisions/{id} (≈ 2 KB each) and pages of GET
-  /// /hitl/patches/pending, valid while backend.changes says so.
-  response_cache<std::string> decisions{32768};
-  response_cache<rendered_pending> queue_pages{1024};
+  /// Bodies of GET /hitl/decisions/{id} (≈ 2 KB each, so ≈ 32 MB when
+  /// full) and pages of GET /hitl/patches/pending (≤ 60 KB each), valid
+  /// while backend.changes says so.
+  response_cache<std::string> decisions{16384};
+  response_cache<rendered_pending> queue_pages{256};
   event_stream stream;
   std::optional<static_site> site;
   caf::actor feed;
