@@ -4,11 +4,13 @@
 #include "actors/messages.hpp"
 #include "actors/patch_actor.hpp"
 #include "actors/service_error.hpp"
+#include "policy/escalation_schedule.hpp"
 #include "policy/lifecycle.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <unordered_map>
@@ -20,6 +22,9 @@ namespace {
 
 constexpr auto commit_timeout = std::chrono::seconds(10);
 constexpr auto read_timeout = std::chrono::seconds(5);
+/// Dormant patch actors woken per message, so that a wave of deadlines does
+/// not hold up the requests queued behind it.
+constexpr size_t wake_batch = 5000;
 
 struct creation {
   std::string content_hash;
@@ -29,6 +34,17 @@ struct creation {
 struct open_entry {
   caf::actor actor;
   std::string patch_id;
+  /// Spawned lazily at recovery and sent nothing yet: it has not run, has no
+  /// timer and holds no reference but ours.
+  bool dormant = false;
+};
+
+/// When a dormant patch actor must start so that its next escalation is on
+/// time. By actor, not decision: a decision that was rebuilt since has a new
+/// actor (which armed its own timer), one that became final has none.
+struct wake_entry {
+  timestamp due;
+  caf::actor_id actor;
 };
 
 struct long_poll {
@@ -48,6 +64,11 @@ struct supervisor_state {
   /// Long-polls waiting for a decision to become final.
   std::unordered_map<std::string, std::vector<long_poll>> waits;
   uint64_t next_token = 0;
+  /// The dormant actors' wake-ups, by due time; those before `next_wake`
+  /// are done. One timer at a time runs for the first one left.
+  std::vector<wake_entry> wakes;
+  size_t next_wake = 0;
+  bool wake_armed = false;
   std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "supervisor";
 };
@@ -68,17 +89,96 @@ std::string new_uuid(std::mt19937_64& rng) {
   return buf;
 }
 
-void adopt(supervisor_actor* self, decision_record rec) {
+caf::actor_id adopt(supervisor_actor* self, decision_record rec,
+                    patch_start start = patch_start::now) {
   auto& st = self->state;
   auto id = rec.decision_id;
   auto patch = rec.patch_id;
   auto child = spawn_patch_actor(self->home_system(), std::move(rec),
                                  st.auditor, caf::actor_cast<caf::actor>(self),
-                                 st.policy);
+                                 st.policy, start);
+  auto aid = child.id();
   self->monitor(child);
-  st.id_by_actor[child.id()] = id;
+  st.id_by_actor[aid] = id;
   st.id_by_patch[patch] = id;
-  st.by_id[id] = open_entry{std::move(child), std::move(patch)};
+  st.by_id[id] = open_entry{std::move(child), std::move(patch),
+                            start == patch_start::on_first_message};
+  return aid;
+}
+
+/// The actor of an open decision, to send it something: from now on it runs.
+const caf::actor& child_of(open_entry& entry) {
+  entry.dormant = false;
+  return entry.actor;
+}
+
+// -- waking dormant patch actors ----------------------------------------------
+
+void arm_wake(supervisor_actor* self) {
+  auto& st = self->state;
+  if (st.wake_armed)
+    return;
+  if (st.next_wake == st.wakes.size()) {
+    st.wakes = std::vector<wake_entry>{}; // all done: give the memory back
+    st.next_wake = 0;
+    return;
+  }
+  auto delay = std::max(duration::zero(), st.wakes[st.next_wake].due - now());
+  st.wake_armed = true;
+  self->delayed_send(self, delay, atoms::wake::value);
+}
+
+// Starts every dormant actor whose next escalation is due (it arms its timer,
+// which fires at once), at most `wake_batch` per message.
+void wake_due(supervisor_actor* self) {
+  auto& st = self->state;
+  st.wake_armed = false;
+  auto t = now();
+  size_t n = 0;
+  for (; st.next_wake < st.wakes.size() && st.wakes[st.next_wake].due <= t
+         && n < wake_batch;
+       ++st.next_wake) {
+    auto by_actor = st.id_by_actor.find(st.wakes[st.next_wake].actor);
+    if (by_actor == st.id_by_actor.end())
+      continue; // stopped
+    auto it = st.by_id.find(by_actor->second);
+    if (it == st.by_id.end() || it->second.actor.id() != by_actor->first)
+      continue; // final, or rebuilt since
+    if (!it->second.dormant)
+      continue; // already running: it armed its own timer
+    self->send(child_of(it->second), atoms::wake::value);
+    ++n;
+  }
+  if (st.next_wake < st.wakes.size() && st.wakes[st.next_wake].due <= t) {
+    // More are due: go on after the messages that wait already.
+    st.wake_armed = true;
+    self->send(self, atoms::wake::value);
+    return;
+  }
+  arm_wake(self);
+}
+
+// Adopts the open decisions found at start without running their actors:
+// each starts at its first message, from a human action or from the wake-up
+// sent when its next escalation is due.
+void recover(supervisor_actor* self, std::vector<decision_record>& open) {
+  auto& st = self->state;
+  st.wakes.reserve(open.size());
+  for (auto& rec : open) {
+    std::optional<timestamp> due;
+    if (is_open(rec.status) && rec.sla_deadline)
+      due = next_escalation(*st.policy, rec.priority, *rec.sla_deadline,
+                            rec.escalation_level);
+    auto aid = adopt(self, std::move(rec), patch_start::on_first_message);
+    if (due)
+      st.wakes.push_back(wake_entry{*due, aid});
+  }
+  std::sort(st.wakes.begin(), st.wakes.end(),
+            [](const wake_entry& x, const wake_entry& y) {
+              return x.due < y.due;
+            });
+  st.wakes.shrink_to_fit();
+  arm_wake(self);
 }
 
 void release_waits(supervisor_actor* self, const std::string& id) {
@@ -158,7 +258,7 @@ caf::result<create_result> create(supervisor_actor* self, create_request& req) {
   }
   if (auto it = st.by_id.find(id); it != st.by_id.end()) {
     auto promise = self->make_response_promise();
-    self->request(it->second.actor, read_timeout, atoms::get::value)
+    self->request(child_of(it->second), read_timeout, atoms::get::value)
       .then(
         [=](decision_record& rec) mutable {
           if (rec.content_hash == hash)
@@ -279,7 +379,7 @@ caf::result<caf::message> route(supervisor_actor* self, Atom atom,
     return explain_missing(self, atom, v);
   // Delegation keeps this actor's sends to the child in order, so the
   // `stop` sent after `finished` always comes after every routed request.
-  return self->delegate(st.by_id[it->second].actor, atom, v);
+  return self->delegate(child_of(st.by_id[it->second]), atom, v);
 }
 
 // -- the actor ----------------------------------------------------------------
@@ -292,14 +392,20 @@ caf::behavior supervisor(supervisor_actor* self,
   st.policy = std::move(policy);
   st.auditor = std::move(auditor);
   st.reader = std::move(reader);
-  for (auto& rec : open)
-    adopt(self, std::move(rec));
-  open.clear();
+  recover(self, open);
+  open = std::vector<decision_record>{};
   self->set_exit_handler([=](caf::exit_msg& em) {
     // Children are not linked (one failing must not take the others down),
-    // so the supervisor stops them itself.
-    for (auto& [id, entry] : self->state.by_id)
-      self->send_exit(entry.actor, em.reason);
+    // so the supervisor stops them itself. A dormant one never ran: it goes
+    // with our reference to it, without being scheduled once to quit.
+    auto& st = self->state;
+    for (auto& [id, entry] : st.by_id)
+      if (!entry.dormant)
+        self->send_exit(entry.actor, em.reason);
+    st.by_id.clear();
+    st.id_by_patch.clear();
+    st.id_by_actor.clear();
+    st.wakes = std::vector<wake_entry>{};
     self->quit(em.reason);
   });
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -374,6 +480,7 @@ caf::behavior supervisor(supervisor_actor* self,
                                atoms::get::value, id, std::string{"rebuild"});
           });
     },
+    [=](atoms::wake) { wake_due(self); },
     [=](atoms::stats) { return self->state.by_id.size(); },
   };
 }

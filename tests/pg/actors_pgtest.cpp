@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -255,6 +256,98 @@ TEST_CASE("recovery: missed levels fire once after restart, later on time") {
   CHECK(sql_scalar(url, "SELECT escalation_level FROM hitl_decisions"
                         " WHERE decision_id = '" + id + "'")
         == "3");
+}
+
+TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
+  auto url = migrated_database("hitl_actor_wake");
+  // Deadlines are set below; levels repeat only after a minute, so within
+  // the test each decision reaches level 1 at most.
+  auto config = fast_sla(3600, 60);
+  std::vector<std::string> ids;
+  {
+    running_service first{url, config};
+    for (int i = 0; i < 6; ++i) {
+      auto created = first.create(
+        sample_decision("p-w" + std::to_string(i), urgency::high, false));
+      REQUIRE(created);
+      ids.push_back(created->record.decision_id);
+    }
+    first.stop();
+  }
+  // Many more open decisions, due in a day, as recovery at scale sees them.
+  sql_exec(url,
+           "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, cve_id,"
+           " package_name, current_version, target_version, severity,"
+           " cvss_score, ml_confidence, ml_prediction, ml_model_version,"
+           " wargaming_phase1, wargaming_phase2, wargaming_passed, priority,"
+           " policy_version, content_hash, created_by, created_at, updated_at,"
+           " sla_deadline) SELECT 'fill' || g, 'p-fill' || g, 'apv-' || g,"
+           " 'CVE-2026-' || g, 'openssl', '3.0.1', '3.0.2', 'medium', 5.0,"
+           " 0.5, true, 'xgb-7', true, true, true, 'medium', '1.test',"
+           " repeat('a', 64), 'test', now(), now(), now() + interval '1 day'"
+           " FROM generate_series(1, 3000) g");
+  auto t0 = now() + 100ms;
+  // p-w0..2 fall due one after the other; p-w3 gets a comment (so its actor
+  // starts early, arming its own timer) and p-w4 a verdict before they fall
+  // due; p-w5 is overdue at the restart.
+  std::vector<timestamp> deadline{t0 + 400ms, t0 + 800ms, t0 + 1200ms,
+                                  t0 + 800ms, t0 + 1000ms, t0 - 5s};
+  for (size_t i = 0; i < ids.size(); ++i)
+    sql_exec(url, "UPDATE hitl_decisions SET sla_deadline = '"
+                    + format_iso(deadline[i]) + "' WHERE decision_id = '"
+                    + ids[i] + "'");
+  auto started = now();
+  running_service second{url, config};
+  CHECK(second.actors().recovered == 3006);
+  caf::scoped_actor self{second.system()};
+  size_t open = 0;
+  self->request(second.actors().supervisor, 5s, atoms::stats::value)
+    .receive([&](size_t n) { open = n; }, [](caf::error&) {});
+  auto answered = now();
+  CHECK(open == 3006);
+  MESSAGE("supervisor answered " << to_seconds(answered - started)
+                                 << " s after the start began");
+  CHECK(answered - started < 1s);
+  REQUIRE(answered < t0 + 200ms); // the schedule below is still ahead
+  std::this_thread::sleep_until(std::chrono::system_clock::now()
+                                + (t0 + 100ms - now()));
+  auto v = verdict("p-w3", "alice");
+  v.comment = "looking into it";
+  bool commented = false;
+  self->request(second.actors().supervisor, 5s, atoms::comment::value, v)
+    .receive([&](comment&) { commented = true; }, [](caf::error&) {});
+  CHECK(commented);
+  auto approved = second.act(atoms::approve::value, verdict("p-w4", "alice"));
+  REQUIRE(approved);
+  CHECK(approved->escalation_level == 0);
+  std::this_thread::sleep_until(std::chrono::system_clock::now()
+                                + (t0 + 1600ms - now()));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    CAPTURE(i);
+    auto levels = escalation_levels(audit_of(url, ids[i]));
+    if (i == 4) {
+      CHECK(levels.empty());
+      continue;
+    }
+    CHECK(levels == std::vector<int>{1});
+    if (levels.empty())
+      continue;
+    auto at = std::stod(sql_scalar(
+      url, "SELECT extract(epoch FROM \"timestamp\") FROM hitl_audit_logs"
+           " WHERE action = 'escalated' AND decision_id = '" + ids[i] + "'"));
+    // Due at the deadline, or at the restart when that was before it.
+    auto due = std::max(deadline[i], started);
+    auto late = at - static_cast<double>(to_micros(due)) / 1e6;
+    MESSAGE("p-w" << i << " escalated " << late << " s after it was due");
+    CHECK(late > -0.3);
+    CHECK(late < 0.3);
+  }
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs"
+                        " WHERE action = 'escalated'")
+        == "5");
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_decisions"
+                        " WHERE escalation_level > 0")
+        == "5");
 }
 
 TEST_CASE("group commit: transactions stay far below audit entries") {
