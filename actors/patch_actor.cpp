@@ -186,7 +186,7 @@ caf::behavior open_behavior(patch_actor* self) {
 // second record per dormant actor.)
 class patch_impl : public patch_actor {
 public:
-  patch_impl(caf::actor_config& cfg, decision_record rec, caf::actor auditor,
+  patch_impl(caf::actor_config& cfg, decision_record&& rec, caf::actor auditor,
              caf::actor supervisor, std::shared_ptr<const policy_config> policy)
     : patch_actor(cfg) {
     state.rec = std::move(rec);

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -52,13 +53,21 @@ struct long_poll {
   caf::response_promise promise;
 };
 
+/// The open decisions by id, holding the one copy of each id and patch id.
+using open_map = std::unordered_map<std::string, open_entry>;
+/// An open decision in `open_map` (id, entry): it stays where it is until
+/// erased, whatever else the map does.
+using open_ref = open_map::value_type*;
+
 struct supervisor_state {
   std::shared_ptr<const policy_config> policy;
   caf::actor auditor;
   caf::actor reader;
-  std::unordered_map<std::string, open_entry> by_id;
-  std::unordered_map<std::string, std::string> id_by_patch;
-  std::unordered_map<caf::actor_id, std::string> id_by_actor;
+  open_map by_id;
+  /// Keys view the entries' patch ids. Both indexes hold exactly the
+  /// decisions of `by_id`.
+  std::unordered_map<std::string_view, open_ref> by_patch;
+  std::unordered_map<caf::actor_id, open_ref> by_actor;
   std::unordered_map<std::string, creation> creating;
   std::unordered_set<std::string> creating_patches;
   /// Long-polls waiting for a decision to become final.
@@ -89,20 +98,40 @@ std::string new_uuid(std::mt19937_64& rng) {
   return buf;
 }
 
-caf::actor_id adopt(supervisor_actor* self, decision_record rec,
+void forget(supervisor_actor* self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.by_id.find(id);
+  if (it == st.by_id.end())
+    return;
+  st.by_patch.erase(it->second.patch_id);
+  st.by_actor.erase(it->second.actor.id());
+  st.by_id.erase(it);
+}
+
+caf::actor_id adopt(supervisor_actor* self, decision_record&& rec,
                     patch_start start = patch_start::now) {
   auto& st = self->state;
-  auto id = rec.decision_id;
-  auto patch = rec.patch_id;
-  auto child = spawn_patch_actor(self->home_system(), std::move(rec),
-                                 st.auditor, caf::actor_cast<caf::actor>(self),
-                                 st.policy, start);
-  auto aid = child.id();
-  self->monitor(child);
-  st.id_by_actor[aid] = id;
-  st.id_by_patch[patch] = id;
-  st.by_id[id] = open_entry{std::move(child), std::move(patch),
-                            start == patch_start::on_first_message};
+  auto entry_of = [&] {
+    return st.by_id.try_emplace(rec.decision_id,
+                                open_entry{caf::actor{}, rec.patch_id,
+                                           start
+                                             == patch_start::on_first_message});
+  };
+  auto [pos, added] = entry_of();
+  if (!added) { // not expected: the new actor replaces the old one
+    forget(self, rec.decision_id);
+    pos = entry_of().first;
+  }
+  auto ref = &*pos;
+  auto& entry = ref->second;
+  entry.actor = spawn_patch_actor(self->home_system(), std::move(rec),
+                                  st.auditor,
+                                  caf::actor_cast<caf::actor>(self), st.policy,
+                                  start);
+  auto aid = entry.actor.id();
+  self->monitor(entry.actor);
+  st.by_patch[entry.patch_id] = ref;
+  st.by_actor[aid] = ref;
   return aid;
 }
 
@@ -138,15 +167,13 @@ void wake_due(supervisor_actor* self) {
   for (; st.next_wake < st.wakes.size() && st.wakes[st.next_wake].due <= t
          && n < wake_batch;
        ++st.next_wake) {
-    auto by_actor = st.id_by_actor.find(st.wakes[st.next_wake].actor);
-    if (by_actor == st.id_by_actor.end())
-      continue; // stopped
-    auto it = st.by_id.find(by_actor->second);
-    if (it == st.by_id.end() || it->second.actor.id() != by_actor->first)
-      continue; // final, or rebuilt since
-    if (!it->second.dormant)
+    auto it = st.by_actor.find(st.wakes[st.next_wake].actor);
+    if (it == st.by_actor.end())
+      continue; // final, or rebuilt since (with a new actor)
+    auto& entry = it->second->second;
+    if (!entry.dormant)
       continue; // already running: it armed its own timer
-    self->send(child_of(it->second), atoms::wake::value);
+    self->send(child_of(entry), atoms::wake::value);
     ++n;
   }
   if (st.next_wake < st.wakes.size() && st.wakes[st.next_wake].due <= t) {
@@ -162,7 +189,11 @@ void wake_due(supervisor_actor* self) {
 // each starts at its first message, from a human action or from the wake-up
 // sent when its next escalation is due.
 void recover(supervisor_actor* self, std::vector<decision_record>& open) {
+  auto started = std::chrono::steady_clock::now();
   auto& st = self->state;
+  st.by_id.reserve(open.size());
+  st.by_patch.reserve(open.size());
+  st.by_actor.reserve(open.size());
   st.wakes.reserve(open.size());
   for (auto& rec : open) {
     std::optional<timestamp> due;
@@ -179,6 +210,14 @@ void recover(supervisor_actor* self, std::vector<decision_record>& open) {
             });
   st.wakes.shrink_to_fit();
   arm_wake(self);
+  if (!open.empty())
+    spdlog::info("adopted {} open decisions in {:.3f} s, {} of them with an "
+                 "escalation ahead",
+                 open.size(),
+                 std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - started)
+                   .count(),
+                 st.wakes.size());
 }
 
 void release_waits(supervisor_actor* self, const std::string& id) {
@@ -188,15 +227,6 @@ void release_waits(supervisor_actor* self, const std::string& id) {
   for (auto& w : it->second)
     w.promise.deliver(true);
   self->state.waits.erase(it);
-}
-
-void forget(supervisor_actor* self, const std::string& id) {
-  auto& st = self->state;
-  auto it = st.by_id.find(id);
-  if (it == st.by_id.end())
-    return;
-  st.id_by_patch.erase(it->second.patch_id);
-  st.by_id.erase(it);
 }
 
 // -- creation -----------------------------------------------------------------
@@ -271,12 +301,12 @@ caf::result<create_result> create(supervisor_actor* self, create_request& req) {
         [=](caf::error& err) mutable { promise.deliver(err); });
     return promise;
   }
-  if (auto it = st.id_by_patch.find(patch);
-      it != st.id_by_patch.end() || st.creating_patches.count(patch) > 0)
+  if (auto it = st.by_patch.find(patch);
+      it != st.by_patch.end() || st.creating_patches.count(patch) > 0)
     return make_service_error(
       service_errc::conflict,
       "patch " + patch + " already has an open decision"
-        + (it != st.id_by_patch.end() ? " (" + it->second + ")" : ""));
+        + (it != st.by_patch.end() ? " (" + it->second->first + ")" : ""));
   auto ch = create_change(*st.policy, req.content, id, req.caller.name, now());
   auto promise = self->make_response_promise();
   st.creating[id] = creation{hash, {promise}};
@@ -288,7 +318,7 @@ caf::result<create_result> create(supervisor_actor* self, create_request& req) {
       [=](commit_receipt& receipt) {
         auto rec = receipt.record;
         if (is_open(rec.status))
-          adopt(self, rec);
+          adopt(self, decision_record{rec});
         finish_creation(self, id, patch, [&](creation& c) {
           bool first = true;
           for (auto& w : c.waiters) {
@@ -373,13 +403,13 @@ caf::result<caf::message> route(supervisor_actor* self, Atom atom,
     return make_service_error(service_errc::conflict,
                               "the decision of patch " + v.patch_id
                                 + " is still being created; retry");
-  auto it = st.id_by_patch.find(v.patch_id);
-  if (it == st.id_by_patch.end()
-      || (v.decision_id && *v.decision_id != it->second))
+  auto it = st.by_patch.find(v.patch_id);
+  if (it == st.by_patch.end()
+      || (v.decision_id && *v.decision_id != it->second->first))
     return explain_missing(self, atom, v);
   // Delegation keeps this actor's sends to the child in order, so the
   // `stop` sent after `finished` always comes after every routed request.
-  return self->delegate(child_of(st.by_id[it->second]), atom, v);
+  return self->delegate(child_of(it->second->second), atom, v);
 }
 
 // -- the actor ----------------------------------------------------------------
@@ -402,21 +432,18 @@ caf::behavior supervisor(supervisor_actor* self,
     for (auto& [id, entry] : st.by_id)
       if (!entry.dormant)
         self->send_exit(entry.actor, em.reason);
+    st.by_patch.clear();
+    st.by_actor.clear();
     st.by_id.clear();
-    st.id_by_patch.clear();
-    st.id_by_actor.clear();
     st.wakes = std::vector<wake_entry>{};
     self->quit(em.reason);
   });
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
-    auto it = st.id_by_actor.find(dm.source.id());
-    if (it == st.id_by_actor.end())
-      return;
-    auto id = it->second;
-    st.id_by_actor.erase(it);
-    if (st.by_id.count(id) == 0)
+    auto it = st.by_actor.find(dm.source.id());
+    if (it == st.by_actor.end())
       return; // finished and stopped: nothing to rebuild
+    auto id = it->second->first;
     spdlog::warn("patch actor of {} failed ({}); rebuilding from the database",
                  id, caf::to_string(dm.reason));
     forget(self, id);
