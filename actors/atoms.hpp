@@ -29,7 +29,7 @@ using pending = caf::atom_constant<caf::atom("pending")>;
 using summary = caf::atom_constant<caf::atom("summary")>;
 using audit = caf::atom_constant<caf::atom("audit")>;
 using token = caf::atom_constant<caf::atom("token")>;
-/// Starts a lazily spawned patch actor; the supervisor's own wake-up timer.
+/// The supervisor's timer: start the dormant decisions now due.
 using wake = caf::atom_constant<caf::atom("wake")>;
 
 } // namespace hitl::atoms

@@ -57,7 +57,6 @@ caf::behavior final_behavior(patch_actor* self) {
     [=](atoms::reject, const verdict_request&) { return closed(); },
     [=](atoms::cancel, const verdict_request&) { return closed(); },
     [=](atoms::escalate, int) {},
-    [=](atoms::wake) {},
     [=](atoms::get) { return self->state.rec; },
     [=](atoms::stop) { self->quit(); },
   };
@@ -172,49 +171,30 @@ caf::behavior open_behavior(patch_actor* self) {
              [](caf::response_promise&, const commit_receipt&) {},
              caf::response_promise{}, level);
     },
-    // Only there to run the initialisation of a lazily spawned actor,
-    // which arms the SLA timer; an actor already running ignores it.
-    [=](atoms::wake) {},
     [=](atoms::get) { return self->state.rec; },
     [=](atoms::stop) { self->quit(); },
   };
 }
 
-// A class rather than a spawn function: the record goes straight into the
-// state at spawn. (A function's arguments would wait in the spawn closure,
-// next to an empty record in the state, until the first activation: a
-// second record per dormant actor.)
-class patch_impl : public patch_actor {
-public:
-  patch_impl(caf::actor_config& cfg, decision_record&& rec, caf::actor auditor,
-             caf::actor supervisor, std::shared_ptr<const policy_config> policy)
-    : patch_actor(cfg) {
-    state.rec = std::move(rec);
-    state.auditor = std::move(auditor);
-    state.supervisor = std::move(supervisor);
-    state.policy = std::move(policy);
-  }
-
-  // Runs at the first activation: at once for an eager actor, at the first
-  // message for a lazy one.
-  caf::behavior make_behavior() override {
-    arm_timer(this);
-    return open_behavior(this);
-  }
-};
+caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
+                    caf::actor supervisor,
+                    std::shared_ptr<const policy_config> policy) {
+  auto& st = self->state;
+  st.rec = std::move(rec);
+  st.auditor = std::move(auditor);
+  st.supervisor = std::move(supervisor);
+  st.policy = std::move(policy);
+  arm_timer(self);
+  return open_behavior(self);
+}
 
 } // namespace
 
 caf::actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
                              caf::actor auditor, caf::actor supervisor,
-                             std::shared_ptr<const policy_config> policy,
-                             patch_start start) {
-  if (start == patch_start::on_first_message)
-    return sys.spawn<patch_impl, caf::lazy_init>(
-      std::move(rec), std::move(auditor), std::move(supervisor),
-      std::move(policy));
-  return sys.spawn<patch_impl>(std::move(rec), std::move(auditor),
-                               std::move(supervisor), std::move(policy));
+                             std::shared_ptr<const policy_config> policy) {
+  return sys.spawn(patch, std::move(rec), std::move(auditor),
+                   std::move(supervisor), std::move(policy));
 }
 
 } // namespace hitl

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace hitl {
 
@@ -23,29 +24,36 @@ namespace {
 
 constexpr auto commit_timeout = std::chrono::seconds(10);
 constexpr auto read_timeout = std::chrono::seconds(5);
-/// Dormant patch actors woken per message, so that a wave of deadlines does
-/// not hold up the requests queued behind it.
+/// Patch actors of dormant decisions started per message when their
+/// escalations fall due, so that a wave of deadlines does not hold up the
+/// requests queued behind it.
 constexpr size_t wake_batch = 5000;
+/// Where a decision that is not dormant is in `supervisor_state::recovered`.
+constexpr size_t no_slot = static_cast<size_t>(-1);
 
 struct creation {
   std::string content_hash;
   std::vector<caf::response_promise> waiters;
 };
 
+/// An open decision. One found at start stays *dormant* until something
+/// must reach it (a human action, or its next escalation falling due): just
+/// its record in `recovered`, no actor, no timer. Its actor is spawned then,
+/// and arms its SLA timer at once (missed levels escalate at once).
 struct open_entry {
+  /// Null while dormant.
   caf::actor actor;
   std::string patch_id;
-  /// Spawned lazily at recovery and sent nothing yet: it has not run, has no
-  /// timer and holds no reference but ours.
-  bool dormant = false;
+  /// While dormant, where its record is in `recovered`; else `no_slot`.
+  size_t slot = no_slot;
 };
 
-/// When a dormant patch actor must start so that its next escalation is on
-/// time. By actor, not decision: a decision that was rebuilt since has a new
-/// actor (which armed its own timer), one that became final has none.
+/// When a dormant decision's actor must start so that its next escalation is
+/// on time, by its slot in `recovered` (emptied when the decision starts or
+/// stops being open, so a later wake-up finds nothing to do).
 struct wake_entry {
   timestamp due;
-  caf::actor_id actor;
+  size_t slot;
 };
 
 struct long_poll {
@@ -73,7 +81,12 @@ struct supervisor_state {
   /// Long-polls waiting for a decision to become final.
   std::unordered_map<std::string, std::vector<long_poll>> waits;
   uint64_t next_token = 0;
-  /// The dormant actors' wake-ups, by due time; those before `next_wake`
+  /// The records of the decisions found open at start, as loaded; a slot's
+  /// record moves into its actor when the decision starts, and the slot's
+  /// decision id is empty from then on. Freed when none is dormant.
+  std::vector<decision_record> recovered;
+  size_t dormant = 0;
+  /// The dormant decisions' wake-ups, by due time; those before `next_wake`
   /// are done. One timer at a time runs for the first one left.
   std::vector<wake_entry> wakes;
   size_t next_wake = 0;
@@ -98,56 +111,81 @@ std::string new_uuid(std::mt19937_64& rng) {
   return buf;
 }
 
+// A dormant decision's slot is done with (its actor started, or it is no
+// longer open): the record there is empty from now on.
+void release_slot(supervisor_actor* self, size_t slot) {
+  auto& st = self->state;
+  st.recovered[slot] = decision_record{};
+  if (--st.dormant == 0) // give the memory back (`wakes` at the next wake-up)
+    st.recovered = std::vector<decision_record>{};
+}
+
 void forget(supervisor_actor* self, const std::string& id) {
   auto& st = self->state;
   auto it = st.by_id.find(id);
   if (it == st.by_id.end())
     return;
-  st.by_patch.erase(it->second.patch_id);
-  st.by_actor.erase(it->second.actor.id());
+  auto& entry = it->second;
+  st.by_patch.erase(entry.patch_id);
+  if (entry.actor)
+    st.by_actor.erase(entry.actor.id());
+  else
+    release_slot(self, entry.slot);
   st.by_id.erase(it);
 }
 
-caf::actor_id adopt(supervisor_actor* self, decision_record&& rec,
-                    patch_start start = patch_start::now) {
+// Indexes an open decision (without actor: the caller starts one, or keeps
+// it dormant).
+open_ref add_open(supervisor_actor* self, const decision_record& rec,
+                  size_t slot) {
   auto& st = self->state;
   auto entry_of = [&] {
     return st.by_id.try_emplace(rec.decision_id,
-                                open_entry{caf::actor{}, rec.patch_id,
-                                           start
-                                             == patch_start::on_first_message});
+                                open_entry{caf::actor{}, rec.patch_id, slot});
   };
   auto [pos, added] = entry_of();
-  if (!added) { // not expected: the new actor replaces the old one
+  if (!added) { // not expected: the new decision replaces the old one
     forget(self, rec.decision_id);
     pos = entry_of().first;
   }
   auto ref = &*pos;
+  st.by_patch[ref->second.patch_id] = ref;
+  return ref;
+}
+
+void start_actor(supervisor_actor* self, open_ref ref, decision_record&& rec) {
+  auto& st = self->state;
   auto& entry = ref->second;
   entry.actor = spawn_patch_actor(self->home_system(), std::move(rec),
                                   st.auditor,
-                                  caf::actor_cast<caf::actor>(self), st.policy,
-                                  start);
-  auto aid = entry.actor.id();
+                                  caf::actor_cast<caf::actor>(self), st.policy);
   self->monitor(entry.actor);
-  st.by_patch[entry.patch_id] = ref;
-  st.by_actor[aid] = ref;
-  return aid;
+  st.by_actor[entry.actor.id()] = ref;
 }
 
-/// The actor of an open decision, to send it something: from now on it runs.
-const caf::actor& child_of(open_entry& entry) {
-  entry.dormant = false;
+void adopt(supervisor_actor* self, decision_record&& rec) {
+  auto ref = add_open(self, rec, no_slot);
+  start_actor(self, ref, std::move(rec));
+}
+
+/// The actor of an open decision, spawned now if the decision is dormant.
+const caf::actor& child_of(supervisor_actor* self, open_ref ref) {
+  auto& entry = ref->second;
+  if (!entry.actor) {
+    auto slot = std::exchange(entry.slot, no_slot);
+    start_actor(self, ref, std::move(self->state.recovered[slot]));
+    release_slot(self, slot);
+  }
   return entry.actor;
 }
 
-// -- waking dormant patch actors ----------------------------------------------
+// -- dormant decisions -------------------------------------------------------
 
 void arm_wake(supervisor_actor* self) {
   auto& st = self->state;
   if (st.wake_armed)
     return;
-  if (st.next_wake == st.wakes.size()) {
+  if (st.dormant == 0 || st.next_wake == st.wakes.size()) {
     st.wakes = std::vector<wake_entry>{}; // all done: give the memory back
     st.next_wake = 0;
     return;
@@ -157,26 +195,27 @@ void arm_wake(supervisor_actor* self) {
   self->delayed_send(self, delay, atoms::wake::value);
 }
 
-// Starts every dormant actor whose next escalation is due (it arms its timer,
-// which fires at once), at most `wake_batch` per message.
+// Starts the actor of every dormant decision whose next escalation is due
+// (it arms its timer, which fires at once), at most `wake_batch` per message.
 void wake_due(supervisor_actor* self) {
   auto& st = self->state;
   st.wake_armed = false;
   auto t = now();
   size_t n = 0;
-  for (; st.next_wake < st.wakes.size() && st.wakes[st.next_wake].due <= t
-         && n < wake_batch;
+  for (; st.dormant > 0 && st.next_wake < st.wakes.size()
+         && st.wakes[st.next_wake].due <= t && n < wake_batch;
        ++st.next_wake) {
-    auto it = st.by_actor.find(st.wakes[st.next_wake].actor);
-    if (it == st.by_actor.end())
-      continue; // final, or rebuilt since (with a new actor)
-    auto& entry = it->second->second;
-    if (!entry.dormant)
-      continue; // already running: it armed its own timer
-    self->send(child_of(entry), atoms::wake::value);
+    auto slot = st.wakes[st.next_wake].slot;
+    if (st.recovered[slot].decision_id.empty())
+      continue; // started already (it armed its own timer), or final
+    auto it = st.by_id.find(st.recovered[slot].decision_id);
+    if (it == st.by_id.end() || it->second.slot != slot)
+      continue; // not expected
+    child_of(self, &*it);
     ++n;
   }
-  if (st.next_wake < st.wakes.size() && st.wakes[st.next_wake].due <= t) {
+  if (st.dormant > 0 && st.next_wake < st.wakes.size()
+      && st.wakes[st.next_wake].due <= t) {
     // More are due: go on after the messages that wait already.
     st.wake_armed = true;
     self->send(self, atoms::wake::value);
@@ -185,35 +224,41 @@ void wake_due(supervisor_actor* self) {
   arm_wake(self);
 }
 
-// Adopts the open decisions found at start without running their actors:
-// each starts at its first message, from a human action or from the wake-up
-// sent when its next escalation is due.
-void recover(supervisor_actor* self, std::vector<decision_record>& open) {
+// Indexes the open decisions found at start as dormant: no actor is spawned
+// (nor memory taken for one) until a human action or the next escalation
+// needs it.
+void recover(supervisor_actor* self, std::vector<decision_record>&& open) {
   auto started = std::chrono::steady_clock::now();
   auto& st = self->state;
-  st.by_id.reserve(open.size());
-  st.by_patch.reserve(open.size());
-  st.by_actor.reserve(open.size());
-  st.wakes.reserve(open.size());
-  for (auto& rec : open) {
-    std::optional<timestamp> due;
-    if (is_open(rec.status) && rec.sla_deadline)
-      due = next_escalation(*st.policy, rec.priority, *rec.sla_deadline,
-                            rec.escalation_level);
-    auto aid = adopt(self, std::move(rec), patch_start::on_first_message);
-    if (due)
-      st.wakes.push_back(wake_entry{*due, aid});
+  st.recovered = std::move(open);
+  auto n = st.recovered.size();
+  st.by_id.reserve(n);
+  st.by_patch.reserve(n);
+  st.wakes.reserve(n);
+  for (size_t slot = 0; slot < n; ++slot) {
+    const auto& rec = st.recovered[slot];
+    if (!is_open(rec.status))
+      continue; // not expected from the query
+    ++st.dormant;
+    add_open(self, rec, slot);
+    if (!rec.sla_deadline)
+      continue;
+    if (auto due = next_escalation(*st.policy, rec.priority, *rec.sla_deadline,
+                                   rec.escalation_level))
+      st.wakes.push_back(wake_entry{*due, slot});
   }
+  if (st.dormant == 0)
+    st.recovered = std::vector<decision_record>{};
   std::sort(st.wakes.begin(), st.wakes.end(),
             [](const wake_entry& x, const wake_entry& y) {
               return x.due < y.due;
             });
   st.wakes.shrink_to_fit();
   arm_wake(self);
-  if (!open.empty())
-    spdlog::info("adopted {} open decisions in {:.3f} s, {} of them with an "
+  if (n > 0)
+    spdlog::info("indexed {} open decisions in {:.3f} s, {} of them with an "
                  "escalation ahead",
-                 open.size(),
+                 n,
                  std::chrono::duration<double>(
                    std::chrono::steady_clock::now() - started)
                    .count(),
@@ -288,7 +333,7 @@ caf::result<create_result> create(supervisor_actor* self, create_request& req) {
   }
   if (auto it = st.by_id.find(id); it != st.by_id.end()) {
     auto promise = self->make_response_promise();
-    self->request(child_of(it->second), read_timeout, atoms::get::value)
+    self->request(child_of(self, &*it), read_timeout, atoms::get::value)
       .then(
         [=](decision_record& rec) mutable {
           if (rec.content_hash == hash)
@@ -409,7 +454,7 @@ caf::result<caf::message> route(supervisor_actor* self, Atom atom,
     return explain_missing(self, atom, v);
   // Delegation keeps this actor's sends to the child in order, so the
   // `stop` sent after `finished` always comes after every routed request.
-  return self->delegate(child_of(it->second->second), atom, v);
+  return self->delegate(child_of(self, it->second), atom, v);
 }
 
 // -- the actor ----------------------------------------------------------------
@@ -422,20 +467,13 @@ caf::behavior supervisor(supervisor_actor* self,
   st.policy = std::move(policy);
   st.auditor = std::move(auditor);
   st.reader = std::move(reader);
-  recover(self, open);
-  open = std::vector<decision_record>{};
+  recover(self, std::move(open));
   self->set_exit_handler([=](caf::exit_msg& em) {
     // Children are not linked (one failing must not take the others down),
-    // so the supervisor stops them itself. A dormant one never ran: it goes
-    // with our reference to it, without being scheduled once to quit.
-    auto& st = self->state;
-    for (auto& [id, entry] : st.by_id)
-      if (!entry.dormant)
+    // so the supervisor stops them itself; dormant decisions have none.
+    for (auto& [id, entry] : self->state.by_id)
+      if (entry.actor)
         self->send_exit(entry.actor, em.reason);
-    st.by_patch.clear();
-    st.by_actor.clear();
-    st.by_id.clear();
-    st.wakes = std::vector<wake_entry>{};
     self->quit(em.reason);
   });
   self->set_down_handler([=](caf::down_msg& dm) {

@@ -13,12 +13,13 @@ namespace hitl {
 /// Spawns the supervisor: it owns the index of open decisions (by id and by
 /// patch), spawns one patch actor per open decision, creates decisions
 /// idempotently, routes human actions to the patch actor, and rebuilds a
-/// patch actor that failed from the database. The actors of `open` (the
-/// recovered decisions) are spawned dormant (caf::lazy_init): none runs or
-/// arms a timer at start, so the supervisor answers at once; each starts at
-/// its first message, a human action or the `(wake)` the supervisor sends it
-/// from one ordered schedule when its next escalation is due, and then arms
-/// its SLA timer with the time left (missed levels escalate at once).
+/// patch actor that failed from the database. The decisions of `open` (found
+/// open at start) stay dormant: indexed, with their records, but no actor is
+/// spawned for them, so the supervisor answers at once and they cost no
+/// actor's memory. A dormant decision's actor is spawned when a human action
+/// reaches it, or, from one ordered schedule and timer, when its next
+/// escalation is due; it then arms its SLA timer with the time left (missed
+/// levels escalate at once).
 ///   (create, create_request) -> create_result
 ///   (approve | reject | cancel, verdict_request) -> decision_record
 ///   (comment, verdict_request) -> comment
