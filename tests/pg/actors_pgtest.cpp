@@ -264,6 +264,8 @@ TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
   // the test each decision reaches level 1 at most.
   auto config = fast_sla(3600, 60);
   std::vector<std::string> ids;
+  auto far = sample_decision("p-far", urgency::high, false);
+  far.decision_id = "dec-far";
   {
     running_service first{url, config};
     for (int i = 0; i < 6; ++i) {
@@ -272,6 +274,7 @@ TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
       REQUIRE(created);
       ids.push_back(created->record.decision_id);
     }
+    REQUIRE(first.create(far)); // due in an hour
     first.stop();
   }
   // Many more open decisions, due in a day, as recovery at scale sees them.
@@ -298,13 +301,13 @@ TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
                     + ids[i] + "'");
   auto started = now();
   running_service second{url, config};
-  CHECK(second.actors().recovered == 3006);
+  CHECK(second.actors().recovered == 3007);
   caf::scoped_actor self{second.system()};
   size_t open = 0;
   self->request(second.actors().supervisor, 5s, atoms::stats::value)
     .receive([&](size_t n) { open = n; }, [](caf::error&) {});
   auto answered = now();
-  CHECK(open == 3006);
+  CHECK(open == 3007);
   MESSAGE("supervisor answered " << to_seconds(answered - started)
                                  << " s after the start began");
   CHECK(answered - started < 1s);
@@ -320,6 +323,18 @@ TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
   auto approved = second.act(atoms::approve::value, verdict("p-w4", "alice"));
   REQUIRE(approved);
   CHECK(approved->escalation_level == 0);
+  // A dormant decision still answers a repeated creation, and still holds
+  // its patch against another one.
+  auto again = second.create(far);
+  REQUIRE(again);
+  CHECK_FALSE(again->created);
+  CHECK(again->record.decision_id == "dec-far");
+  auto twin = second.create(sample_decision("p-far", urgency::high, false));
+  REQUIRE_FALSE(twin);
+  CHECK(service_code(twin.error()) == service_errc::conflict);
+  auto filler = second.act(atoms::approve::value, verdict("p-fill7", "alice"));
+  REQUIRE(filler);
+  CHECK(filler->decision_id == "fill7");
   std::this_thread::sleep_until(std::chrono::system_clock::now()
                                 + (t0 + 1600ms - now()));
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -348,6 +363,63 @@ TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
   CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_decisions"
                         " WHERE escalation_level > 0")
         == "5");
+  caf::scoped_actor self2{second.system()};
+  self2->request(second.actors().supervisor, 5s, atoms::stats::value)
+    .receive([&](size_t n) { open = n; }, [](caf::error&) {});
+  CHECK(open == 3005); // p-w4 and fill7 are approved
+}
+
+TEST_CASE("recovery: a wave of deadlines larger than a wake-up batch") {
+  auto url = migrated_database("hitl_actor_wave");
+  constexpr int n = 12000; // more than two batches of wake-ups
+  sql_exec(url,
+           "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, cve_id,"
+           " package_name, current_version, target_version, severity,"
+           " cvss_score, ml_confidence, ml_prediction, ml_model_version,"
+           " wargaming_phase1, wargaming_phase2, wargaming_passed, priority,"
+           " policy_version, content_hash, created_by, created_at, updated_at,"
+           " sla_deadline) SELECT 'wave' || g, 'p-wave' || g, 'apv-' || g,"
+           " 'CVE-2026-' || g, 'openssl', '3.0.1', '3.0.2', 'medium', 5.0,"
+           " 0.5, true, 'xgb-7', true, true, true, 'medium', '1.test',"
+           " repeat('a', 64), 'test', now(), now(), now() + interval '1 day'"
+           " FROM generate_series(1, "
+             + std::to_string(n) + ") g");
+  auto due = now() + 1500ms;
+  sql_exec(url, "UPDATE hitl_decisions SET sla_deadline = '" + format_iso(due)
+                  + "'");
+  running_service svc{url, fast_sla(3600, 60)};
+  CHECK(svc.actors().recovered == static_cast<size_t>(n));
+  REQUIRE(now() < due);
+  std::this_thread::sleep_until(std::chrono::system_clock::now()
+                                + (due + 100ms - now()));
+  // The supervisor keeps answering while it starts the wave.
+  caf::scoped_actor self{svc.system()};
+  auto asked = now();
+  size_t open = 0;
+  self->request(svc.actors().supervisor, 5s, atoms::stats::value)
+    .receive([&](size_t k) { open = k; }, [](caf::error&) {});
+  CHECK(open == static_cast<size_t>(n));
+  MESSAGE("supervisor answered in " << to_seconds(now() - asked)
+                                    << " s during the wave");
+  CHECK(now() - asked < 1s);
+  std::string escalated;
+  for (int i = 0; i < 300; ++i) {
+    escalated = sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs"
+                                " WHERE action = 'escalated'");
+    if (escalated == std::to_string(n))
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  MESSAGE("all escalated " << to_seconds(now() - due)
+                           << " s after the deadline");
+  CHECK(escalated == std::to_string(n));
+  std::this_thread::sleep_for(300ms); // nothing more comes
+  CHECK(sql_scalar(url, "SELECT count(*) || '/' || count(DISTINCT decision_id)"
+                        " FROM hitl_audit_logs WHERE action = 'escalated'")
+        == std::to_string(n) + "/" + std::to_string(n));
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_decisions"
+                        " WHERE escalation_level = 1")
+        == std::to_string(n));
 }
 
 TEST_CASE("group commit: transactions stay far below audit entries") {
