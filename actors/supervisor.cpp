@@ -18,11 +18,6 @@
 #include <unordered_set>
 #include <utility>
 
-// jemalloc's control interface, when the binary links jemalloc (`hitl` does,
-// the test binaries do not): weak, so it is null without it.
-extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
-                       void* newp, size_t newlen) __attribute__((weak));
-
 namespace hitl {
 
 namespace {
@@ -35,9 +30,6 @@ constexpr auto read_timeout = std::chrono::seconds(5);
 constexpr size_t wake_batch = 5000;
 /// Where a decision that is not dormant is in `supervisor_state::recovered`.
 constexpr size_t no_slot = static_cast<size_t>(-1);
-/// From this many recovered decisions on, the memory their loading freed is
-/// handed back to the system at start (see `return_freed_memory`).
-constexpr size_t purge_threshold = 10000;
 
 struct creation {
   std::string content_hash;
@@ -232,25 +224,6 @@ void wake_due(supervisor_actor* self) {
   arm_wake(self);
 }
 
-// Loading the open decisions took about twice the memory that keeping them
-// takes (the query's result, the loader's index), freed by the time the
-// supervisor starts. jemalloc gives freed pages back to the system only as
-// later allocations advance its decay clock, and a node that just started is
-// idle: without this its RSS stays at the loading's peak.
-void return_freed_memory() {
-  if (mallctl == nullptr)
-    return;
-  auto started = std::chrono::steady_clock::now();
-  // "arena.<MALLCTL_ARENAS_ALL>.purge": every arena's unused dirty pages.
-  if (auto err = mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0))
-    spdlog::warn("jemalloc purge failed: error {}", err);
-  else
-    spdlog::info("returned freed memory to the system in {:.3f} s",
-                 std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - started)
-                   .count());
-}
-
 // Indexes the open decisions found at start as dormant: no actor is spawned
 // (nor memory taken for one) until a human action or the next escalation
 // needs it.
@@ -290,8 +263,6 @@ void recover(supervisor_actor* self, std::vector<decision_record>&& open) {
                    std::chrono::steady_clock::now() - started)
                    .count(),
                  st.wakes.size());
-  if (n >= purge_threshold)
-    return_freed_memory();
 }
 
 void release_waits(supervisor_actor* self, const std::string& id) {
