@@ -12,10 +12,13 @@
 
 #include <caf/all.hpp>
 #include <prometheus/registry.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <iostream>
 #include <pthread.h>
 #include <sys/resource.h>
 
@@ -45,11 +48,25 @@ void raise_open_files_limit() {
   }
 }
 
+// One log line per request: flushed one by one, each would cost a write()
+// of its own, as many system calls as requests. Through stdio instead, lines
+// reach a terminal at once (line-buffered) and a file or pipe in blocks, at
+// the latest a second later; warnings and errors are flushed at once.
+void buffer_log_lines() {
+  auto sink =
+    std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cout, false);
+  auto logger = std::make_shared<spdlog::logger>("", std::move(sink));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
   auto signals = block_stop_signals();
   raise_open_files_limit();
+  buffer_log_lines();
   try {
     service_config config;
     if (!opts.config_path.empty())
