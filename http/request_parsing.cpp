@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -996,6 +997,41 @@ bool valid_decision_id(std::string_view id) {
       return false;
   }
   return true;
+}
+
+std::string storable_text(std::string_view raw, size_t max_bytes) {
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(std::min(raw.size(), max_bytes));
+  size_t i = 0;
+  while (i < raw.size()) {
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(raw[i + k]); };
+    unsigned char c = byte(0);
+    size_t len = c < 0x80 ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    bool ok = len > 0 && i + len <= raw.size();
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (byte(k) & 0xC0) == 0x80;
+    if (ok && len == 1)
+      ok = c >= 0x20 && c != 0x7F; // no control characters
+    else if (ok && len == 2)
+      ok = c >= 0xC2; // not overlong
+    else if (ok && len == 3)
+      ok = !(c == 0xE0 && byte(1) < 0xA0)     // not overlong
+           && !(c == 0xED && byte(1) >= 0xA0); // not a surrogate
+    else if (ok && len == 4)
+      ok = c <= 0xF4 && !(c == 0xF0 && byte(1) < 0x90)
+           && !(c == 0xF4 && byte(1) >= 0x90); // ≤ U+10FFFF
+    auto piece = ok ? raw.substr(i, len) : replacement;
+    if (out.size() + piece.size() > max_bytes)
+      break;
+    out += piece;
+    i += ok ? len : 1;
+  }
+  return out;
 }
 
 } // namespace hitl

@@ -100,4 +100,10 @@ parsed<int> parse_wait_query(const query_params& q);
 /// A decision id as SPEC §1 allows: 1–255 of [A-Za-z0-9._:-].
 bool valid_decision_id(std::string_view id);
 
+/// A header's text as it may be stored and put into JSON: at most
+/// `max_bytes`, cut at a character boundary, with every byte that is not
+/// part of valid UTF-8 and every control character replaced by U+FFFD.
+/// (Clients send what they like in User-Agent.)
+std::string storable_text(std::string_view raw, size_t max_bytes);
+
 } // namespace hitl

@@ -261,7 +261,7 @@ caller caller_of(const exchange& ex, const token_info& t) {
   c.role = t.role;
   c.ip_address = req.remote_endpoint().address().to_string();
   if (auto ua = req.header().try_get_field("User-Agent"))
-    c.user_agent = ua->substr(0, 512);
+    c.user_agent = storable_text(*ua, 512);
   return c;
 }
 

@@ -599,3 +599,20 @@ TEST_CASE("reads served from memory never trail an acknowledged write") {
   REQUIRE(q["items"].size() == 1);
   CHECK(q["items"][0]["patch_id"] == "c-2");
 }
+
+TEST_CASE("a User-Agent that is not UTF-8 is recorded cleaned, not refused") {
+  api a;
+  auto r = http_request("POST", a.server.base_url() + "/hitl/admin/create-decision",
+                        record("ua-1", "high", 0.3).dump(),
+                        {"Authorization: Bearer " + a.service,
+                         "Content-Type: application/json",
+                         "User-Agent: scanner\xff\xfe/1.0"});
+  REQUIRE(r.status == 201);
+  auto id = body_of(r)["decision_id"].get<std::string>();
+  auto logs = a.call("GET", "/hitl/analytics/audit-logs?decision_id=" + id,
+                     a.auditor);
+  REQUIRE(logs.status == 200);
+  auto items = body_of(logs)["items"];
+  REQUIRE(!items.empty());
+  CHECK(items[0]["user_agent"] == "scanner\xEF\xBF\xBD\xEF\xBF\xBD/1.0");
+}

@@ -931,3 +931,26 @@ TEST_CASE("valid_decision_id") {
     CHECK(valid_decision_id(id) == ok);
   }
 }
+
+TEST_CASE("header text is made storable: valid UTF-8, no controls, bounded") {
+  const std::string fffd = "\xEF\xBF\xBD";
+  CHECK(storable_text("curl/8.1", 512) == "curl/8.1");
+  CHECK(storable_text("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", 512)
+        == "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"); // é € 😀 kept
+  CHECK(storable_text("bad\xFF\xFE" "agent", 512) == "bad" + fffd + fffd + "agent");
+  CHECK(storable_text(std::string("a\0b", 3), 512) == "a" + fffd + "b");
+  CHECK(storable_text("tab\there\x7F", 512) == "tab" + fffd + "here" + fffd);
+  CHECK(storable_text("\xC0\xAF", 512) == fffd + fffd);         // overlong '/'
+  CHECK(storable_text("\xED\xA0\x80", 512) == fffd + fffd + fffd); // surrogate
+  CHECK(storable_text("\xF4\x90\x80\x80", 512) == fffd + fffd + fffd + fffd);
+  CHECK(storable_text("\xE2\x82", 512) == fffd + fffd); // truncated sequence
+  // Cut at a character boundary, never inside one.
+  CHECK(storable_text("ab\xC3\xA9", 3) == "ab");
+  CHECK(storable_text("ab\xC3\xA9", 4) == "ab\xC3\xA9");
+  CHECK(storable_text(std::string(600, 'x'), 512).size() == 512);
+  // Whatever comes in, what comes out is valid JSON text once quoted.
+  std::string noise;
+  for (int i = 0; i < 256; ++i)
+    noise += static_cast<char>(i);
+  CHECK_NOTHROW(json(storable_text(noise, 1024)).dump());
+}
