@@ -144,82 +144,84 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
       event text, decision_id text, target_url text, payload text))");
 }
 
+namespace {
+
+// Runs `statement` with every row of `rows`, as `to_row` writes it, in one
+// JSON array; nothing is sent for no rows.
+template <class Rows, class ToRow>
+pqxx::result write_rows(pqxx::transaction_base& txn, const char* statement,
+                        const Rows& rows, ToRow to_row) {
+  if (rows.empty())
+    return {};
+  json all = json::array();
+  for (const auto& r : rows)
+    all.push_back(to_row(r));
+  return txn.exec_prepared(statement, all.dump());
+}
+
+} // namespace
+
 void insert_decisions(pqxx::transaction_base& txn,
                       const std::vector<const decision_record*>& rows) {
-  if (rows.empty())
-    return;
-  json all = json::array();
-  for (const auto* d : rows)
-    all.push_back(decision_row(*d));
-  txn.exec_prepared("decisions_insert_batch", all.dump());
+  write_rows(txn, "decisions_insert_batch", rows,
+             [](const decision_record* d) { return decision_row(*d); });
 }
 
 std::unordered_map<std::string, int64_t>
 update_decisions(pqxx::transaction_base& txn,
                  const std::vector<decision_update>& rows) {
   std::unordered_map<std::string, int64_t> written;
-  if (rows.empty())
-    return written;
-  json all = json::array();
-  for (const auto& u : rows) {
-    const auto& d = *u.after;
-    all.push_back({{"decision_id", d.decision_id},
-                   {"expected_version", u.expected_version},
-                   {"decision", to_string(d.status)},
-                   {"decided_by", or_null(d.decided_by)},
-                   {"decided_at", opt_micros(d.decided_at)},
-                   {"reason", or_null(d.reason)},
-                   {"comment", or_null(d.comment)},
-                   {"escalation_level", d.escalation_level}});
-  }
-  for (const auto& r : txn.exec_prepared("decisions_update_batch", all.dump()))
+  auto result = write_rows(
+    txn, "decisions_update_batch", rows, [](const decision_update& u) {
+      const auto& d = *u.after;
+      return json{{"decision_id", d.decision_id},
+                  {"expected_version", u.expected_version},
+                  {"decision", to_string(d.status)},
+                  {"decided_by", or_null(d.decided_by)},
+                  {"decided_at", opt_micros(d.decided_at)},
+                  {"reason", or_null(d.reason)},
+                  {"comment", or_null(d.comment)},
+                  {"escalation_level", d.escalation_level}};
+    });
+  for (const auto& r : result)
     written.emplace(r[0].as<std::string>(), r[1].as<int64_t>());
   return written;
 }
 
 void append_audit_entries(pqxx::transaction_base& txn,
                           const std::vector<audit_entry>& entries) {
-  if (entries.empty())
-    return;
-  json all = json::array();
-  for (const auto& e : entries)
-    all.push_back({{"seq", e.seq},
-                   {"decision_id", e.decision_id},
-                   {"action", to_string(e.action)},
-                   {"performed_by", e.performed_by},
-                   {"at", to_micros(e.at)},
-                   {"details", e.details_json},
-                   {"ip_address", or_null(e.ip_address)},
-                   {"user_agent", or_null(e.user_agent)},
-                   {"prev_hash", e.prev_hash},
-                   {"hash", e.hash}});
-  txn.exec_prepared("audit_append_batch", all.dump());
+  write_rows(txn, "audit_append_batch", entries, [](const audit_entry& e) {
+    return json{{"seq", e.seq},
+                {"decision_id", e.decision_id},
+                {"action", to_string(e.action)},
+                {"performed_by", e.performed_by},
+                {"at", to_micros(e.at)},
+                {"details", e.details_json},
+                {"ip_address", or_null(e.ip_address)},
+                {"user_agent", or_null(e.user_agent)},
+                {"prev_hash", e.prev_hash},
+                {"hash", e.hash}};
+  });
 }
 
 void insert_approvals(pqxx::transaction_base& txn,
                       const std::vector<new_approval>& rows) {
-  if (rows.empty())
-    return;
-  json all = json::array();
-  for (const auto& r : rows)
-    all.push_back({{"decision_id", *r.decision_id},
-                   {"reviewer", r.given->by},
-                   {"comment", or_null(r.given->comment)},
-                   {"at", to_micros(r.given->at)}});
-  txn.exec_prepared("approvals_insert_batch", all.dump());
+  write_rows(txn, "approvals_insert_batch", rows, [](const new_approval& r) {
+    return json{{"decision_id", *r.decision_id},
+                {"reviewer", r.given->by},
+                {"comment", or_null(r.given->comment)},
+                {"at", to_micros(r.given->at)}};
+  });
 }
 
 void enqueue_outbox_rows(pqxx::transaction_base& txn,
                          const std::vector<outbox_row>& rows) {
-  if (rows.empty())
-    return;
-  json all = json::array();
-  for (const auto& r : rows)
-    all.push_back({{"event", r.event},
-                   {"decision_id", r.decision_id},
-                   {"target_url", r.target_url},
-                   {"payload", r.payload_json}});
-  txn.exec_prepared("outbox_insert_batch", all.dump());
+  write_rows(txn, "outbox_insert_batch", rows, [](const outbox_row& r) {
+    return json{{"event", r.event},
+                {"decision_id", r.decision_id},
+                {"target_url", r.target_url},
+                {"payload", r.payload_json}};
+  });
 }
 
 } // namespace hitl
