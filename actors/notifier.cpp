@@ -9,12 +9,11 @@
 #include "policy/delivery_rules.hpp"
 
 #include <caf/all.hpp>
-
-#include <algorithm>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 #include <unordered_map>
 
