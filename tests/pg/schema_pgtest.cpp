@@ -113,6 +113,11 @@ TEST_CASE("every CHECK on hitl_decisions rejects a bad row") {
     {"decision_id empty", "decision_id = ''"},
     {"decision_id slash", "decision_id = 'a/b'"},
     {"decision_id non-ASCII", "decision_id = 'caf\u00e9'"},
+    {"decision_id newline", "decision_id = 'a' || chr(10) || 'b'"},
+    {"decision_id bracket and caret", "decision_id = 'a[^]b'"},
+    {"decision_id backslash", "decision_id = 'a\\b'"},
+    {"content hash, trailing newline",
+     "content_hash = repeat('a', 63) || chr(10)"},
     {"final without decided_at",
      "decision = 'approved', decided_by = 'bob'"},
     {"open with decided_at", "decided_at = now(), decided_by = 'bob'"},
@@ -130,6 +135,15 @@ TEST_CASE("every CHECK on hitl_decisions rejects a bad row") {
     CHECK_THROWS_AS(w.exec(std::string{"UPDATE hitl_decisions SET "}
                            + c.assignment + " WHERE decision_id = 'ok-1'"),
                     pqxx::check_violation);
+  }
+  // The widest values the charset and length rules allow still pass (the
+  // transaction is rolled back: the later cases need ok-1 as it was).
+  {
+    pqxx::work w{conn};
+    CHECK_NOTHROW(w.exec(
+      "UPDATE hitl_decisions SET decision_id = rpad('AZaz09._:-', 255, 'x'),"
+      " content_hash = repeat('0123456789abcdef', 4)"
+      " WHERE decision_id = 'ok-1'"));
   }
   // A second open decision for the same patch is refused.
   {
