@@ -70,97 +70,170 @@ caf::error to_service_error(const db_error& e) {
   return make_service_error(service_errc::internal, e.what());
 }
 
-// One transaction for all of `batch`, with one statement per table: the
-// rows first (inserts, then updates guarded by the expected version), then
-// the audit entries of the changes that were written, sealed in batch order,
-// then their outbox rows. Throws db_error; on success returns one outcome
-// per change, in order.
-std::vector<applied> commit_batch(auditor_actor* self,
-                                  const std::vector<pending_commit>& batch) {
+// The rows of `batch`, each change's receipt prepared: new decisions get
+// version 1, updates keep their expected version until written. Comments are
+// inserted at once (the receipt needs their id), so only `commit_in_steps`
+// may see them.
+void collect_rows(pqxx::transaction_base* txn,
+                  const std::vector<pending_commit>& batch,
+                  std::vector<applied>& results, batch_rows& rows) {
+  results.assign(batch.size(), applied{});
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& req = batch[i].request;
+    auto& receipt = results[i].receipt.emplace();
+    receipt.record = req.change.after;
+    if (req.change.new_comment) {
+      receipt.comment = *req.change.new_comment;
+      receipt.comment->id = insert_comment(*txn, *req.change.new_comment);
+    } else if (req.expected_version == 0) {
+      rows.inserts.push_back(&req.change.after);
+      receipt.record.version = 1;
+    } else {
+      rows.updates.push_back({&req.change.after, req.expected_version});
+    }
+  }
+}
+
+// Seals the audit entries of the batch's changes after `head`, in batch
+// order, with their approvals and outbox rows. `version_of` gives an
+// update's version once written; one it says was not written (std::nullopt)
+// gets a conflict instead of its receipt, and nothing in the chain.
+template <class VersionOf>
+void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
+               std::vector<applied>& results, chain_head& head,
+               batch_rows& rows, VersionOf version_of) {
   auto& st = self->state;
-  std::vector<applied> results;
-  chain_head head;
-  int64_t first_seq = 0;
-  st.pool->transact([&](pqxx::transaction_base& txn) {
-    // Runs again from the top if the connection broke before COMMIT.
-    results.assign(batch.size(), applied{});
-    head = st.head ? *st.head : read_chain_head(txn);
-    first_seq = head.seq;
-    std::vector<const decision_record*> inserts;
-    std::vector<decision_update> updates;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const auto& req = batch[i].request;
-      auto& receipt = results[i].receipt.emplace();
-      receipt.record = req.change.after;
-      if (req.change.new_comment) {
-        receipt.comment = *req.change.new_comment;
-        receipt.comment->id = insert_comment(txn, *req.change.new_comment);
-      } else if (req.expected_version == 0) {
-        inserts.push_back(&req.change.after);
-        receipt.record.version = 1;
-      } else {
-        updates.push_back({&req.change.after, req.expected_version});
+  auto at = now();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& req = batch[i].request;
+    const auto& ch = req.change;
+    auto& receipt = *results[i].receipt;
+    if (!ch.new_comment && req.expected_version != 0) {
+      std::optional<int64_t> version = version_of(req);
+      if (!version) {
+        results[i].receipt.reset();
+        results[i].error = make_service_error(
+          service_errc::conflict, "the decision changed meanwhile");
+        continue;
       }
+      receipt.record.version = *version;
+      if (ch.new_approval)
+        rows.approvals.push_back({&ch.after.decision_id, &*ch.new_approval});
     }
-    insert_decisions(txn, inserts);
-    auto written = update_decisions(txn, updates);
-    auto at = now();
-    std::vector<audit_entry> entries;
-    std::vector<outbox_row> outbox;
-    std::vector<new_approval> approvals;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const auto& req = batch[i].request;
-      const auto& ch = req.change;
-      auto& receipt = *results[i].receipt;
-      if (!ch.new_comment && req.expected_version != 0) {
-        auto it = written.find(ch.after.decision_id);
-        if (it == written.end()) {
-          results[i].receipt.reset();
-          results[i].error = make_service_error(
-            service_errc::conflict, "the decision changed meanwhile");
-          continue;
-        }
-        receipt.record.version = it->second;
-        if (ch.new_approval)
-          approvals.push_back({&ch.after.decision_id, &*ch.new_approval});
-      }
-      for (const auto& note : ch.notes) {
-        audit_entry e;
-        e.seq = head.seq + 1;
-        e.decision_id = ch.after.decision_id;
-        e.action = note.action;
-        e.performed_by = note.performed_by.value_or(req.caller.name);
-        e.at = at;
-        e.details_json = note.details_json;
-        e.ip_address = req.caller.ip_address;
-        e.user_agent = req.caller.user_agent;
-        seal(e, head.hash);
-        head = chain_head{e.seq, e.hash};
-        entries.push_back(std::move(e));
-      }
-      for (const auto& event : ch.events)
-        for (const auto& hook : st.opts.webhooks)
-          if (hook.wants(event))
-            outbox.push_back(
-              {event, ch.after.decision_id, hook.url,
-               event_payload(event, receipt.record, receipt.comment, at,
-                             st.opts.public_url)
-                 .dump()});
-      receipt.last_seq = head.seq;
+    for (const auto& note : ch.notes) {
+      audit_entry e;
+      e.seq = head.seq + 1;
+      e.decision_id = ch.after.decision_id;
+      e.action = note.action;
+      e.performed_by = note.performed_by.value_or(req.caller.name);
+      e.at = at;
+      e.details_json = note.details_json;
+      e.ip_address = req.caller.ip_address;
+      e.user_agent = req.caller.user_agent;
+      seal(e, head.hash);
+      head = chain_head{e.seq, e.hash};
+      rows.entries.push_back(std::move(e));
     }
-    insert_approvals(txn, approvals);
-    append_audit_entries(txn, entries);
-    enqueue_outbox_rows(txn, outbox);
-  });
+    for (const auto& event : ch.events)
+      for (const auto& hook : st.opts.webhooks)
+        if (hook.wants(event))
+          rows.outbox.push_back(
+            {event, ch.after.decision_id, hook.url,
+             event_payload(event, receipt.record, receipt.comment, at,
+                           st.opts.public_url)
+               .dump()});
+    receipt.last_seq = head.seq;
+  }
+}
+
+void count_commit(auditor_state& st, const chain_head& head, int64_t first_seq,
+                  size_t changes) {
   st.head = head;
   st.stats.transactions += 1;
   st.stats.entries += head.seq - first_seq;
   if (st.commits_total) {
     st.commits_total->Increment();
     st.entries_total->Increment(static_cast<double>(head.seq - first_seq));
-    st.batch_size->Observe(static_cast<double>(batch.size()));
+    st.batch_size->Observe(static_cast<double>(changes));
   }
+}
+
+// The batch as one statement in autocommit: one round trip, which matters
+// when every round trip waits for a busy core. The entries are sealed as if
+// every update finds its expected version; when one does not, the statement
+// writes nothing and std::nullopt says to use commit_in_steps. Throws
+// db_error.
+std::optional<std::vector<applied>>
+commit_at_once(auditor_actor* self, const std::vector<pending_commit>& batch) {
+  auto& st = self->state;
+  if (!st.head)
+    st.pool->read_once(
+      [&](pqxx::transaction_base& txn) { st.head = read_chain_head(txn); });
+  auto head = *st.head;
+  auto first_seq = head.seq;
+  std::vector<applied> results;
+  batch_rows rows;
+  collect_rows(nullptr, batch, results, rows);
+  // The version trigger makes it one more than the one the guard expects.
+  seal_rows(self, batch, results, head, rows, [](const commit_request& req) {
+    return std::optional<int64_t>{req.expected_version + 1};
+  });
+  std::optional<std::unordered_map<std::string, int64_t>> written;
+  st.pool->write_once(
+    [&](pqxx::transaction_base& txn) { written = write_batch(txn, rows); });
+  if (!written)
+    return std::nullopt;
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].request.expected_version != 0)
+      results[i].receipt->record.version =
+        written->at(batch[i].request.change.after.decision_id);
+  count_commit(st, head, first_seq, batch.size());
   return results;
+}
+
+// One transaction for all of `batch`, in steps: comments, then the new and
+// changed rows (updates guarded by the expected version), then the audit
+// entries of the changes that were written, sealed in batch order, with
+// their approvals and outbox rows. Throws db_error; on success returns one
+// outcome per change, in order.
+std::vector<applied> commit_in_steps(auditor_actor* self,
+                                     const std::vector<pending_commit>& batch) {
+  auto& st = self->state;
+  std::vector<applied> results;
+  chain_head head;
+  int64_t first_seq = 0;
+  st.pool->transact([&](pqxx::transaction_base& txn) {
+    // Runs again from the top if the connection broke before COMMIT.
+    head = st.head ? *st.head : read_chain_head(txn);
+    first_seq = head.seq;
+    batch_rows rows;
+    collect_rows(&txn, batch, results, rows);
+    insert_decisions(txn, rows.inserts);
+    auto written = update_decisions(txn, rows.updates);
+    seal_rows(self, batch, results, head, rows,
+              [&](const commit_request& req) -> std::optional<int64_t> {
+                auto it = written.find(req.change.after.decision_id);
+                if (it == written.end())
+                  return std::nullopt;
+                return it->second;
+              });
+    insert_approvals(txn, rows.approvals);
+    append_audit_entries(txn, rows.entries);
+    enqueue_outbox_rows(txn, rows.outbox);
+  });
+  count_commit(st, head, first_seq, batch.size());
+  return results;
+}
+
+std::vector<applied> commit_batch(auditor_actor* self,
+                                  const std::vector<pending_commit>& batch) {
+  bool comments = std::any_of(batch.begin(), batch.end(), [](const auto& p) {
+    return p.request.change.new_comment.has_value();
+  });
+  if (!comments)
+    if (auto results = commit_at_once(self, batch))
+      return std::move(*results);
+  return commit_in_steps(self, batch);
 }
 
 void publish(auditor_actor* self, const commit_request& req,

@@ -42,8 +42,17 @@ struct verdict_request {
 
 struct create_request {
   new_decision content;
+  /// content_hash(content), computed on the I/O thread that parsed it:
+  /// the supervisor serves every creation, so it should not do the hashing.
+  std::string content_hash;
   hitl::caller caller;
 };
+
+/// The creation of `nd` by `who`, its content hashed by the sender.
+inline create_request make_create_request(new_decision nd, hitl::caller who) {
+  auto hash = content_hash(nd);
+  return {std::move(nd), std::move(hash), std::move(who)};
+}
 
 /// The creation's answer: the record, and whether it was new (201) or an
 /// idempotent repeat of an existing one (200).

@@ -69,6 +69,7 @@ using open_ref = open_map::value_type*;
 
 struct supervisor_state {
   std::shared_ptr<const policy_config> policy;
+  std::string policy_version; // policy->version(), which hashes
   caf::actor auditor;
   caf::actor reader;
   open_map by_id;
@@ -319,7 +320,7 @@ void resolve_existing(supervisor_actor* self, const std::string& id,
 
 caf::result<create_result> create(supervisor_actor* self, create_request& req) {
   auto& st = self->state;
-  auto hash = content_hash(req.content);
+  const auto& hash = req.content_hash;
   auto id = req.content.decision_id.value_or(new_uuid(st.rng));
   auto patch = req.content.patch_id;
   if (auto it = st.creating.find(id); it != st.creating.end()) {
@@ -352,7 +353,8 @@ caf::result<create_result> create(supervisor_actor* self, create_request& req) {
       service_errc::conflict,
       "patch " + patch + " already has an open decision"
         + (it != st.by_patch.end() ? " (" + it->second->first + ")" : ""));
-  auto ch = create_change(*st.policy, req.content, id, req.caller.name, now());
+  auto ch = create_change(*st.policy, st.policy_version, req.content, hash, id,
+                          req.caller.name, now());
   auto promise = self->make_response_promise();
   st.creating[id] = creation{hash, {promise}};
   st.creating_patches.insert(patch);
@@ -465,6 +467,7 @@ caf::behavior supervisor(supervisor_actor* self,
                          std::vector<decision_record> open) {
   auto& st = self->state;
   st.policy = std::move(policy);
+  st.policy_version = st.policy->version();
   st.auditor = std::move(auditor);
   st.reader = std::move(reader);
   recover(self, std::move(open));

@@ -502,7 +502,7 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                                              to_json(r.record));
                             },
                             atoms::create::value,
-                            create_request{std::move(nd), std::move(who)});
+                            make_create_request(std::move(nd), std::move(who)));
                       });
                     }));
   r.http_get("/hitl/decisions/:decision_id",

@@ -10,6 +10,7 @@
 #include "policy/audit_chain.hpp"
 #include "policy/decision.hpp"
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -55,6 +56,24 @@ struct outbox_row {
 
 void enqueue_outbox_rows(pqxx::transaction_base& txn,
                          const std::vector<outbox_row>& rows);
+
+/// Every row a batch writes, for write_batch.
+struct batch_rows {
+  std::vector<const decision_record*> inserts;
+  std::vector<decision_update> updates;
+  std::vector<new_approval> approvals;
+  std::vector<audit_entry> entries;
+  std::vector<outbox_row> outbox;
+};
+
+/// Writes all of `rows` in one statement: run it in autocommit and it is one
+/// round trip and one transaction. Returns decision_id -> new version of the
+/// updates; std::nullopt, with nothing written, when any update found its
+/// decision at another version than expected (the audit entries were sealed
+/// for a write that did not happen). Throws what the separate statements
+/// above throw.
+std::optional<std::unordered_map<std::string, int64_t>>
+write_batch(pqxx::transaction_base& txn, const batch_rows& rows);
 
 void prepare_batch_statements(pqxx::connection_base& conn);
 

@@ -82,8 +82,16 @@ void connection_pool::run(
   mode m, const std::function<void(pqxx::transaction_base&)>& fn) {
   for (int attempt = 0;; ++attempt) {
     auto s = acquire();
+    bool sent = false; // a single write may have run
     try {
-      if (m == mode::single_statement) {
+      if (m == mode::single_write) {
+        // Reads what the server sent while the connection sat idle (no
+        // round trip): a connection closed by a restart shows up here, before
+        // anything was sent, when running on a fresh one is still safe.
+        s->conn.get_notifs();
+        sent = true;
+      }
+      if (m == mode::single_statement || m == mode::single_write) {
         pqxx::nontransaction txn{s->conn};
         fn(txn);
       } else if (m == mode::read_only) {
@@ -101,9 +109,11 @@ void connection_pool::run(
     } catch (const pqxx::in_doubt_error&) {
       release(std::move(s), true);
       rethrow_as_db_error();
-    } catch (const pqxx::broken_connection&) {
-      // The transaction never committed, so running it again is safe.
+    } catch (const pqxx::broken_connection& e) {
       release(std::move(s), true);
+      if (sent)
+        throw db_error(db_errc::in_doubt, e.what());
+      // The transaction never committed, so running it again is safe.
       if (attempt == 0)
         continue;
       rethrow_as_db_error();
@@ -118,6 +128,11 @@ void connection_pool::run(
 void connection_pool::transact(
   const std::function<void(pqxx::transaction_base&)>& fn) {
   run(mode::read_write, fn);
+}
+
+void connection_pool::write_once(
+  const std::function<void(pqxx::transaction_base&)>& fn) {
+  run(mode::single_write, fn);
 }
 
 void connection_pool::read(

@@ -45,6 +45,11 @@ public:
   /// BEGIN and COMMIT.
   void read_once(const std::function<void(pqxx::transaction_base&)>& fn);
 
+  /// For one writing statement in autocommit: it commits by itself, in one
+  /// round trip. A connection lost meanwhile leaves it in doubt
+  /// (db_errc::in_doubt), so it is never run twice.
+  void write_once(const std::function<void(pqxx::transaction_base&)>& fn);
+
   /// True when a trivial query succeeds within the acquire timeout.
   bool ping() noexcept;
 
@@ -62,7 +67,7 @@ private:
   struct slot;
   std::unique_ptr<slot> acquire();
   void release(std::unique_ptr<slot> s, bool broken);
-  enum class mode { read_write, read_only, single_statement };
+  enum class mode { read_write, read_only, single_statement, single_write };
   void run(mode m, const std::function<void(pqxx::transaction_base&)>& fn);
 
   pool_options opts_;

@@ -42,7 +42,6 @@ judgement judge(const policy_config& cfg, const new_decision& nd,
   auto sla = cfg.sla_of(result.priority);
   if (sla && !result.auto_approve)
     result.sla_deadline = created_at + *sla;
-  result.policy_version = cfg.version();
   return result;
 }
 

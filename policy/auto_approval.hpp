@@ -50,8 +50,6 @@ struct judgement {
   /// `created_at` plus the priority's SLA; none when the priority has no SLA
   /// or when no human verdict is awaited (auto-approval).
   std::optional<timestamp> sla_deadline;
-  /// `policy_config::version()` of the judging policy.
-  std::string policy_version;
 };
 
 /// Judges a new decision. Pure: equal inputs give equal judgements.

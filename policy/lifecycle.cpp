@@ -39,7 +39,9 @@ std::string content_hash(const new_decision& nd) {
   return sha256_hex(j.dump());
 }
 
-change create_change(const policy_config& cfg, const new_decision& nd,
+change create_change(const policy_config& cfg,
+                     const std::string& policy_version,
+                     const new_decision& nd, std::string hash,
                      const std::string& decision_id,
                      const std::string& creator, timestamp now) {
   auto verdict = judge(cfg, nd, now);
@@ -56,12 +58,12 @@ change create_change(const policy_config& cfg, const new_decision& nd,
   d.sla_deadline = verdict.sla_deadline;
   d.ml_wargaming_agreement = ml_wargaming_agreement(nd.ml, nd.wargaming);
   d.auto_approval_eligible = verdict.auto_approve;
-  d.policy_version = verdict.policy_version;
+  d.policy_version = policy_version;
   d.failed_rules = verdict.failed_rules;
   d.created_by = creator;
   d.created_at = now;
   d.updated_at = now;
-  d.content_hash = content_hash(nd);
+  d.content_hash = std::move(hash);
   c.notes.push_back(
     {audit_action::created,
      details({{"patch_id", d.patch_id},

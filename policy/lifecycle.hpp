@@ -38,7 +38,11 @@ struct change {
 std::string content_hash(const new_decision& nd);
 
 /// A new decision: pending, or auto_approved at once (SPEC §2).
-change create_change(const policy_config& cfg, const new_decision& nd,
+/// `policy_version` is `cfg.version()` and `hash` is `content_hash(nd)`:
+/// both hash, so the caller computes them once, not per creation.
+change create_change(const policy_config& cfg,
+                     const std::string& policy_version,
+                     const new_decision& nd, std::string hash,
                      const std::string& decision_id,
                      const std::string& creator, timestamp now);
 

@@ -428,10 +428,9 @@ TEST_CASE("group commit: transactions stay far below audit entries") {
   constexpr int n = 800;
   caf::scoped_actor self{svc.system()};
   for (int i = 0; i < n; ++i) {
-    create_request req{sample_decision("p-g" + std::to_string(i),
-                                       urgency::medium, i % 2 == 0),
-                       caller{"wargaming", role::service, std::nullopt,
-                              std::nullopt}};
+    auto req = make_create_request(
+      sample_decision("p-g" + std::to_string(i), urgency::medium, i % 2 == 0),
+      caller{"wargaming", role::service, std::nullopt, std::nullopt});
     self->send(svc.actors().supervisor, atoms::create::value, req);
   }
   int done = 0;
