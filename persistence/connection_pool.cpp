@@ -6,6 +6,8 @@
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 
+#include <poll.h>
+
 namespace hitl {
 
 struct connection_pool::slot {
@@ -14,6 +16,16 @@ struct connection_pool::slot {
   }
   pqxx::connection conn;
 };
+
+namespace {
+
+// True when the server has closed its end of the connection's socket.
+bool peer_closed(const pqxx::connection_base& conn) {
+  pollfd p{conn.sock(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+} // namespace
 
 connection_pool::connection_pool(pool_options opts) : opts_(std::move(opts)) {
   if (opts_.max_size == 0)
@@ -85,10 +97,11 @@ void connection_pool::run(
     bool sent = false; // a single write may have run
     try {
       if (m == mode::single_write) {
-        // Reads what the server sent while the connection sat idle (no
-        // round trip): a connection closed by a restart shows up here, before
-        // anything was sent, when running on a fresh one is still safe.
-        s->conn.get_notifs();
+        // A connection the server closed while it sat idle (a restart) is
+        // seen here, without a round trip and before anything is sent, when
+        // running on a fresh one is still safe.
+        if (peer_closed(s->conn))
+          throw pqxx::broken_connection{"the server closed the connection"};
         sent = true;
       }
       if (m == mode::single_statement || m == mode::single_write) {

@@ -4,6 +4,7 @@
 #include "tests/pg/pg_fixture.hpp"
 
 #include "persistence/audit_repository.hpp"
+#include "persistence/batch_writes.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
@@ -278,4 +279,109 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
     CHECK(retry_outbox(txn, dead[0].id));
     CHECK(list_outbox(txn, outbox_state::pending, 10).size() == 1);
   });
+}
+
+namespace {
+
+audit_entry entry_for(const std::string& id, int64_t seq,
+                      const std::string& prev) {
+  audit_entry e;
+  e.seq = seq;
+  e.decision_id = id;
+  e.action = audit_action::created;
+  e.performed_by = "wargaming";
+  e.at = now();
+  e.details_json = "{}";
+  seal(e, prev);
+  return e;
+}
+
+int64_t count_of(const std::string& url, const std::string& table) {
+  return std::stoll(sql_scalar(url, "SELECT count(*) FROM " + table));
+}
+
+} // namespace
+
+TEST_CASE("a batch written at once: every row, or none when a guard fails") {
+  auto url = migrated_database("hitl_batch_write");
+  connection_pool pool{opts_for(url)};
+  auto old = sample_decision("b-old");
+  pool.transact([&](pqxx::transaction_base& txn) { insert_decision(txn, old); });
+
+  // A new decision, and an approval of the old one at the version it has,
+  // with the audit entries of both (the second refers to the first's row,
+  // inserted by the same statement) and an outbox row.
+  auto fresh = sample_decision("b-new");
+  fresh.patch_id = "patch-new";
+  auto approved = old;
+  approved.status = decision_status::approved;
+  approved.decided_by = "bob";
+  approved.decided_at = now();
+  approval given{"bob", now(), std::string{"fine"}};
+  batch_rows rows;
+  rows.inserts.push_back(&fresh);
+  rows.updates.push_back({&approved, 1});
+  rows.approvals.push_back({&approved.decision_id, &given});
+  rows.entries.push_back(entry_for("b-new", 1, std::string(64, '0')));
+  rows.entries.push_back(entry_for("b-old", 2, rows.entries[0].hash));
+  rows.outbox.push_back({"decision.approved", "b-old", "http://127.0.0.1:9/x",
+                         R"({"event":"decision.approved"})"});
+  std::optional<std::unordered_map<std::string, int64_t>> written;
+  pool.write_once(
+    [&](pqxx::transaction_base& txn) { written = write_batch(txn, rows); });
+  REQUIRE(written);
+  CHECK(*written == std::unordered_map<std::string, int64_t>{{"b-old", 2}});
+  CHECK(sql_scalar(url, "SELECT decision FROM hitl_decisions"
+                        " WHERE decision_id = 'b-old'")
+        == "approved");
+  CHECK(count_of(url, "hitl_decisions") == 2);
+  CHECK(count_of(url, "hitl_approvals") == 1);
+  CHECK(count_of(url, "hitl_audit_logs") == 2);
+  CHECK(count_of(url, "hitl_outbox") == 1);
+
+  // The same update again expects version 1, which is gone: nothing of the
+  // batch is written, not even its insert and its entries.
+  auto other = sample_decision("b-other");
+  other.patch_id = "patch-other";
+  batch_rows stale;
+  stale.inserts.push_back(&other);
+  stale.updates.push_back({&approved, 1});
+  stale.entries.push_back(entry_for("b-other", 3, rows.entries[1].hash));
+  stale.entries.push_back(entry_for("b-old", 4, stale.entries[0].hash));
+  written = std::nullopt;
+  pool.write_once(
+    [&](pqxx::transaction_base& txn) { written = write_batch(txn, stale); });
+  CHECK_FALSE(written);
+  CHECK(count_of(url, "hitl_decisions") == 2);
+  CHECK(count_of(url, "hitl_audit_logs") == 2);
+
+  // A refused row (a second open decision for a patch) fails the whole
+  // statement with the error the separate statements give.
+  auto twin = sample_decision("b-twin");
+  twin.patch_id = "patch-new";
+  batch_rows refused;
+  refused.inserts.push_back(&twin);
+  refused.entries.push_back(entry_for("b-twin", 3, rows.entries[1].hash));
+  try {
+    pool.write_once(
+      [&](pqxx::transaction_base& txn) { write_batch(txn, refused); });
+    FAIL("a second open decision for one patch must be refused");
+  } catch (const db_error& e) {
+    CHECK(e.code == db_errc::conflict);
+  }
+  CHECK(count_of(url, "hitl_audit_logs") == 2);
+}
+
+TEST_CASE("a single write after a restart runs on a fresh connection") {
+  auto url = migrated_database("hitl_write_once");
+  connection_pool pool{opts_for(url)};
+  pool.warm_up();
+  pg_ctl("restart");
+  // The idle connections were closed by the server; that is seen before
+  // anything is sent, so the write is not in doubt and runs once.
+  auto d = sample_decision("w-1");
+  batch_rows rows;
+  rows.inserts.push_back(&d);
+  pool.write_once([&](pqxx::transaction_base& txn) { write_batch(txn, rows); });
+  CHECK(count_of(url, "hitl_decisions") == 1);
 }
