@@ -1,10 +1,11 @@
 #pragma once
 
 // Set-based writes for the auditor's group commit: one statement per table
-// per batch, whatever the batch size, so that a batch costs a handful of
-// round trips instead of several per change. Rows travel as one JSON array
-// read with json_to_recordset (json, not jsonb: parsing the text once is
-// cheaper than building a jsonb value only to take it apart).
+// per batch, whatever the batch size, or all of them as one statement
+// (write_batch), so that a batch costs one round trip instead of several per
+// change. Rows travel as one JSON array per table, read with
+// json_to_recordset (json, not jsonb: parsing the text once is cheaper than
+// building a jsonb value only to take it apart).
 
 #include "persistence/fwd.hpp"
 #include "policy/audit_chain.hpp"
