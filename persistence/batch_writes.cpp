@@ -158,11 +158,14 @@ std::string with_rows(std::string_view sql, std::string_view param) {
 } // namespace
 
 void prepare_batch_statements(pqxx::connection_base& conn) {
-  conn.prepare("decisions_insert_batch", with_rows(decisions_insert_sql, "$1::json"));
-  conn.prepare("decisions_update_batch", with_rows(decisions_update_sql, "$1::json"));
-  conn.prepare("audit_append_batch", with_rows(audit_append_sql, "$1::json"));
-  conn.prepare("approvals_insert_batch", with_rows(approvals_insert_sql, "$1::json"));
-  conn.prepare("outbox_insert_batch", with_rows(outbox_insert_sql, "$1::json"));
+  auto one_param = [](std::string_view sql) {
+    return with_rows(sql, "$1::json");
+  };
+  conn.prepare("decisions_insert_batch", one_param(decisions_insert_sql));
+  conn.prepare("decisions_update_batch", one_param(decisions_update_sql));
+  conn.prepare("audit_append_batch", one_param(audit_append_sql));
+  conn.prepare("approvals_insert_batch", one_param(approvals_insert_sql));
+  conn.prepare("outbox_insert_batch", one_param(outbox_insert_sql));
   // The whole batch as one statement, so that in autocommit it is one round
   // trip and its own transaction. The updates' guard is checked inside it:
   // hitl_all_written raises (and so undoes every part of the statement)
@@ -174,8 +177,9 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
                  + "), aud AS (" + with_rows(audit_append_sql, "$4::json")
                  + "), obx AS (" + with_rows(outbox_insert_sql, "$5::json")
                  + R"() SELECT hitl_all_written((SELECT count(*) FROM upd), $6),
-                      (SELECT coalesce(json_agg(json_build_array(decision_id, version)), '[]')
-                       FROM upd)::text)");
+                   (SELECT coalesce(json_agg(json_build_array(decision_id,
+                                                              version)), '[]')
+                    FROM upd)::text)");
 }
 
 namespace {

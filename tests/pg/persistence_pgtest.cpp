@@ -306,7 +306,8 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
   auto url = migrated_database("hitl_batch_write");
   connection_pool pool{opts_for(url)};
   auto old = sample_decision("b-old");
-  pool.transact([&](pqxx::transaction_base& txn) { insert_decision(txn, old); });
+  pool.transact(
+    [&](pqxx::transaction_base& txn) { insert_decision(txn, old); });
 
   // A new decision, and an approval of the old one at the version it has,
   // with the audit entries of both (the second refers to the first's row,

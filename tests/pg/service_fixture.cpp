@@ -45,7 +45,8 @@ running_service::create(const new_decision& nd, const std::string& who) {
   caf::scoped_actor self{*sys_};
   caf::expected<create_result> out{caf::error{}};
   auto req = make_create_request(
-    nd, caller{who, role::service, std::string{"127.0.0.1"}, std::string{"test"}});
+    nd, caller{who, role::service, std::string{"127.0.0.1"},
+               std::string{"test"}});
   self->request(actors_.supervisor, std::chrono::seconds(20),
                 atoms::create::value, req)
     .receive([&](create_result& r) { out = std::move(r); },
