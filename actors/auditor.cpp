@@ -191,10 +191,10 @@ commit_at_once(auditor_actor* self, const std::vector<pending_commit>& batch) {
   return results;
 }
 
-// One transaction for all of `batch`, in steps: comments, then the new and
-// changed rows (updates guarded by the expected version), then the audit
-// entries of the changes that were written, sealed in batch order, with
-// their approvals and outbox rows. Throws db_error; on success returns one
+// One transaction for all of `batch`, in steps: comments, then the updates
+// guarded by the expected version, then in one statement the new rows and,
+// for the changes that were written, their audit entries sealed in batch
+// order, approvals and outbox rows. Throws db_error; on success returns one
 // outcome per change, in order.
 std::vector<applied> commit_in_steps(auditor_actor* self,
                                      const std::vector<pending_commit>& batch) {
@@ -208,8 +208,8 @@ std::vector<applied> commit_in_steps(auditor_actor* self,
     first_seq = head.seq;
     batch_rows rows;
     collect_rows(&txn, batch, results, rows);
-    insert_decisions(txn, rows.inserts);
     auto written = update_decisions(txn, rows.updates);
+    rows.updates.clear(); // done; the rest goes in one statement
     seal_rows(self, batch, results, head, rows,
               [&](const commit_request& req) -> std::optional<int64_t> {
                 auto it = written.find(req.change.after.decision_id);
@@ -217,9 +217,7 @@ std::vector<applied> commit_in_steps(auditor_actor* self,
                   return std::nullopt;
                 return it->second;
               });
-    insert_approvals(txn, rows.approvals);
-    append_audit_entries(txn, rows.entries);
-    enqueue_outbox_rows(txn, rows.outbox);
+    write_batch(txn, rows);
   });
   count_commit(st, head, first_seq, batch.size());
   return results;

@@ -73,8 +73,7 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
                                   config.policy.max_escalation_level);
   caf::anon_send(a.auditor, atoms::subscribe::value, a.metrics);
   a.notifier = spawn_notifier(sys, pool, config, std::move(registry));
-  if (!config.webhooks.empty()) // else only its tick looks at the outbox
-    caf::anon_send(a.auditor, atoms::subscribe::value, a.notifier);
+  caf::anon_send(a.auditor, atoms::subscribe::value, a.notifier);
   auto policy = std::make_shared<const policy_config>(config.policy);
   a.supervisor = spawn_supervisor(sys, policy, a.auditor, a.reader,
                                   std::move(open));

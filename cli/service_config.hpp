@@ -8,9 +8,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
-#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>

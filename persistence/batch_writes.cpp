@@ -15,7 +15,8 @@ json opt_micros(const std::optional<timestamp>& t) {
   return t ? json(to_micros(*t)) : json(nullptr);
 }
 
-json decision_row(const decision_record& d) {
+json decision_row(const decision_record* record) {
+  const auto& d = *record;
   const auto& m = d.metadata;
   json row{{"decision_id", d.decision_id},
            {"patch_id", d.patch_id},
@@ -67,6 +68,62 @@ json decision_row(const decision_record& d) {
   return row;
 }
 
+json update_row(const decision_update& u) {
+  const auto& d = *u.after;
+  return json{{"decision_id", d.decision_id},
+              {"expected_version", u.expected_version},
+              {"decision", to_string(d.status)},
+              {"decided_by", or_null(d.decided_by)},
+              {"decided_at", opt_micros(d.decided_at)},
+              {"reason", or_null(d.reason)},
+              {"comment", or_null(d.comment)},
+              {"escalation_level", d.escalation_level}};
+}
+
+json approval_row(const new_approval& r) {
+  return json{{"decision_id", *r.decision_id},
+              {"reviewer", r.given->by},
+              {"comment", or_null(r.given->comment)},
+              {"at", to_micros(r.given->at)}};
+}
+
+json audit_row(const audit_entry& e) {
+  return json{{"seq", e.seq},
+              {"decision_id", e.decision_id},
+              {"action", to_string(e.action)},
+              {"performed_by", e.performed_by},
+              {"at", to_micros(e.at)},
+              {"details", e.details_json},
+              {"ip_address", or_null(e.ip_address)},
+              {"user_agent", or_null(e.user_agent)},
+              {"prev_hash", e.prev_hash},
+              {"hash", e.hash}};
+}
+
+json outbox_json(const outbox_row& r) {
+  return json{{"event", r.event},
+              {"decision_id", r.decision_id},
+              {"target_url", r.target_url},
+              {"payload", r.payload_json}};
+}
+
+// Every row of `rows`, as `to_row` writes it, in one JSON array.
+template <class Rows, class ToRow>
+std::string rows_json(const Rows& rows, ToRow to_row) {
+  json all = json::array();
+  for (const auto& r : rows)
+    all.push_back(to_row(r));
+  return all.dump();
+}
+
+// Runs `statement` with `rows` as its JSON array; nothing is sent for none.
+template <class Rows, class ToRow>
+pqxx::result write_rows(pqxx::transaction_base& txn, const char* statement,
+                        const Rows& rows, ToRow to_row) {
+  if (rows.empty())
+    return {};
+  return txn.exec_prepared(statement, rows_json(rows, to_row));
+}
 
 // Each table's statement; `{rows}` stands for its JSON array parameter.
 constexpr std::string_view decisions_insert_sql = R"(
@@ -164,8 +221,6 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
   conn.prepare("decisions_insert_batch", one_param(decisions_insert_sql));
   conn.prepare("decisions_update_batch", one_param(decisions_update_sql));
   conn.prepare("audit_append_batch", one_param(audit_append_sql));
-  conn.prepare("approvals_insert_batch", one_param(approvals_insert_sql));
-  conn.prepare("outbox_insert_batch", one_param(outbox_insert_sql));
   // The whole batch as one statement, so that in autocommit it is one round
   // trip and its own transaction. The updates' guard is checked inside it:
   // hitl_all_written raises (and so undoes every part of the statement)
@@ -182,74 +237,9 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
                     FROM upd)::text)");
 }
 
-namespace {
-
-json update_row(const decision_update& u) {
-  const auto& d = *u.after;
-  return json{{"decision_id", d.decision_id},
-              {"expected_version", u.expected_version},
-              {"decision", to_string(d.status)},
-              {"decided_by", or_null(d.decided_by)},
-              {"decided_at", opt_micros(d.decided_at)},
-              {"reason", or_null(d.reason)},
-              {"comment", or_null(d.comment)},
-              {"escalation_level", d.escalation_level}};
-}
-
-json approval_row(const new_approval& r) {
-  return json{{"decision_id", *r.decision_id},
-              {"reviewer", r.given->by},
-              {"comment", or_null(r.given->comment)},
-              {"at", to_micros(r.given->at)}};
-}
-
-json audit_row(const audit_entry& e) {
-  return json{{"seq", e.seq},
-              {"decision_id", e.decision_id},
-              {"action", to_string(e.action)},
-              {"performed_by", e.performed_by},
-              {"at", to_micros(e.at)},
-              {"details", e.details_json},
-              {"ip_address", or_null(e.ip_address)},
-              {"user_agent", or_null(e.user_agent)},
-              {"prev_hash", e.prev_hash},
-              {"hash", e.hash}};
-}
-
-json outbox_json(const outbox_row& r) {
-  return json{{"event", r.event},
-              {"decision_id", r.decision_id},
-              {"target_url", r.target_url},
-              {"payload", r.payload_json}};
-}
-
-json decision_json(const decision_record* d) {
-  return decision_row(*d);
-}
-
-// Every row of `rows`, as `to_row` writes it, in one JSON array.
-template <class Rows, class ToRow>
-std::string rows_json(const Rows& rows, ToRow to_row) {
-  json all = json::array();
-  for (const auto& r : rows)
-    all.push_back(to_row(r));
-  return all.dump();
-}
-
-// Runs `statement` with `rows` as its JSON array; nothing is sent for none.
-template <class Rows, class ToRow>
-pqxx::result write_rows(pqxx::transaction_base& txn, const char* statement,
-                        const Rows& rows, ToRow to_row) {
-  if (rows.empty())
-    return {};
-  return txn.exec_prepared(statement, rows_json(rows, to_row));
-}
-
-} // namespace
-
 void insert_decisions(pqxx::transaction_base& txn,
                       const std::vector<const decision_record*>& rows) {
-  write_rows(txn, "decisions_insert_batch", rows, decision_json);
+  write_rows(txn, "decisions_insert_batch", rows, decision_row);
 }
 
 std::unordered_map<std::string, int64_t>
@@ -267,22 +257,12 @@ void append_audit_entries(pqxx::transaction_base& txn,
   write_rows(txn, "audit_append_batch", entries, audit_row);
 }
 
-void insert_approvals(pqxx::transaction_base& txn,
-                      const std::vector<new_approval>& rows) {
-  write_rows(txn, "approvals_insert_batch", rows, approval_row);
-}
-
-void enqueue_outbox_rows(pqxx::transaction_base& txn,
-                         const std::vector<outbox_row>& rows) {
-  write_rows(txn, "outbox_insert_batch", rows, outbox_json);
-}
-
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
   pqxx::result r;
   try {
     r = txn.exec_prepared(
-      "batch_write", rows_json(rows.inserts, decision_json),
+      "batch_write", rows_json(rows.inserts, decision_row),
       rows_json(rows.updates, update_row),
       rows_json(rows.approvals, approval_row),
       rows_json(rows.entries, audit_row), rows_json(rows.outbox, outbox_json),

@@ -35,18 +35,14 @@ std::unordered_map<std::string, int64_t>
 update_decisions(pqxx::transaction_base& txn,
                  const std::vector<decision_update>& rows);
 
+/// Appends sealed audit entries.
+void append_audit_entries(pqxx::transaction_base& txn,
+                          const std::vector<audit_entry>& entries);
+
 struct new_approval {
   const std::string* decision_id;
   const approval* given;
 };
-
-/// Records reviewers' approvals; a reviewer approving twice is a conflict.
-void insert_approvals(pqxx::transaction_base& txn,
-                      const std::vector<new_approval>& rows);
-
-/// Appends sealed audit entries.
-void append_audit_entries(pqxx::transaction_base& txn,
-                          const std::vector<audit_entry>& entries);
 
 struct outbox_row {
   std::string event;
@@ -54,9 +50,6 @@ struct outbox_row {
   std::string target_url;
   std::string payload_json;
 };
-
-void enqueue_outbox_rows(pqxx::transaction_base& txn,
-                         const std::vector<outbox_row>& rows);
 
 /// Every row a batch writes, for write_batch.
 struct batch_rows {
@@ -72,7 +65,7 @@ struct batch_rows {
 /// updates; std::nullopt, with nothing written, when any update found its
 /// decision at another version than expected (the audit entries were sealed
 /// for a write that did not happen). Throws what the separate statements
-/// above throw.
+/// above throw; a reviewer approving twice is a conflict too.
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows);
 

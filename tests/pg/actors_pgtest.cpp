@@ -39,6 +39,25 @@ std::vector<int> escalation_levels(const std::vector<audit_row>& rows) {
   return levels;
 }
 
+// `n` open medium decisions, <prefix>1.. for patches p-<prefix>1.., due in
+// a day, written straight into the table as recovery at scale finds them.
+void insert_open_decisions(const std::string& url, const std::string& prefix,
+                           int n) {
+  sql_exec(url,
+           "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, cve_id,"
+           " package_name, current_version, target_version, severity,"
+           " cvss_score, ml_confidence, ml_prediction, ml_model_version,"
+           " wargaming_phase1, wargaming_phase2, wargaming_passed, priority,"
+           " policy_version, content_hash, created_by, created_at, updated_at,"
+           " sla_deadline) SELECT '"
+             + prefix + "' || g, 'p-" + prefix + "' || g, 'apv-' || g,"
+           " 'CVE-2026-' || g, 'openssl', '3.0.1', '3.0.2', 'medium', 5.0,"
+           " 0.5, true, 'xgb-7', true, true, true, 'medium', '1.test',"
+           " repeat('a', 64), 'test', now(), now(), now() + interval '1 day'"
+           " FROM generate_series(1, "
+             + std::to_string(n) + ") g");
+}
+
 } // namespace
 
 TEST_CASE("creation: auto-approval, human queue, idempotent retry, conflict") {
@@ -278,17 +297,7 @@ TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
     first.stop();
   }
   // Many more open decisions, due in a day, as recovery at scale sees them.
-  sql_exec(url,
-           "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, cve_id,"
-           " package_name, current_version, target_version, severity,"
-           " cvss_score, ml_confidence, ml_prediction, ml_model_version,"
-           " wargaming_phase1, wargaming_phase2, wargaming_passed, priority,"
-           " policy_version, content_hash, created_by, created_at, updated_at,"
-           " sla_deadline) SELECT 'fill' || g, 'p-fill' || g, 'apv-' || g,"
-           " 'CVE-2026-' || g, 'openssl', '3.0.1', '3.0.2', 'medium', 5.0,"
-           " 0.5, true, 'xgb-7', true, true, true, 'medium', '1.test',"
-           " repeat('a', 64), 'test', now(), now(), now() + interval '1 day'"
-           " FROM generate_series(1, 3000) g");
+  insert_open_decisions(url, "fill", 3000);
   auto t0 = now() + 100ms;
   // p-w0..2 fall due one after the other; p-w3 gets a comment (so its actor
   // starts early, arming its own timer) and p-w4 a verdict before they fall
@@ -372,18 +381,7 @@ TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
 TEST_CASE("recovery: a wave of deadlines larger than a wake-up batch") {
   auto url = migrated_database("hitl_actor_wave");
   constexpr int n = 12000; // more than two batches of wake-ups
-  sql_exec(url,
-           "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, cve_id,"
-           " package_name, current_version, target_version, severity,"
-           " cvss_score, ml_confidence, ml_prediction, ml_model_version,"
-           " wargaming_phase1, wargaming_phase2, wargaming_passed, priority,"
-           " policy_version, content_hash, created_by, created_at, updated_at,"
-           " sla_deadline) SELECT 'wave' || g, 'p-wave' || g, 'apv-' || g,"
-           " 'CVE-2026-' || g, 'openssl', '3.0.1', '3.0.2', 'medium', 5.0,"
-           " 0.5, true, 'xgb-7', true, true, true, 'medium', '1.test',"
-           " repeat('a', 64), 'test', now(), now(), now() + interval '1 day'"
-           " FROM generate_series(1, "
-             + std::to_string(n) + ") g");
+  insert_open_decisions(url, "wave", n);
   auto due = now() + 1500ms;
   sql_exec(url, "UPDATE hitl_decisions SET sla_deadline = '" + format_iso(due)
                   + "'");
