@@ -71,8 +71,13 @@ void arm_timer(patch_actor* self) {
   if (!next)
     return;
   auto delay = std::max(duration::zero(), *next - now());
-  self->delayed_send(self, delay, atoms::escalate::value,
-                     r.escalation_level + 1);
+  // A delayed message holds its receiver and its sender until it fires,
+  // hours away: one from or to this actor would keep it (≈ 2 KB) in memory
+  // long after its decision is final. So the timer goes, without a sender,
+  // to the supervisor, which passes it on while the decision is open.
+  caf::delayed_anon_send(self->state.supervisor, delay,
+                         atoms::escalate::value, r.decision_id,
+                         r.escalation_level + 1);
 }
 
 // Commits `ch` and, only after the commit, answers `promise` via `reply`.

@@ -549,6 +549,13 @@ caf::behavior supervisor(supervisor_actor* self,
           });
     },
     [=](atoms::wake) { wake_due(self); },
+    [=](atoms::escalate a, const std::string& id, int level) {
+      // A patch actor's SLA timer (see arm_timer). A final decision has no
+      // entry, and a dormant one no timer of an actor.
+      auto it = self->state.by_id.find(id);
+      if (it != self->state.by_id.end() && it->second.actor)
+        self->send(it->second.actor, a, level);
+    },
     [=](atoms::stats) { return self->state.by_id.size(); },
   };
 }
