@@ -71,6 +71,12 @@ void arm_timer(patch_actor* self) {
   if (!next)
     return;
   auto delay = std::max(duration::zero(), *next - now());
+  if (delay < std::chrono::seconds(1)) {
+    // Due (recovery, a wave of deadlines) or nearly: straight to itself.
+    self->delayed_send(self, delay, atoms::escalate::value,
+                       r.escalation_level + 1);
+    return;
+  }
   // A delayed message holds its receiver and its sender until it fires,
   // hours away: one from or to this actor would keep it (≈ 2 KB) in memory
   // long after its decision is final. So the timer goes, without a sender,

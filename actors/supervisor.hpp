@@ -19,11 +19,14 @@ namespace hitl {
 /// actor's memory. A dormant decision's actor is spawned when a human action
 /// reaches it, or, from one ordered schedule and timer, when its next
 /// escalation is due; it then arms its SLA timer with the time left (missed
-/// levels escalate at once).
+/// levels escalate at once). Those timers fire here and are passed on while
+/// the decision is open, so that a pending timer never keeps a finished
+/// actor in memory.
 ///   (create, create_request) -> create_result
 ///   (approve | reject | cancel, verdict_request) -> decision_record
 ///   (comment, verdict_request) -> comment
 ///   (wait, decision_id, seconds) -> bool (final within the time)
+///   (escalate, decision_id, level) -> passed on to the decision's actor
 ///   (stats) -> size_t (open decisions)
 caf::actor spawn_supervisor(caf::actor_system& sys,
                             std::shared_ptr<const policy_config> policy,

@@ -5,6 +5,7 @@
 #include "tests/pg/service_fixture.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/patch_actor.hpp"
 #include "actors/service_error.hpp"
 
 #include <doctest/doctest.h>
@@ -243,6 +244,37 @@ TEST_CASE("escalation levels fire in order, once each; a verdict stops them") {
   CHECK(text.find("hitl_escalations_total{level=\"3\"} 1") != std::string::npos);
   CHECK(text.find("hitl_sla_breaches_total 1") != std::string::npos);
   CHECK(text.find("hitl_pending_patches 0") != std::string::npos);
+}
+
+TEST_CASE("a final decision's pending SLA timer keeps nothing of its actor") {
+  auto url = migrated_database("hitl_actor_timer_refs");
+  running_service svc{url, service_config{}}; // deadlines hours away
+  auto created = svc.create(sample_decision("p-t", urgency::medium, false));
+  REQUIRE(created);
+  // An actor of the decision, spawned as the supervisor spawns them: it
+  // arms its SLA timer at once.
+  auto actor = spawn_patch_actor(
+    svc.system(), created->record, svc.actors().auditor,
+    svc.actors().supervisor,
+    std::make_shared<const policy_config>(service_config{}.policy));
+  caf::actor_addr weak = actor.address();
+  {
+    caf::scoped_actor self{svc.system()};
+    std::optional<decision_status> status;
+    self->request(actor, 20s, atoms::approve::value, verdict("p-t", "alice"))
+      .receive([&](decision_record& r) { status = r.status; },
+               [&](caf::error&) {});
+    REQUIRE(status == decision_status::approved);
+    self->send(actor, atoms::stop::value);
+  }
+  actor = caf::actor{};
+  // Freed once the messages in flight are delivered, hours before the
+  // timer fires.
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (caf::actor_cast<caf::actor>(weak)
+         && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(10ms);
+  CHECK_FALSE(caf::actor_cast<caf::actor>(weak));
 }
 
 TEST_CASE("recovery: missed levels fire once after restart, later on time") {
