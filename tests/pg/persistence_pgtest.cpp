@@ -13,6 +13,7 @@
 #include "persistence/token_repository.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 using namespace hitl;
@@ -371,6 +372,72 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
     CHECK(e.code == db_errc::conflict);
   }
   CHECK(count_of(url, "hitl_audit_logs") == 2);
+}
+
+TEST_CASE("the text and numbers of a batch arrive exactly as given") {
+  auto url = migrated_database("hitl_batch_text");
+  connection_pool pool{opts_for(url)};
+  const std::string odd = "quote \" backslash \\ slash / newline \n tab \t "
+                          "bell \x01 esc \x1b del \x7f caf\xc3\xa9 "
+                          "\xf0\x9f\x9a\x80 </script> \\u0041";
+  auto d = sample_decision("t-1");
+  d.metadata.package_name = odd;
+  d.metadata.cwe_ids = {"CWE-79", odd, ""};
+  d.metadata.affected_systems = {odd};
+  d.metadata.cvss_score = 0.1;
+  d.metadata.patch_size_lines = int64_t{1} << 53;
+  d.ml->confidence = 0.30000000000000004;
+  d.ml->model_version = odd;
+  d.ml->shap_values = {{odd, 1e-300}, {"big", 1.7976931348623157e308},
+                       {"third", 1.0 / 3.0}};
+  d.ml->execution_time_ms = 5e-324;
+  d.wargaming->error_message = odd;
+  d.reason = odd;
+  audit_entry e;
+  e.seq = 1;
+  e.decision_id = "t-1";
+  e.performed_by = odd;
+  e.at = now();
+  e.details_json = canonical_details(nlohmann::json{{"note", odd}, {"n", 0.1}});
+  e.user_agent = odd;
+  seal(e, std::string(64, '0'));
+  batch_rows rows;
+  rows.inserts.push_back(&d);
+  rows.entries.push_back(e);
+  pool.write_once([&](pqxx::transaction_base& txn) { write_batch(txn, rows); });
+
+  std::optional<decision_record> back;
+  std::vector<audit_entry> entries;
+  pool.read([&](pqxx::transaction_base& txn) {
+    back = find_decision(txn, "t-1");
+    entries = read_audit_entries(txn, 0, 10);
+  });
+  REQUIRE(back);
+  CHECK(back->metadata.package_name == odd);
+  CHECK(back->metadata.cwe_ids == d.metadata.cwe_ids);
+  CHECK(back->metadata.affected_systems == d.metadata.affected_systems);
+  CHECK(back->metadata.cvss_score == d.metadata.cvss_score);
+  CHECK(back->metadata.patch_size_lines == d.metadata.patch_size_lines);
+  REQUIRE(back->ml);
+  CHECK(back->ml->confidence == d.ml->confidence);
+  CHECK(back->ml->model_version == odd);
+  CHECK(back->ml->execution_time_ms == d.ml->execution_time_ms);
+  // jsonb keeps an object's keys in its own order.
+  auto shap = back->ml->shap_values;
+  auto want = d.ml->shap_values;
+  std::sort(shap.begin(), shap.end());
+  std::sort(want.begin(), want.end());
+  CHECK(shap == want);
+  CHECK(back->wargaming->error_message == odd);
+  CHECK(back->reason == odd);
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].performed_by == odd);
+  CHECK(entries[0].user_agent == odd);
+  CHECK(nlohmann::json::parse(entries[0].details_json)
+        == nlohmann::json::parse(e.details_json));
+  // And so the stored entry still has the hash it was sealed with.
+  CHECK(compute_hash(entries[0].prev_hash, canonical_json(entries[0]))
+        == e.hash);
 }
 
 TEST_CASE("a single write after a restart runs on a fresh connection") {
