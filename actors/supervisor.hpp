@@ -19,9 +19,9 @@ namespace hitl {
 /// actor's memory. A dormant decision's actor is spawned when a human action
 /// reaches it, or, from one ordered schedule and timer, when its next
 /// escalation is due; it then arms its SLA timer with the time left (missed
-/// levels escalate at once). Those timers fire here and are passed on while
-/// the decision is open, so that a pending timer never keeps a finished
-/// actor in memory.
+/// levels escalate at once). A patch actor's timer that is further away
+/// than a second fires here and is passed on while the decision is open, so
+/// that a pending timer never keeps a finished actor in memory.
 ///   (create, create_request) -> create_result
 ///   (approve | reject | cancel, verdict_request) -> decision_record
 ///   (comment, verdict_request) -> comment

@@ -262,7 +262,7 @@ namespace {
 /// wait for an answer, so it hands the request to a bridge, which sends it
 /// and runs the continuation when the answer comes. Bridges live as long as
 /// the server: spawning an actor for each request cost about a tenth of the
-/// service's CPU under load.
+/// service's CPU under a load of approvals.
 caf::behavior bridge(caf::event_based_actor* self) {
   return {
     [=](bridge_job& job) { job.run(self); },
