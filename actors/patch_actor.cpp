@@ -72,7 +72,9 @@ void arm_timer(patch_actor* self) {
     return;
   auto delay = std::max(duration::zero(), *next - now());
   if (delay < std::chrono::seconds(1)) {
-    // Due (recovery, a wave of deadlines) or nearly: straight to itself.
+    // Due (recovery, a wave of deadlines) or nearly: straight to itself, so
+    // that a wave of 100k does not queue at the supervisor, busy starting
+    // those actors; held a second at most.
     self->delayed_send(self, delay, atoms::escalate::value,
                        r.escalation_level + 1);
     return;

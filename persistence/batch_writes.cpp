@@ -95,7 +95,7 @@ public:
 
 private:
   void name(std::string_view key) {
-    if (out_.back() != '{')
+    if (out_.back() != '{') // not the object's first member
       out_ += ',';
     out_ += '"';
     out_ += key; // keys are ours: plain ASCII
