@@ -140,8 +140,7 @@ void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
           rows.outbox.push_back(
             {event, ch.after.decision_id, hook.url,
              event_payload(event, receipt.record, receipt.comment, at,
-                           st.opts.public_url)
-               .dump()});
+                           st.opts.public_url)});
     receipt.last_seq = head.seq;
   }
 }

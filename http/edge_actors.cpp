@@ -29,8 +29,7 @@ caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
       if (stream->clients() == 0)
         return; // nobody listens: spare the serialization
       stream->publish(
-        event_payload(ev.name, *ev.record, ev.comment, ev.at, public_url)
-          .dump());
+        event_payload(ev.name, *ev.record, ev.comment, ev.at, public_url));
     },
     [=](tick_atom) {
       stream->ping_and_reap(max_silence);

@@ -132,7 +132,7 @@ std::string pending_body(const rendered_pending& page, timestamp at) {
 json decision_view_json(const decision_record& rec,
                         const std::vector<comment>& comments,
                         const std::string& audit_trail_json) {
-  json body = to_json(rec);
+  auto body = json::parse(record_json(rec));
   json list = json::array();
   for (const auto& c : comments)
     list.push_back(to_json(c));

@@ -143,6 +143,9 @@ public:
   void json_reply(int status, const json& body) {
     respond(status, body.dump());
   }
+  void json_reply(int status, std::string body) {
+    respond(status, std::move(body));
+  }
 
   void problem_reply(int status, const std::string& detail,
                      const std::vector<field_error>& errors = {}) {
@@ -450,7 +453,7 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
                                           std::nullopt, std::move(who)};
                         ask(ex, ex->context().backend.supervisor, actor_timeout,
                             [ex](decision_record& rec) {
-                              ex->json_reply(200, to_json(rec));
+                              ex->json_reply(200, record_json(rec));
                             },
                             atoms::approve::value, v);
                       });
@@ -470,7 +473,7 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
                                           b.reason, std::move(who)};
                         ask(ex, ex->context().backend.supervisor, actor_timeout,
                             [ex](decision_record& rec) {
-                              ex->json_reply(200, to_json(rec));
+                              ex->json_reply(200, record_json(rec));
                             },
                             atoms::reject::value, v);
                       });
@@ -508,7 +511,7 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
                                           b.reason, std::move(who)};
                         ask(ex, ex->context().backend.supervisor, actor_timeout,
                             [ex](decision_record& rec) {
-                              ex->json_reply(200, to_json(rec));
+                              ex->json_reply(200, record_json(rec));
                             },
                             atoms::cancel::value, v);
                       });
@@ -529,7 +532,7 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                         ask(ex, ex->context().backend.supervisor, actor_timeout,
                             [ex](create_result& r) {
                               ex->json_reply(r.created ? 201 : 200,
-                                             to_json(r.record));
+                                             record_json(r.record));
                             },
                             atoms::create::value,
                             make_create_request(std::move(nd), std::move(who)));

@@ -1,5 +1,6 @@
 #include "policy/audit_chain.hpp"
 
+#include "policy/json_text.hpp"
 #include "policy/sha256.hpp"
 
 #include <nlohmann/json.hpp>
@@ -27,10 +28,6 @@ json parse_details(const std::string& text) {
   return details;
 }
 
-json optional_text(const std::optional<std::string>& text) {
-  return text ? json(*text) : json(nullptr);
-}
-
 chain_break make_break(int64_t seq, break_kind kind, std::string message) {
   return chain_break{seq, kind, std::move(message)};
 }
@@ -44,17 +41,22 @@ std::string canonical_details(const json& details) {
 }
 
 std::string canonical_json(const audit_entry& entry) {
-  // nlohmann::json objects are std::maps, so the keys come out sorted.
-  json j = json::object();
-  j["action"] = std::string{to_string(entry.action)};
-  j["decision_id"] = entry.decision_id;
-  j["details"] = parse_details(entry.details_json);
-  j["ip_address"] = optional_text(entry.ip_address);
-  j["performed_by"] = entry.performed_by;
-  j["seq"] = entry.seq;
-  j["timestamp"] = format_iso(entry.at);
-  j["user_agent"] = optional_text(entry.user_agent);
-  return dump_compact(j);
+  // Keys in sorted order, as the DOM's std::map held them when the chain's
+  // first entries were sealed; json_text writes the same bytes.
+  std::string out;
+  out.reserve(256 + entry.details_json.size());
+  json_text w{out, json_text::invalid_utf8::replace};
+  w.begin_object();
+  w.key("action").string(to_string(entry.action));
+  w.key("decision_id").string(entry.decision_id);
+  w.key("details").raw(dump_compact(parse_details(entry.details_json)));
+  w.key("ip_address").string(entry.ip_address);
+  w.key("performed_by").string(entry.performed_by);
+  w.key("seq").integer(entry.seq);
+  w.key("timestamp").time(entry.at);
+  w.key("user_agent").string(entry.user_agent);
+  w.end_object();
+  return out;
 }
 
 std::string compute_hash(std::string_view prev_hash,

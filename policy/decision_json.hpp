@@ -8,25 +8,27 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <optional>
+#include <string>
+
 namespace hitl {
 
-/// The full record: patch_metadata, ml_prediction, wargaming_result,
-/// approvals, SLA and policy fields.
-nlohmann::json to_json(const decision_record& d);
+/// The full record as JSON text: patch_metadata, ml_prediction,
+/// wargaming_result, approvals, SLA and policy fields.
+std::string record_json(const decision_record& d);
 
-/// The creator's content only (what content_hash covers).
-nlohmann::json to_json(const new_decision& nd);
+/// The creator's content only, in the canonical form that content_hash
+/// covers (compact, keys sorted).
+std::string content_json(const new_decision& nd);
 
 nlohmann::json to_json(const comment& c);
-nlohmann::json to_json(const approval& a);
 
 /// The body of an event, for webhooks and the live stream:
 /// `{event, at, decision, comment?}`, plus for an escalation what the
 /// on-call reviewer needs at a glance (level, age, deadline, and the URL of
 /// the decision under `base_url`).
-nlohmann::json event_payload(const std::string& event,
-                             const decision_record& d,
-                             const std::optional<comment>& c, timestamp at,
-                             const std::string& base_url);
+std::string event_payload(const std::string& event, const decision_record& d,
+                          const std::optional<comment>& c, timestamp at,
+                          const std::string& base_url);
 
 } // namespace hitl

@@ -35,8 +35,7 @@ change finalize(const decision_record& rec, decision_status status,
 } // namespace
 
 std::string content_hash(const new_decision& nd) {
-  json j = to_json(nd);
-  return sha256_hex(j.dump());
+  return sha256_hex(content_json(nd));
 }
 
 change create_change(const policy_config& cfg,

@@ -1,0 +1,177 @@
+#include "policy/json_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+
+namespace hitl {
+
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+bool is_ascii(std::string_view v) {
+  for (char c : v)
+    if (static_cast<unsigned char>(c) >= 0x80)
+      return false;
+  return true;
+}
+
+} // namespace
+
+// A value follows a key's colon, an opening bracket or nothing; anything
+// else is a previous member or element, so a comma comes first.
+void json_text::separate() {
+  if (out_.empty())
+    return;
+  char last = out_.back();
+  if (last != '{' && last != '[' && last != ':')
+    out_ += ',';
+}
+
+json_text& json_text::begin_object() {
+  separate();
+  out_ += '{';
+  return *this;
+}
+
+json_text& json_text::end_object() {
+  out_ += '}';
+  return *this;
+}
+
+json_text& json_text::begin_array() {
+  separate();
+  out_ += '[';
+  return *this;
+}
+
+json_text& json_text::end_array() {
+  out_ += ']';
+  return *this;
+}
+
+json_text& json_text::key(std::string_view k) {
+  string(k);
+  out_ += ':';
+  return *this;
+}
+
+json_text& json_text::string(std::string_view v) {
+  separate();
+  if (!is_ascii(v)) {
+    // Rare (names, comments): nlohmann validates the UTF-8 exactly as the
+    // DOM's dump did, refusing or replacing what is not valid.
+    out_ += nlohmann::json(v).dump(-1, ' ', false,
+                                   policy_ == invalid_utf8::replace
+                                     ? nlohmann::json::error_handler_t::replace
+                                     : nlohmann::json::error_handler_t::strict);
+    return *this;
+  }
+  out_ += '"';
+  for (char c : v) {
+    switch (c) {
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\b':
+        out_ += "\\b";
+        break;
+      case '\f':
+        out_ += "\\f";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out_ += "\\u00";
+          out_ += hex_digits[(c >> 4) & 0xf];
+          out_ += hex_digits[c & 0xf];
+        } else {
+          out_ += c;
+        }
+    }
+  }
+  out_ += '"';
+  return *this;
+}
+
+json_text& json_text::string(const std::optional<std::string>& v) {
+  return v ? string(*v) : null();
+}
+
+json_text& json_text::integer(int64_t v) {
+  separate();
+  std::array<char, 24> buf;
+  auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out_.append(buf.data(), r.ptr);
+  return *this;
+}
+
+json_text& json_text::integer(const std::optional<int64_t>& v) {
+  return v ? integer(*v) : null();
+}
+
+json_text& json_text::real(double v) {
+  separate();
+  if (!std::isfinite(v)) {
+    out_ += "null";
+    return *this;
+  }
+  // The same shortest round-trip form (Grisu2) that nlohmann's dump uses.
+  std::array<char, 64> buf;
+  char* end = nlohmann::detail::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out_.append(buf.data(), end);
+  return *this;
+}
+
+json_text& json_text::real(const std::optional<double>& v) {
+  return v ? real(*v) : null();
+}
+
+json_text& json_text::boolean(bool v) {
+  separate();
+  out_ += v ? "true" : "false";
+  return *this;
+}
+
+json_text& json_text::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
+json_text& json_text::time(timestamp t) {
+  return string(format_iso(t));
+}
+
+json_text& json_text::time(const std::optional<timestamp>& t) {
+  return t ? time(*t) : null();
+}
+
+json_text& json_text::strings(const std::vector<std::string>& v) {
+  begin_array();
+  for (const auto& s : v)
+    string(s);
+  return end_array();
+}
+
+json_text& json_text::raw(std::string_view json) {
+  separate();
+  out_ += json;
+  return *this;
+}
+
+} // namespace hitl
