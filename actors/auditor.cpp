@@ -233,17 +233,27 @@ std::vector<applied> commit_batch(auditor_actor* self,
   return commit_in_steps(self, batch);
 }
 
-void publish(auditor_actor* self, const commit_request& req,
-             const commit_receipt& receipt) {
-  if (req.change.events.empty() || self->state.listeners.empty())
+// The batch's events, in commit order, to every listener in one message.
+void publish(auditor_actor* self, const std::vector<pending_commit>& batch,
+             const std::vector<applied>& results) {
+  if (self->state.listeners.empty())
     return;
   auto at = now();
-  auto record = std::make_shared<const decision_record>(receipt.record);
-  for (const auto& name : req.change.events) {
-    committed_event ev{name, record, receipt.comment, at};
-    for (const auto& l : self->state.listeners)
-      self->send(l, atoms::event::value, ev);
+  auto events = std::make_shared<std::vector<committed_event>>();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& names = batch[i].request.change.events;
+    const auto& receipt = results[i].receipt;
+    if (!receipt || names.empty())
+      continue;
+    auto record = std::make_shared<const decision_record>(receipt->record);
+    for (const auto& name : names)
+      events->push_back({name, record, receipt->comment, at});
   }
+  if (events->empty())
+    return;
+  committed_events shared = std::move(events);
+  for (const auto& l : self->state.listeners)
+    self->send(l, atoms::event::value, shared);
 }
 
 // Tells the read caches that what they hold of these decisions and of the
@@ -270,9 +280,9 @@ void advance_clock(auditor_actor* self,
 void deliver(auditor_actor* self, std::vector<pending_commit>& batch,
              std::vector<applied>& results) {
   advance_clock(self, batch);
+  publish(self, batch, results);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (results[i].receipt) {
-      publish(self, batch[i].request, *results[i].receipt);
       batch[i].promise.deliver(std::move(*results[i].receipt));
     } else {
       batch[i].promise.deliver(results[i].error);

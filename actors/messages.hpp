@@ -86,6 +86,11 @@ struct committed_event {
   timestamp at;
 };
 
+/// The events of one committed batch, in commit order: one message per
+/// listener and batch, not per event, because each message to the detached
+/// notifier wakes its thread.
+using committed_events = std::shared_ptr<const std::vector<committed_event>>;
+
 /// The auditor's own counters, for tests and the group-commit benchmark.
 struct auditor_stats {
   int64_t transactions = 0;
@@ -116,6 +121,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::create_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::commit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::commit_receipt)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::committed_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::committed_events)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::auditor_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_view)

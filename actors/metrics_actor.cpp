@@ -11,6 +11,10 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace hitl {
 
@@ -20,6 +24,10 @@ struct metrics_state {
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Family<prometheus::Counter>* decisions = nullptr;
   prometheus::Family<prometheus::Counter>* escalations = nullptr;
+  // The children of the two families, looked up once: Family::Add builds a
+  // label map and hashes it on every call.
+  std::map<std::string, prometheus::Counter*, std::less<>> by_type;
+  std::vector<prometheus::Counter*> by_level; // [level - 1]
   prometheus::Counter* breaches = nullptr;
   prometheus::Histogram* duration = nullptr;
   prometheus::Gauge* pending = nullptr;
@@ -46,11 +54,12 @@ void publish_gauges(metrics_state& st) {
 
 void on_event(metrics_state& st, const committed_event& ev) {
   const auto& r = *ev.record;
-  auto type = ev.name.substr(ev.name.find('.') + 1);
   if (ev.name == "comment.added")
     return;
-  st.decisions->Add({{"decision_type", type == "created" ? "pending" : type}})
-    .Increment();
+  auto type = std::string_view{ev.name}.substr(ev.name.find('.') + 1);
+  auto counter = st.by_type.find(type == "created" ? "pending" : type);
+  if (counter != st.by_type.end())
+    counter->second->Increment();
   if (type == "created") {
     st.totals.total += 1;
     if (is_open(r.status))
@@ -58,8 +67,11 @@ void on_event(metrics_state& st, const committed_event& ev) {
   } else if (type == "auto_approved") {
     st.totals.auto_approved += 1;
   } else if (type == "escalated") {
-    st.escalations->Add({{"level", std::to_string(r.escalation_level)}})
-      .Increment();
+    auto level = static_cast<size_t>(r.escalation_level);
+    if (level >= 1 && level <= st.by_level.size())
+      st.by_level[level - 1]->Increment();
+    else
+      st.escalations->Add({{"level", std::to_string(level)}}).Increment();
     if (r.escalation_level == 1)
       st.breaches->Increment();
   } else {
@@ -75,7 +87,6 @@ void on_event(metrics_state& st, const committed_event& ev) {
       }
     }
   }
-  publish_gauges(st);
 }
 
 caf::behavior metrics(metrics_actor* self,
@@ -119,15 +130,18 @@ caf::behavior metrics(metrics_actor* self,
   // alerts see the series before its first event.
   for (auto type : {"pending", "auto_approved", "approved", "rejected",
                     "cancelled", "escalated"})
-    st.decisions->Add({{"decision_type", type}});
+    st.by_type[type] = &st.decisions->Add({{"decision_type", type}});
   for (int level = 1; level <= max_level; ++level)
-    st.escalations->Add({{"level", std::to_string(level)}});
+    st.by_level.push_back(
+      &st.escalations->Add({{"level", std::to_string(level)}}));
   st.totals = baseline;
   st.open = baseline.pending + baseline.escalated;
   publish_gauges(st);
   return {
-    [=](atoms::event, const committed_event& ev) {
-      on_event(self->state, ev);
+    [=](atoms::event, const committed_events& events) {
+      for (const auto& ev : *events)
+        on_event(self->state, ev);
+      publish_gauges(self->state);
     },
     [=](atoms::stats) { return self->state.open; },
   };

@@ -141,14 +141,17 @@ caf::behavior notifier(notifier_actor* self, connection_pool* pool,
   st.dead = &family.Add({{"result", "dead"}});
   self->send(self, tick_atom::value);
   return {
-    [=](atoms::event, const committed_event& ev) {
-      // The auditor wrote outbox rows for this event only if a webhook
-      // wants it; otherwise there is nothing new to look for.
+    [=](atoms::event, const committed_events& events) {
+      // The auditor wrote outbox rows for an event only if a webhook wants
+      // it; otherwise there is nothing new to look for.
       const auto& hooks = self->state.hooks;
-      if (std::none_of(hooks.begin(), hooks.end(),
-                       [&](const webhook_subscription& h) {
-                         return h.wants(ev.name);
-                       }))
+      auto wanted = [&](const committed_event& ev) {
+        return std::any_of(hooks.begin(), hooks.end(),
+                           [&](const webhook_subscription& h) {
+                             return h.wants(ev.name);
+                           });
+      };
+      if (std::none_of(events->begin(), events->end(), wanted))
         return;
       if (!self->state.wake_queued) {
         self->state.wake_queued = true;

@@ -25,11 +25,12 @@ caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
              caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, ping_interval, tick_atom::value);
   return {
-    [=](atoms::event, const committed_event& ev) {
+    [=](atoms::event, const committed_events& events) {
       if (stream->clients() == 0)
         return; // nobody listens: spare the serialization
-      stream->publish(
-        event_payload(ev.name, *ev.record, ev.comment, ev.at, public_url));
+      for (const auto& ev : *events)
+        stream->publish(
+          event_payload(ev.name, *ev.record, ev.comment, ev.at, public_url));
     },
     [=](tick_atom) {
       stream->ping_and_reap(max_silence);
