@@ -10,8 +10,6 @@ namespace hitl {
 
 namespace {
 
-constexpr char hex_digits[] = "0123456789abcdef";
-
 bool is_ascii(std::string_view v) {
   for (char c : v)
     if (static_cast<unsigned char>(c) >= 0x80)
@@ -59,6 +57,29 @@ json_text& json_text::key(std::string_view k) {
   return *this;
 }
 
+namespace {
+
+// The escape of a character below 0x20, or of '"' and '\\'; nullptr for one
+// that is written as it is.
+const char* escape_of(unsigned char c) {
+  static const char* const control[0x20] = {
+    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005",
+    "\\u0006", "\\u0007", "\\b",     "\\t",     "\\n",     "\\u000b",
+    "\\f",     "\\r",     "\\u000e", "\\u000f", "\\u0010", "\\u0011",
+    "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
+    "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d",
+    "\\u001e", "\\u001f"};
+  if (c < 0x20)
+    return control[c];
+  if (c == '"')
+    return "\\\"";
+  if (c == '\\')
+    return "\\\\";
+  return nullptr;
+}
+
+} // namespace
+
 json_text& json_text::string(std::string_view v) {
   separate();
   if (!is_ascii(v)) {
@@ -71,39 +92,16 @@ json_text& json_text::string(std::string_view v) {
     return *this;
   }
   out_ += '"';
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out_ += "\\\"";
-        break;
-      case '\\':
-        out_ += "\\\\";
-        break;
-      case '\b':
-        out_ += "\\b";
-        break;
-      case '\f':
-        out_ += "\\f";
-        break;
-      case '\n':
-        out_ += "\\n";
-        break;
-      case '\r':
-        out_ += "\\r";
-        break;
-      case '\t':
-        out_ += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out_ += "\\u00";
-          out_ += hex_digits[(c >> 4) & 0xf];
-          out_ += hex_digits[c & 0xf];
-        } else {
-          out_ += c;
-        }
+  // Runs of characters that need no escape are appended whole.
+  size_t run = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (const char* esc = escape_of(static_cast<unsigned char>(v[i]))) {
+      out_.append(v.data() + run, i - run);
+      out_ += esc;
+      run = i + 1;
     }
   }
+  out_.append(v.data() + run, v.size() - run);
   out_ += '"';
   return *this;
 }
