@@ -998,9 +998,11 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   else
     spdlog::warn("web UI not found next to the binary; serving the API only");
   auto router = std::make_unique<router_t>();
+  // The router tries each route's regex in turn, after its method: the
+  // busiest routes (create, GET decision) go first.
+  add_decision_routes(*router, *ctx);
   add_event_stream_route(*router, *ctx);
   add_verdict_routes(*router, *ctx);
-  add_decision_routes(*router, *ctx);
   add_read_routes(*router, *ctx);
   add_operations_routes(*router, *ctx);
   add_web_routes(*router, *ctx);
