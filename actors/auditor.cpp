@@ -9,6 +9,7 @@
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
+#include "persistence/pipelined_writer.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision_json.hpp"
 
@@ -20,6 +21,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <deque>
 
 namespace hitl {
 
@@ -36,6 +39,14 @@ struct applied {
   caf::error error;
 };
 
+/// A batch sent through the pipelined writer, not yet answered.
+struct in_flight {
+  std::vector<pending_commit> batch;
+  std::vector<applied> results;
+  chain_head before; // the head its entries were sealed after
+  chain_head after;
+};
+
 struct auditor_state {
   connection_pool* pool = nullptr;
   auditor_options opts;
@@ -48,6 +59,10 @@ struct auditor_state {
   prometheus::Counter* commits_total = nullptr;
   prometheus::Histogram* batch_size = nullptr;
   std::vector<caf::actor> listeners;
+  /// Connected on first use; dropped after the connection failed.
+  std::unique_ptr<pipelined_writer> pipe;
+  /// Sent and not yet answered, oldest first; at most two.
+  std::deque<in_flight> flight;
   static inline const char* name = "auditor";
 };
 
@@ -290,20 +305,20 @@ void deliver(auditor_actor* self, std::vector<pending_commit>& batch,
   }
 }
 
-void flush(auditor_actor* self) {
-  auto& st = self->state;
-  st.flush_scheduled = false;
-  if (st.queue.empty())
-    return;
+std::vector<pending_commit> take_batch(auditor_state& st) {
   auto n = std::min(st.queue.size(), st.opts.max_batch);
   std::vector<pending_commit> batch(std::make_move_iterator(st.queue.begin()),
                                     std::make_move_iterator(st.queue.begin()
                                                             + n));
   st.queue.erase(st.queue.begin(), st.queue.begin() + n);
-  if (!st.queue.empty()) {
-    st.flush_scheduled = true;
-    self->send(self, atoms::flush::value);
-  }
+  return batch;
+}
+
+// Writes `batch` over the pool and waits for it: a batch with a comment, one
+// that the database refused as it was sealed, and every batch when
+// pipelining is off. Never while batches are in flight.
+void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
+  auto& st = self->state;
   try {
     auto results = commit_batch(self, batch);
     deliver(self, batch, results);
@@ -338,6 +353,179 @@ void flush(auditor_actor* self) {
       st.head.reset();
       one[0].promise.deliver(to_service_error(e));
     }
+  }
+}
+
+// -- pipelined batches ----------------------------------------------------------
+
+constexpr size_t max_in_flight = 2;
+// How long the auditor waits for an answer while it could send more: short,
+// so that commits arriving meanwhile join the next batch.
+constexpr auto answer_poll = std::chrono::microseconds(200);
+// Past this, a batch's answer is given up and its outcome is in doubt.
+constexpr auto answer_limit = std::chrono::seconds(30);
+
+// The connection is lost: every batch in flight may or may not have
+// committed. Their requesters hear so (503); the chain head is read again.
+void abandon_in_flight(auditor_actor* self, const db_error& e) {
+  auto& st = self->state;
+  spdlog::warn("auditor: {} batch(es) in doubt: {}", st.flight.size(),
+               e.what());
+  auto err = to_service_error(db_error(db_errc::in_doubt, e.what()));
+  for (auto& f : st.flight) {
+    advance_clock(self, f.batch);
+    st.stats.failed_batches += 1;
+    for (auto& item : f.batch)
+      item.promise.deliver(err);
+  }
+  st.flight.clear();
+  st.pipe.reset();
+  st.head.reset();
+}
+
+bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
+  auto& st = self->state;
+  // A connection the server closed while idle is replaced before anything
+  // goes into it; with batches in flight, next() finds out and they are in
+  // doubt.
+  if (st.pipe && st.flight.empty() && st.pipe->closed_by_server())
+    st.pipe.reset();
+  try {
+    if (!st.pipe)
+      st.pipe = std::make_unique<pipelined_writer>(st.pool->options().url);
+    if (!st.head)
+      st.pool->read_once(
+        [&](pqxx::transaction_base& txn) { st.head = read_chain_head(txn); });
+  } catch (const db_error&) {
+    return false; // the waiting path reports what is wrong
+  }
+  in_flight f;
+  f.before = *st.head;
+  f.after = f.before;
+  batch_rows rows;
+  collect_rows(nullptr, batch, f.results, rows);
+  // The version trigger makes it one more than the one the guard expects.
+  seal_rows(self, batch, f.results, f.after, rows,
+            [](const commit_request& req) {
+              return std::optional<int64_t>{req.expected_version + 1};
+            });
+  f.batch = std::move(batch);
+  st.flight.push_back(std::move(f));
+  try {
+    st.pipe->send(rows);
+  } catch (const db_error& e) {
+    abandon_in_flight(self, e);
+    return true;
+  }
+  st.head = st.flight.back().after;
+  return true;
+}
+
+// The oldest batch was refused and wrote nothing. Those behind it were
+// sealed after it, so their chain guard refuses them as well: once they are
+// answered, the refused batch is written the waiting way (which seals only
+// what gets written), and the others go back to the front of the queue.
+void recover_refused(auditor_actor* self, in_flight refused_batch,
+                     const pipelined_writer::refused& why) {
+  auto& st = self->state;
+  if (why.sqlstate != "HT409")
+    spdlog::debug("auditor: batch of {} refused ({}): {}",
+                  refused_batch.batch.size(), why.sqlstate, why.message);
+  std::vector<pending_commit> again;
+  while (!st.flight.empty()) {
+    auto f = std::move(st.flight.front());
+    st.flight.pop_front();
+    std::optional<pipelined_writer::outcome> got;
+    try {
+      got = st.pipe->next(answer_limit);
+    } catch (const db_error& e) {
+      st.flight.push_front(std::move(f));
+      abandon_in_flight(self, e);
+      break;
+    }
+    if (!got) {
+      st.flight.push_front(std::move(f));
+      abandon_in_flight(self, db_error(db_errc::in_doubt, "no answer"));
+      break;
+    }
+    st.stats.resealed_batches += 1;
+    for (auto& item : f.batch)
+      again.push_back(std::move(item));
+  }
+  st.head.reset();
+  commit_waiting(self, refused_batch.batch);
+  st.queue.insert(st.queue.begin(), std::make_move_iterator(again.begin()),
+                  std::make_move_iterator(again.end()));
+}
+
+// Waits up to `wait` for the oldest batch's answer and acts on it.
+void collect_oldest(auditor_actor* self, std::chrono::microseconds wait) {
+  auto& st = self->state;
+  std::optional<pipelined_writer::outcome> got;
+  try {
+    got = st.pipe->next(wait);
+  } catch (const db_error& e) {
+    abandon_in_flight(self, e);
+    return;
+  }
+  if (!got) {
+    if (wait >= answer_limit)
+      abandon_in_flight(self, db_error(db_errc::in_doubt, "no answer"));
+    return;
+  }
+  auto f = std::move(st.flight.front());
+  st.flight.pop_front();
+  if (auto* refused = std::get_if<pipelined_writer::refused>(&*got)) {
+    recover_refused(self, std::move(f), *refused);
+    return;
+  }
+  const auto& written = std::get<pipelined_writer::written>(*got);
+  for (size_t i = 0; i < f.batch.size(); ++i)
+    if (f.batch[i].request.expected_version != 0)
+      f.results[i].receipt->record.version =
+        written.at(f.batch[i].request.change.after.decision_id);
+  // count_commit records the head it is given; the real one is further on.
+  auto head = st.head;
+  count_commit(st, f.after, f.before.seq, f.batch.size());
+  st.head = head;
+  deliver(self, f.batch, f.results);
+}
+
+void flush(auditor_actor* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (!st.opts.pipelined) {
+    if (!st.queue.empty()) {
+      auto batch = take_batch(st);
+      commit_waiting(self, batch);
+    }
+  } else {
+    while (st.flight.size() < max_in_flight && !st.queue.empty()) {
+      // A comment's receipt needs its id from an INSERT of its own: that
+      // batch waits until nothing is in flight, then goes the waiting way.
+      auto n = std::min(st.queue.size(), st.opts.max_batch);
+      bool waits = std::any_of(st.queue.begin(), st.queue.begin() + n,
+                               [](const auto& p) {
+                                 return p.request.change.new_comment
+                                   .has_value();
+                               });
+      if (waits && !st.flight.empty())
+        break;
+      auto batch = take_batch(st);
+      if (waits || !send_batch(self, batch))
+        commit_waiting(self, batch);
+    }
+    if (!st.flight.empty()) {
+      // With two in flight nothing more can be sent: wait for the answer.
+      // Otherwise look briefly, then let commits that arrived meanwhile in.
+      collect_oldest(self, st.flight.size() >= max_in_flight
+                             ? std::chrono::microseconds(answer_limit)
+                             : answer_poll);
+    }
+  }
+  if (!st.queue.empty() || !st.flight.empty()) {
+    st.flush_scheduled = true;
+    self->send(self, atoms::flush::value);
   }
 }
 

@@ -96,6 +96,8 @@ struct auditor_stats {
   int64_t transactions = 0;
   int64_t entries = 0;
   int64_t failed_batches = 0;
+  /// Pipelined batches sealed again because one before them was refused.
+  int64_t resealed_batches = 0;
 };
 
 /// A time window for analytics.

@@ -1,5 +1,7 @@
 #include "persistence/batch_writes.hpp"
 
+#include "persistence/db_error.hpp"
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -348,20 +350,49 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
   conn.prepare("decisions_insert_batch", one_param(decisions_insert_sql));
   conn.prepare("decisions_update_batch", one_param(decisions_update_sql));
   conn.prepare("audit_append_batch", one_param(audit_append_sql));
-  // The whole batch as one statement, so that in autocommit it is one round
-  // trip and its own transaction. The updates' guard is checked inside it:
-  // hitl_all_written raises (and so undoes every part of the statement)
-  // unless each update found its expected version.
-  conn.prepare("batch_write", "WITH upd AS ("
-                 + with_rows(decisions_update_sql, "$2::json")
-                 + "), ins AS (" + with_rows(decisions_insert_sql, "$1::json")
-                 + "), apr AS (" + with_rows(approvals_insert_sql, "$3::json")
-                 + "), aud AS (" + with_rows(audit_append_sql, "$4::json")
-                 + "), obx AS (" + with_rows(outbox_insert_sql, "$5::json")
-                 + R"() SELECT hitl_all_written((SELECT count(*) FROM upd), $6),
+  conn.prepare("batch_write", batch_write_sql());
+}
+
+// The whole batch as one statement, so that in autocommit it is one round
+// trip and its own transaction. Two guards are checked inside it, and either
+// undoes every part of the statement: hitl_all_written, that each update
+// found its expected version; hitl_chain_follows, that the audit log ends
+// where the batch's first entry was sealed.
+std::string batch_write_sql() {
+  return "WITH upd AS (" + with_rows(decisions_update_sql, "$2::json")
+         + "), ins AS (" + with_rows(decisions_insert_sql, "$1::json")
+         + "), apr AS (" + with_rows(approvals_insert_sql, "$3::json")
+         + "), aud AS (" + with_rows(audit_append_sql, "$4::json")
+         + "), obx AS (" + with_rows(outbox_insert_sql, "$5::json")
+         + R"() SELECT hitl_all_written((SELECT count(*) FROM upd), $6),
                    (SELECT coalesce(json_agg(json_build_array(decision_id,
                                                               version)), '[]')
-                    FROM upd)::text)");
+                    FROM upd)::text,
+                   hitl_chain_follows($7, $8))";
+}
+
+batch_params batch_write_params(const batch_rows& rows) {
+  batch_params p;
+  p.values = {rows_json(rows.inserts, decision_row),
+              rows_json(rows.updates, update_row),
+              rows_json(rows.approvals, approval_row),
+              rows_json(rows.entries, audit_row),
+              rows_json(rows.outbox, outbox_row_json),
+              std::to_string(rows.updates.size())};
+  if (!rows.entries.empty()) {
+    const auto& first = rows.entries.front();
+    p.after_seq = first.seq - 1;
+    p.after_hash = first.prev_hash;
+  }
+  return p;
+}
+
+std::unordered_map<std::string, int64_t>
+parse_written_versions(const char* json_text) {
+  std::unordered_map<std::string, int64_t> written;
+  for (const auto& pair : json::parse(json_text))
+    written.emplace(pair[0].get<std::string>(), pair[1].get<int64_t>());
+  return written;
 }
 
 void insert_decisions(pqxx::transaction_base& txn,
@@ -386,23 +417,24 @@ void append_audit_entries(pqxx::transaction_base& txn,
 
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
+  auto p = batch_write_params(rows);
+  // libpqxx 6.4 has no std::optional parameters: a null pointer is NULL.
+  auto seq = p.after_seq ? std::to_string(*p.after_seq) : std::string{};
+  const char* after_seq = p.after_seq ? seq.c_str() : nullptr;
+  const char* after_hash = p.after_seq ? p.after_hash.c_str() : nullptr;
   pqxx::result r;
   try {
-    r = txn.exec_prepared(
-      "batch_write", rows_json(rows.inserts, decision_row),
-      rows_json(rows.updates, update_row),
-      rows_json(rows.approvals, approval_row),
-      rows_json(rows.entries, audit_row), rows_json(rows.outbox, outbox_row_json),
-      static_cast<int64_t>(rows.updates.size()));
+    r = txn.exec_prepared("batch_write", p.values[0], p.values[1], p.values[2],
+                          p.values[3], p.values[4], p.values[5], after_seq,
+                          after_hash);
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() == "HT409")
       return std::nullopt;
+    if (e.sqlstate() == "HT412")
+      throw db_error(db_errc::conflict, e.what());
     throw;
   }
-  std::unordered_map<std::string, int64_t> written;
-  for (const auto& pair : json::parse(r[0][1].c_str()))
-    written.emplace(pair[0].get<std::string>(), pair[1].get<int64_t>());
-  return written;
+  return parse_written_versions(r[0][1].c_str());
 }
 
 } // namespace hitl

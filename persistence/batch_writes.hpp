@@ -71,4 +71,22 @@ write_batch(pqxx::transaction_base& txn, const batch_rows& rows);
 
 void prepare_batch_statements(pqxx::connection_base& conn);
 
+// -- for the pipelined writer ---------------------------------------------------
+
+/// The text of the "batch_write" statement: parameters $1..$5 the row
+/// arrays, $6 the number of updates, $7 and $8 the seq and hash after which
+/// the batch's first audit entry was sealed (NULL without entries).
+std::string batch_write_sql();
+
+struct batch_params {
+  std::vector<std::string> values; // $1..$6
+  std::optional<int64_t> after_seq;
+  std::string after_hash;
+};
+batch_params batch_write_params(const batch_rows& rows);
+
+/// The statement's second column: decision_id -> new version of the updates.
+std::unordered_map<std::string, int64_t>
+parse_written_versions(const char* json_text);
+
 } // namespace hitl

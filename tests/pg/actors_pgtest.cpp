@@ -5,8 +5,12 @@
 #include "tests/pg/service_fixture.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/auditor.hpp"
 #include "actors/patch_actor.hpp"
 #include "actors/service_error.hpp"
+#include "persistence/audit_verification.hpp"
+#include "policy/lifecycle.hpp"
+#include "policy/policy_config.hpp"
 
 #include <doctest/doctest.h>
 
@@ -501,4 +505,110 @@ TEST_CASE("a patch actor whose state went stale is rebuilt from the database") {
   for (const auto& row : audit_of(url, created->record.decision_id))
     verdicts += row.action == "approved";
   CHECK(verdicts == 1);
+}
+
+TEST_CASE("pipelined batches: a refused one is written alone, the ones behind "
+          "it sealed again, every answer in order") {
+  auto url = migrated_database("hitl_actor_pipeline");
+  pool_options o;
+  o.url = url;
+  connection_pool pool{o};
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  auditor_options opts;
+  opts.max_batch = 1; // one change per batch, so that two are in flight
+  auto auditor = spawn_auditor(sys, pool, opts);
+  caf::scoped_actor self{sys};
+  policy_config policy;
+  auto version = policy.version();
+  caller service{"wargaming", role::service, std::nullopt, std::nullopt};
+  auto creation = [&](const std::string& id) {
+    auto nd = sample_decision("p-" + id, urgency::medium, false);
+    return commit_request{create_change(policy, version, nd, content_hash(nd),
+                                        id, "wargaming", now()),
+                          service, 0};
+  };
+  decision_record first;
+  self->request(auditor, 10s, atoms::commit::value, creation("d-1"))
+    .receive([&](commit_receipt& r) { first = r.record; },
+             [&](caf::error& e) { FAIL(to_string(e)); });
+  REQUIRE(first.version == 1);
+
+  // A burst, one batch each: creations, then an approval computed from a
+  // version the decision never had (the guard refuses it: HT409) and a
+  // creation whose id exists (unique violation), then more creations.
+  std::vector<commit_request> burst;
+  for (int i = 0; i < 40; ++i)
+    burst.push_back(creation("b-" + std::to_string(i)));
+  auto approval = approve_change(first, "alice", std::nullopt, now());
+  REQUIRE(approval);
+  burst.push_back(commit_request{
+    approval.value(), caller{"alice", role::reviewer, std::nullopt, std::nullopt},
+    first.version + 5});
+  auto duplicate = creation("d-1");
+  duplicate.change.after.patch_id = "p-other";
+  burst.push_back(duplicate);
+  for (int i = 0; i < 40; ++i)
+    burst.push_back(creation("c-" + std::to_string(i)));
+  std::vector<std::string> answered;
+  int refused = 0;
+  for (auto& req : burst)
+    self->send(auditor, atoms::commit::value, req);
+  int n = 0;
+  self->receive_for(n, static_cast<int>(burst.size()))(
+    [&](commit_receipt& r) { answered.push_back(r.record.decision_id); },
+    [&](caf::error& e) {
+      CHECK(service_code(e) == service_errc::conflict);
+      answered.push_back("refused");
+      ++refused;
+    });
+
+  // Every requester answered once, in the order of the commits.
+  std::vector<std::string> expected;
+  for (int i = 0; i < 40; ++i)
+    expected.push_back("b-" + std::to_string(i));
+  expected.push_back("refused");
+  expected.push_back("refused");
+  for (int i = 0; i < 40; ++i)
+    expected.push_back("c-" + std::to_string(i));
+  CHECK(answered == expected);
+  CHECK(refused == 2);
+
+  auditor_stats stats;
+  self->request(auditor, 10s, atoms::stats::value)
+    .receive([&](auditor_stats& s) { stats = s; }, [](caf::error&) {});
+  MESSAGE("transactions " << stats.transactions << ", resealed "
+                          << stats.resealed_batches);
+  CHECK(stats.resealed_batches >= 1);
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_decisions") == "81");
+  CHECK(sql_scalar(url, "SELECT version FROM hitl_decisions"
+                        " WHERE decision_id = 'd-1'")
+        == "1");
+  // The chain has one entry per creation, each sealed after the one that
+  // was really written before it.
+  auto report = verify_audit_trail(pool);
+  CHECK_FALSE(report.first_break);
+  CHECK(report.checked == 81);
+  CHECK(sql_scalar(url, "SELECT max(seq) FROM hitl_audit_logs") == "81");
+  self->send_exit(auditor, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("pipelined batches: a PostgreSQL restart between commits costs "
+          "no commit") {
+  auto url = migrated_database("hitl_actor_pipe_restart");
+  running_service svc{url, service_config{}};
+  REQUIRE(svc.create(sample_decision("p-before", urgency::high, false)));
+  pg_ctl("restart");
+  // The writer's connection is dead; it is found so before the next batch
+  // is sent into it, and the batch goes over a new one.
+  auto after = svc.create(sample_decision("p-after", urgency::high, false));
+  REQUIRE(after);
+  CHECK(after->record.status == decision_status::pending);
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs") == "2");
+  pool_options o;
+  o.url = url;
+  connection_pool pool{o};
+  CHECK_FALSE(verify_audit_trail(pool).first_break);
 }

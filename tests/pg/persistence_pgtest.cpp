@@ -372,6 +372,35 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
     CHECK(e.code == db_errc::conflict);
   }
   CHECK(count_of(url, "hitl_audit_logs") == 2);
+
+  // A batch sealed after an entry that is not the log's last (the one
+  // before it in a pipeline was refused) is refused whole: after seq 3,
+  // which was never written, and after seq 2 under another hash.
+  auto next = sample_decision("b-next");
+  next.patch_id = "patch-next";
+  for (auto [seq, prev] : {std::pair<int64_t, std::string>{4, std::string(64, 'a')},
+                           {3, std::string(64, 'b')}}) {
+    batch_rows behind;
+    behind.inserts.push_back(&next);
+    behind.entries.push_back(entry_for("b-next", seq, prev));
+    try {
+      pool.write_once(
+        [&](pqxx::transaction_base& txn) { write_batch(txn, behind); });
+      FAIL("a batch that does not follow the log's end must be refused");
+    } catch (const db_error& e) {
+      CHECK(e.code == db_errc::conflict);
+      CHECK(std::string{e.what()}.find("the audit log ends at 2") != std::string::npos);
+    }
+  }
+  CHECK(count_of(url, "hitl_decisions") == 2);
+  CHECK(count_of(url, "hitl_audit_logs") == 2);
+  // After the real end it goes in.
+  batch_rows following;
+  following.inserts.push_back(&next);
+  following.entries.push_back(entry_for("b-next", 3, rows.entries[1].hash));
+  pool.write_once(
+    [&](pqxx::transaction_base& txn) { write_batch(txn, following); });
+  CHECK(count_of(url, "hitl_audit_logs") == 3);
 }
 
 TEST_CASE("the text and numbers of a batch arrive exactly as given") {
