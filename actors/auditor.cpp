@@ -421,6 +421,21 @@ bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
   return true;
 }
 
+// A committed batch: its updates' versions into the receipts, then answers.
+void finish_written(auditor_actor* self, in_flight& f,
+                    const pipelined_writer::written& written) {
+  auto& st = self->state;
+  for (size_t i = 0; i < f.batch.size(); ++i)
+    if (f.batch[i].request.expected_version != 0)
+      f.results[i].receipt->record.version =
+        written.at(f.batch[i].request.change.after.decision_id);
+  // count_commit records the head it is given; the real one is further on.
+  auto head = st.head;
+  count_commit(st, f.after, f.before.seq, f.batch.size());
+  st.head = head;
+  deliver(self, f.batch, f.results);
+}
+
 // The oldest batch was refused and wrote nothing. Those behind it were
 // sealed after it, so their chain guard refuses them as well: once they are
 // answered, the refused batch is written the waiting way (which seals only
@@ -447,6 +462,13 @@ void recover_refused(auditor_actor* self, in_flight refused_batch,
       st.flight.push_front(std::move(f));
       abandon_in_flight(self, db_error(db_errc::in_doubt, "no answer"));
       break;
+    }
+    if (std::holds_alternative<pipelined_writer::written>(*got)) {
+      // Cannot happen while the guard stands; if it does, the batch is in
+      // the database and must not be written twice.
+      spdlog::error("auditor: a batch behind a refused one was written");
+      finish_written(self, f, std::get<pipelined_writer::written>(*got));
+      continue;
     }
     st.stats.resealed_batches += 1;
     for (auto& item : f.batch)
@@ -479,16 +501,7 @@ void collect_oldest(auditor_actor* self, std::chrono::microseconds wait) {
     recover_refused(self, std::move(f), *refused);
     return;
   }
-  const auto& written = std::get<pipelined_writer::written>(*got);
-  for (size_t i = 0; i < f.batch.size(); ++i)
-    if (f.batch[i].request.expected_version != 0)
-      f.results[i].receipt->record.version =
-        written.at(f.batch[i].request.change.after.decision_id);
-  // count_commit records the head it is given; the real one is further on.
-  auto head = st.head;
-  count_commit(st, f.after, f.before.seq, f.batch.size());
-  st.head = head;
-  deliver(self, f.batch, f.results);
+  finish_written(self, f, std::get<pipelined_writer::written>(*got));
 }
 
 void flush(auditor_actor* self) {
