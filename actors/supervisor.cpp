@@ -98,10 +98,15 @@ struct supervisor_state {
 
 using supervisor_actor = caf::stateful_actor<supervisor_state>;
 
-std::string new_uuid(std::mt19937_64& rng) {
-  uint64_t hi = rng(), lo = rng();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant 1
+// A UUID of version 7 (RFC 9562): the Unix time in milliseconds, then
+// random bits. Ids made later sort later, so a new decision's id lands at the
+// right end of the primary key and of the audit log's decision_id index
+// instead of on a random page of each (version 4): fewer pages touched per
+// batch, and fewer full-page images in the WAL after a checkpoint.
+std::string new_uuid(std::mt19937_64& rng, timestamp at) {
+  auto ms = static_cast<uint64_t>(to_micros(at) / 1000);
+  uint64_t hi = (ms << 16) | (rng() & 0x0fffULL) | 0x7000ULL; // version 7
+  uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant
   char buf[37];
   std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
                 static_cast<unsigned>(hi >> 32),
@@ -321,7 +326,8 @@ void resolve_existing(supervisor_actor* self, const std::string& id,
 caf::result<create_result> create(supervisor_actor* self, create_request& req) {
   auto& st = self->state;
   const auto& hash = req.content_hash;
-  auto id = req.content.decision_id.value_or(new_uuid(st.rng));
+  auto id = req.content.decision_id ? *req.content.decision_id
+                                    : new_uuid(st.rng, now());
   auto patch = req.content.patch_id;
   if (auto it = st.creating.find(id); it != st.creating.end()) {
     if (it->second.content_hash != hash)

@@ -612,3 +612,31 @@ TEST_CASE("pipelined batches: a PostgreSQL restart between commits costs "
   connection_pool pool{o};
   CHECK_FALSE(verify_audit_trail(pool).first_break);
 }
+
+TEST_CASE("server-made decision ids are UUIDs of version 7, in creation order") {
+  auto url = migrated_database("hitl_actor_ids");
+  running_service svc{url, service_config{}};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto created = svc.create(
+      sample_decision("p-id" + std::to_string(i), urgency::low, false));
+    REQUIRE(created);
+    ids.push_back(created->record.decision_id);
+    std::this_thread::sleep_for(2ms); // a new millisecond for each
+  }
+  for (const auto& id : ids) {
+    CAPTURE(id);
+    REQUIRE(id.size() == 36);
+    CHECK(id[8] == '-');
+    CHECK(id[14] == '7'); // the version
+    CHECK(std::string{"89ab"}.find(id[19]) != std::string::npos); // variant
+    CHECK(id.find_first_not_of("0123456789abcdef-") == std::string::npos);
+  }
+  CHECK(std::is_sorted(ids.begin(), ids.end()));
+  // Their first 48 bits are the creation time in milliseconds.
+  auto ms = std::stoull(ids[0].substr(0, 8) + ids[0].substr(9, 4), nullptr, 16);
+  auto created_ms = std::stoll(sql_scalar(
+    url, "SELECT (extract(epoch FROM created_at) * 1000)::bigint"
+         " FROM hitl_decisions WHERE decision_id = '" + ids[0] + "'"));
+  CHECK(std::llabs(static_cast<long long>(ms) - created_ms) <= 5);
+}
