@@ -212,6 +212,14 @@ TEST_CASE("a crash between the commit and the delivery loses nothing") {
   {
     served_hitl s{url, {"--config", cfg}};
     create(s, svc, "p-crash");
+    // The kill comes after the first attempt (refused: the receiver is
+    // down) has been recorded. A kill during an attempt would leave the row
+    // claimed until its lease runs out (timeout + 30 s), by design, so that
+    // a second notifier never sends it at the same time; that is longer
+    // than this test waits.
+    REQUIRE(rx.wait_for([&](auto&) {
+      return sql_scalar(url, "SELECT attempts FROM hitl_outbox") == "1";
+    }, 3000ms));
     delivery = sql_scalar(url, "SELECT delivery_id FROM hitl_outbox");
     s.kill_hard();
   }
