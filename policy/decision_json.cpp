@@ -1,6 +1,5 @@
 #include "policy/decision_json.hpp"
 
-#include "policy/json_null.hpp"
 #include "policy/json_text.hpp"
 
 #include <nlohmann/json.hpp>
