@@ -76,6 +76,8 @@ void pipelined_writer::send(const batch_rows& rows) {
 
 std::optional<pipelined_writer::outcome>
 pipelined_writer::next(std::chrono::microseconds wait) {
+  if (in_flight_ == 0) // with nothing pending, libpq would return NULL forever
+    throw db_error(db_errc::internal, "no batch in flight");
   auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     if (PQflush(conn_) < 0)
