@@ -1,12 +1,10 @@
 #include "persistence/batch_writes.hpp"
 
 #include "persistence/db_error.hpp"
+#include "policy/json_text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-
-#include <cmath>
-#include <cstdio>
 
 namespace hitl {
 
@@ -14,220 +12,114 @@ namespace {
 
 using json = nlohmann::json;
 
-// The row arrays are written straight into their text, without building
-// JSON values first: at a few dozen rows per batch, on the single writer's
-// path, building and dumping a DOM cost about a tenth of the service's CPU.
-class row_writer {
-public:
-  explicit row_writer(std::string& out) : out_(out) {
-    out_ += '{';
-  }
-  ~row_writer() {
-    out_ += '}';
-  }
-  row_writer(const row_writer&) = delete;
-  row_writer& operator=(const row_writer&) = delete;
+// The row arrays are written straight into their text (json_text), without
+// building JSON values first: at a few dozen rows per batch, on the single
+// writer's path, building and dumping a DOM cost about a tenth of the
+// service's CPU. Text that is not valid UTF-8 cannot reach here (the edge
+// cleans what it stores); were it to, it is replaced, as in the hash.
 
-  row_writer& text(std::string_view key, std::string_view v) {
-    name(key);
-    quoted(v);
-    return *this;
-  }
-  row_writer& text(std::string_view key, const std::string& v) {
-    return text(key, std::string_view{v});
-  }
-  row_writer& text(std::string_view key, const std::optional<std::string>& v) {
-    return v ? text(key, *v) : null(key);
-  }
-  row_writer& number(std::string_view key, int64_t v) {
-    name(key);
-    out_ += std::to_string(v);
-    return *this;
-  }
-  row_writer& number(std::string_view key, double v) {
-    name(key);
-    real(v);
-    return *this;
-  }
-  template <class T>
-  row_writer& number(std::string_view key, const std::optional<T>& v) {
-    return v ? number(key, *v) : null(key);
-  }
-  row_writer& micros(std::string_view key, const timestamp& t) {
-    return number(key, static_cast<int64_t>(to_micros(t)));
-  }
-  row_writer& micros(std::string_view key, const std::optional<timestamp>& t) {
-    return t ? micros(key, *t) : null(key);
-  }
-  row_writer& boolean(std::string_view key, bool v) {
-    name(key);
-    out_ += v ? "true" : "false";
-    return *this;
-  }
-  row_writer& texts(std::string_view key, const std::vector<std::string>& v) {
-    name(key);
-    out_ += '[';
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i > 0)
-        out_ += ',';
-      quoted(v[i]);
-    }
-    out_ += ']';
-    return *this;
-  }
-  row_writer& numbers(std::string_view key,
-                      const std::vector<std::pair<std::string, double>>& v) {
-    name(key);
-    out_ += '{';
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i > 0)
-        out_ += ',';
-      quoted(v[i].first);
-      out_ += ':';
-      real(v[i].second);
-    }
-    out_ += '}';
-    return *this;
-  }
-  row_writer& null(std::string_view key) {
-    name(key);
-    out_ += "null";
-    return *this;
-  }
+std::optional<int64_t> micros(const std::optional<timestamp>& t) {
+  return t ? std::optional<int64_t>{to_micros(*t)} : std::nullopt;
+}
 
-private:
-  void name(std::string_view key) {
-    if (out_.back() != '{') // not the object's first member
-      out_ += ',';
-    out_ += '"';
-    out_ += key; // keys are ours: plain ASCII
-    out_ += "\":";
-  }
-  void quoted(std::string_view v) {
-    out_ += '"';
-    for (char c : v) {
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += c;
-          }
-      }
-    }
-    out_ += '"';
-  }
-  void real(double v) {
-    if (!std::isfinite(v)) {
-      out_ += "null";
-      return;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.17g", v);
-    out_ += buf;
-  }
-
-  std::string& out_;
-};
-
-void decision_row(std::string& out, const decision_record* record) {
+void decision_row(json_text& w, const decision_record* record) {
   const auto& d = *record;
   const auto& m = d.metadata;
-  row_writer row{out};
-  row.text("decision_id", d.decision_id)
-    .text("patch_id", d.patch_id)
-    .text("apv_id", m.apv_id)
-    .text("cve_id", m.cve_id)
-    .text("package_name", m.package_name)
-    .text("current_version", m.current_version)
-    .text("target_version", m.target_version)
-    .text("severity", to_string(m.severity))
-    .number("cvss_score", m.cvss_score)
-    .texts("cwe_ids", m.cwe_ids)
-    .texts("affected_systems", m.affected_systems)
-    .number("patch_size_lines", m.patch_size_lines)
-    .text("decision", to_string(d.status))
-    .text("decided_by", d.decided_by)
-    .micros("decided_at", d.decided_at)
-    .text("priority", to_string(d.priority))
-    .text("comment", d.comment)
-    .text("reason", d.reason)
-    .boolean("requires_manual_review", d.requires_manual_review)
-    .boolean("auto_approval_eligible", d.auto_approval_eligible)
-    .text("policy_version", d.policy_version)
-    .texts("policy_failed_rules", d.failed_rules)
-    .number("approvals_required", int64_t{d.approvals_required})
-    .number("escalation_level", int64_t{d.escalation_level})
-    .micros("sla_deadline", d.sla_deadline)
-    .text("content_hash", d.content_hash)
-    .text("created_by", d.created_by)
-    .micros("created_at", d.created_at);
-  if (d.ml)
-    row.number("ml_confidence", d.ml->confidence)
-      .boolean("ml_prediction", d.ml->prediction)
-      .text("ml_model_version", d.ml->model_version)
-      .numbers("ml_shap_values", d.ml->shap_values)
-      .number("ml_execution_time_ms", d.ml->execution_time_ms);
-  if (d.wargaming) {
-    const auto& w = *d.wargaming;
-    row.boolean("wargaming_phase1", w.phase1_success)
-      .boolean("wargaming_phase2", w.phase2_success)
-      .boolean("wargaming_passed", w.validation_passed)
-      .number("wargaming_execution_time_ms", w.execution_time_ms)
-      .text("wargaming_error", w.error_message)
-      .text("wargaming_exploit_id", w.exploit_id);
+  w.begin_object()
+    .key("decision_id").string(d.decision_id)
+    .key("patch_id").string(d.patch_id)
+    .key("apv_id").string(m.apv_id)
+    .key("cve_id").string(m.cve_id)
+    .key("package_name").string(m.package_name)
+    .key("current_version").string(m.current_version)
+    .key("target_version").string(m.target_version)
+    .key("severity").string(to_string(m.severity))
+    .key("cvss_score").real(m.cvss_score)
+    .key("cwe_ids").strings(m.cwe_ids)
+    .key("affected_systems").strings(m.affected_systems)
+    .key("patch_size_lines").integer(m.patch_size_lines)
+    .key("decision").string(to_string(d.status))
+    .key("decided_by").string(d.decided_by)
+    .key("decided_at").integer(micros(d.decided_at))
+    .key("priority").string(to_string(d.priority))
+    .key("comment").string(d.comment)
+    .key("reason").string(d.reason)
+    .key("requires_manual_review").boolean(d.requires_manual_review)
+    .key("auto_approval_eligible").boolean(d.auto_approval_eligible)
+    .key("policy_version").string(d.policy_version)
+    .key("policy_failed_rules").strings(d.failed_rules)
+    .key("approvals_required").integer(d.approvals_required)
+    .key("escalation_level").integer(d.escalation_level)
+    .key("sla_deadline").integer(micros(d.sla_deadline))
+    .key("content_hash").string(d.content_hash)
+    .key("created_by").string(d.created_by)
+    .key("created_at").integer(to_micros(d.created_at));
+  if (d.ml) {
+    w.key("ml_confidence").real(d.ml->confidence)
+      .key("ml_prediction").boolean(d.ml->prediction)
+      .key("ml_model_version").string(d.ml->model_version)
+      .key("ml_shap_values").begin_object();
+    for (const auto& [feature, value] : d.ml->shap_values)
+      w.key(feature).real(value);
+    w.end_object().key("ml_execution_time_ms").real(d.ml->execution_time_ms);
   }
+  if (d.wargaming) {
+    const auto& r = *d.wargaming;
+    w.key("wargaming_phase1").boolean(r.phase1_success)
+      .key("wargaming_phase2").boolean(r.phase2_success)
+      .key("wargaming_passed").boolean(r.validation_passed)
+      .key("wargaming_execution_time_ms").real(r.execution_time_ms)
+      .key("wargaming_error").string(r.error_message)
+      .key("wargaming_exploit_id").string(r.exploit_id);
+  }
+  w.end_object();
 }
 
-void update_row(std::string& out, const decision_update& u) {
+void update_row(json_text& w, const decision_update& u) {
   const auto& d = *u.after;
-  row_writer{out}
-    .text("decision_id", d.decision_id)
-    .number("expected_version", u.expected_version)
-    .text("decision", to_string(d.status))
-    .text("decided_by", d.decided_by)
-    .micros("decided_at", d.decided_at)
-    .text("reason", d.reason)
-    .text("comment", d.comment)
-    .number("escalation_level", int64_t{d.escalation_level});
+  w.begin_object()
+    .key("decision_id").string(d.decision_id)
+    .key("expected_version").integer(u.expected_version)
+    .key("decision").string(to_string(d.status))
+    .key("decided_by").string(d.decided_by)
+    .key("decided_at").integer(micros(d.decided_at))
+    .key("reason").string(d.reason)
+    .key("comment").string(d.comment)
+    .key("escalation_level").integer(d.escalation_level)
+    .end_object();
 }
 
-void approval_row(std::string& out, const new_approval& r) {
-  row_writer{out}
-    .text("decision_id", *r.decision_id)
-    .text("reviewer", r.given->by)
-    .text("comment", r.given->comment)
-    .micros("at", r.given->at);
+void approval_row(json_text& w, const new_approval& r) {
+  w.begin_object()
+    .key("decision_id").string(*r.decision_id)
+    .key("reviewer").string(r.given->by)
+    .key("comment").string(r.given->comment)
+    .key("at").integer(to_micros(r.given->at))
+    .end_object();
 }
 
-void audit_row(std::string& out, const audit_entry& e) {
-  row_writer{out}
-    .number("seq", e.seq)
-    .text("decision_id", e.decision_id)
-    .text("action", to_string(e.action))
-    .text("performed_by", e.performed_by)
-    .micros("at", e.at)
-    .text("details", e.details_json)
-    .text("ip_address", e.ip_address)
-    .text("user_agent", e.user_agent)
-    .text("prev_hash", e.prev_hash)
-    .text("hash", e.hash);
+void audit_row(json_text& w, const audit_entry& e) {
+  w.begin_object()
+    .key("seq").integer(e.seq)
+    .key("decision_id").string(e.decision_id)
+    .key("action").string(to_string(e.action))
+    .key("performed_by").string(e.performed_by)
+    .key("at").integer(to_micros(e.at))
+    .key("details").string(e.details_json)
+    .key("ip_address").string(e.ip_address)
+    .key("user_agent").string(e.user_agent)
+    .key("prev_hash").string(e.prev_hash)
+    .key("hash").string(e.hash)
+    .end_object();
 }
 
-void outbox_row_json(std::string& out, const outbox_row& r) {
-  row_writer{out}
-    .text("event", r.event)
-    .text("decision_id", r.decision_id)
-    .text("target_url", r.target_url)
-    .text("payload", r.payload_json);
+void outbox_row_json(json_text& w, const outbox_row& r) {
+  w.begin_object()
+    .key("event").string(r.event)
+    .key("decision_id").string(r.decision_id)
+    .key("target_url").string(r.target_url)
+    .key("payload").string(r.payload_json)
+    .end_object();
 }
 
 // Every row of `rows`, as `to_row` writes it, in one JSON array.
@@ -235,13 +127,11 @@ template <class Rows, class ToRow>
 std::string rows_json(const Rows& rows, ToRow to_row) {
   std::string all;
   all.reserve(64 + rows.size() * 1024);
-  all += '[';
-  for (const auto& r : rows) {
-    if (all.size() > 1)
-      all += ',';
-    to_row(all, r);
-  }
-  all += ']';
+  json_text w{all, json_text::invalid_utf8::replace};
+  w.begin_array();
+  for (const auto& r : rows)
+    to_row(w, r);
+  w.end_array();
   return all;
 }
 
