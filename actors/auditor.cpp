@@ -160,14 +160,12 @@ void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
   }
 }
 
-void count_commit(auditor_state& st, const chain_head& head, int64_t first_seq,
-                  size_t changes) {
-  st.head = head;
+void count_commit(auditor_state& st, int64_t entries, size_t changes) {
   st.stats.transactions += 1;
-  st.stats.entries += head.seq - first_seq;
+  st.stats.entries += entries;
   if (st.commits_total) {
     st.commits_total->Increment();
-    st.entries_total->Increment(static_cast<double>(head.seq - first_seq));
+    st.entries_total->Increment(static_cast<double>(entries));
     st.batch_size->Observe(static_cast<double>(changes));
   }
 }
@@ -201,7 +199,8 @@ commit_at_once(auditor_actor* self, const std::vector<pending_commit>& batch) {
     if (batch[i].request.expected_version != 0)
       results[i].receipt->record.version =
         written->at(batch[i].request.change.after.decision_id);
-  count_commit(st, head, first_seq, batch.size());
+  st.head = head;
+  count_commit(st, head.seq - first_seq, batch.size());
   return results;
 }
 
@@ -233,7 +232,8 @@ std::vector<applied> commit_in_steps(auditor_actor* self,
               });
     write_batch(txn, rows);
   });
-  count_commit(st, head, first_seq, batch.size());
+  st.head = head;
+  count_commit(st, head.seq - first_seq, batch.size());
   return results;
 }
 
@@ -305,8 +305,8 @@ void deliver(auditor_actor* self, std::vector<pending_commit>& batch,
   }
 }
 
-std::vector<pending_commit> take_batch(auditor_state& st) {
-  auto n = std::min(st.queue.size(), st.opts.max_batch);
+// The first `n` changes of the queue.
+std::vector<pending_commit> take_batch(auditor_state& st, size_t n) {
   std::vector<pending_commit> batch(std::make_move_iterator(st.queue.begin()),
                                     std::make_move_iterator(st.queue.begin()
                                                             + n));
@@ -315,8 +315,8 @@ std::vector<pending_commit> take_batch(auditor_state& st) {
 }
 
 // Writes `batch` over the pool and waits for it: a batch with a comment, one
-// that the database refused as it was sealed, and every batch when
-// pipelining is off. Never while batches are in flight.
+// that the database refused as it was sealed, or one for which the
+// pipelined writer has no connection. Never while batches are in flight.
 void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
   auto& st = self->state;
   try {
@@ -383,6 +383,9 @@ void abandon_in_flight(auditor_actor* self, const db_error& e) {
   st.head.reset();
 }
 
+// Seals `batch` after the head and sends it. False, with nothing sent, when
+// there is no connection or no head to seal after: the caller then writes
+// it the waiting way, which reports what is wrong.
 bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
   auto& st = self->state;
   // A connection the server closed while idle is replaced before anything
@@ -397,7 +400,7 @@ bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
       st.pool->read_once(
         [&](pqxx::transaction_base& txn) { st.head = read_chain_head(txn); });
   } catch (const db_error&) {
-    return false; // the waiting path reports what is wrong
+    return false;
   }
   in_flight f;
   f.before = *st.head;
@@ -429,10 +432,7 @@ void finish_written(auditor_actor* self, in_flight& f,
     if (f.batch[i].request.expected_version != 0)
       f.results[i].receipt->record.version =
         written.at(f.batch[i].request.change.after.decision_id);
-  // count_commit records the head it is given; the real one is further on.
-  auto head = st.head;
-  count_commit(st, f.after, f.before.seq, f.batch.size());
-  st.head = head;
+  count_commit(st, f.after.seq - f.before.seq, f.batch.size());
   deliver(self, f.batch, f.results);
 }
 
@@ -507,34 +507,26 @@ void collect_oldest(auditor_actor* self, std::chrono::microseconds wait) {
 void flush(auditor_actor* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (!st.opts.pipelined) {
-    if (!st.queue.empty()) {
-      auto batch = take_batch(st);
+  while (st.flight.size() < max_in_flight && !st.queue.empty()) {
+    // A comment's receipt needs its id from an INSERT of its own: that
+    // batch waits until nothing is in flight, then goes the waiting way.
+    auto n = std::min(st.queue.size(), st.opts.max_batch);
+    bool waits = std::any_of(st.queue.begin(), st.queue.begin() + n,
+                             [](const auto& p) {
+                               return p.request.change.new_comment.has_value();
+                             });
+    if (waits && !st.flight.empty())
+      break;
+    auto batch = take_batch(st, n);
+    if (waits || !send_batch(self, batch))
       commit_waiting(self, batch);
-    }
-  } else {
-    while (st.flight.size() < max_in_flight && !st.queue.empty()) {
-      // A comment's receipt needs its id from an INSERT of its own: that
-      // batch waits until nothing is in flight, then goes the waiting way.
-      auto n = std::min(st.queue.size(), st.opts.max_batch);
-      bool waits = std::any_of(st.queue.begin(), st.queue.begin() + n,
-                               [](const auto& p) {
-                                 return p.request.change.new_comment
-                                   .has_value();
-                               });
-      if (waits && !st.flight.empty())
-        break;
-      auto batch = take_batch(st);
-      if (waits || !send_batch(self, batch))
-        commit_waiting(self, batch);
-    }
-    if (!st.flight.empty()) {
-      // With two in flight nothing more can be sent: wait for the answer.
-      // Otherwise look briefly, then let commits that arrived meanwhile in.
-      collect_oldest(self, st.flight.size() >= max_in_flight
-                             ? std::chrono::microseconds(answer_limit)
-                             : answer_poll);
-    }
+  }
+  if (!st.flight.empty()) {
+    // With two in flight nothing more can be sent: wait for the answer.
+    // Otherwise look briefly, then let commits that arrived meanwhile in.
+    collect_oldest(self, st.flight.size() >= max_in_flight
+                           ? std::chrono::microseconds(answer_limit)
+                           : answer_poll);
   }
   if (!st.queue.empty() || !st.flight.empty()) {
     st.flush_scheduled = true;

@@ -25,10 +25,6 @@ struct auditor_options {
   /// matters when many SLA deadlines fall together, where larger batches
   /// drain the queue sooner for everyone behind it.
   size_t max_batch = 4096;
-  /// Sends the next batch before the previous one's answer is back, over
-  /// one connection in pipeline mode (persistence/pipelined_writer.hpp).
-  /// Off: each batch waits for the one before it.
-  bool pipelined = true;
   /// Where hitl_audit_entries_total, hitl_audit_commits_total and
   /// hitl_audit_batch_size go (none when null).
   std::shared_ptr<prometheus::Registry> registry;
@@ -39,9 +35,11 @@ struct auditor_options {
 /// Spawns the auditor: the single writer of decisions, the audit chain and
 /// the outbox. It takes `(commit, commit_request)` from every patch actor,
 /// commits whatever arrived while the previous transaction was in flight as
-/// one transaction (group commit), up to two batches in flight, and answers
-/// each requester with a commit_receipt only after its COMMIT, in order. Detached: its libpqxx calls block only
-/// its own thread. Committed events go to every actor that sent
+/// one transaction (group commit), and answers each requester with a
+/// commit_receipt only after its COMMIT, in order. Up to two batches are in
+/// flight on one connection in pipeline mode
+/// (persistence/pipelined_writer.hpp). Detached: its database calls block
+/// only its own thread. Committed events go to every actor that sent
 /// `(subscribe, actor)`.
 caf::actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
                          auditor_options opts);
