@@ -4,6 +4,7 @@
 #include "policy/decision_json.hpp"
 #include "policy/escalation_schedule.hpp"
 #include "policy/json_null.hpp"
+#include "policy/json_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -129,17 +130,21 @@ std::string pending_body(const rendered_pending& page, timestamp at) {
   return body;
 }
 
-json decision_view_json(const decision_record& rec,
-                        const std::vector<comment>& comments,
-                        const std::string& audit_trail_json) {
-  auto body = json::parse(record_json(rec));
-  json list = json::array();
+std::string decision_view_body(const decision_record& rec,
+                               const std::vector<comment>& comments,
+                               const std::string& audit_trail_json) {
+  auto body = record_json(rec);
+  body.pop_back(); // the record's closing brace: more members follow
+  json_text w{body};
+  w.key("comments").begin_array();
   for (const auto& c : comments)
-    list.push_back(to_json(c));
-  body["comments"] = std::move(list);
+    w.raw(to_json(c).dump());
+  w.end_array();
   // Every role may read a decision, and with it what happened to it; the
-  // whole chain, with addresses and agents, stays the auditors'.
-  body["audit_trail"] = json::parse(audit_trail_json);
+  // whole chain, with addresses and agents, stays the auditors'. Parsed and
+  // written again: compact, whatever spacing PostgreSQL gave it.
+  w.key("audit_trail").raw(json::parse(audit_trail_json).dump());
+  w.end_object();
   return body;
 }
 

@@ -40,10 +40,11 @@ rendered_pending render_pending(const pending_page& page, pending_sort sort);
 /// status, escalation level, deadline and age.
 std::string pending_body(const rendered_pending& page, timestamp at);
 
-/// A decision with its approvals, comments and audit trail.
-nlohmann::json decision_view_json(const decision_record& rec,
-                                  const std::vector<comment>& comments,
-                                  const std::string& audit_trail_json);
+/// A decision with its approvals, comments and audit trail: the record's
+/// text (record_json) with `comments` and `audit_trail` after its members.
+std::string decision_view_body(const decision_record& rec,
+                               const std::vector<comment>& comments,
+                               const std::string& audit_trail_json);
 
 nlohmann::json summary_json(const decision_summary& s);
 

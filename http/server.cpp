@@ -569,9 +569,8 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                                  return;
                                }
                                auto body = std::make_shared<const std::string>(
-                                 decision_view_json(v->record, v->comments,
-                                                    v->audit_trail_json)
-                                   .dump());
+                                 decision_view_body(v->record, v->comments,
+                                                    v->audit_trail_json));
                                ex->context().decisions.store(id, body,
                                                              generation);
                                ex->respond(200, *body);
