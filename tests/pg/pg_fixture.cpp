@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <netinet/in.h>
 #include <random>
 #include <signal.h>
@@ -25,6 +27,35 @@ extern char** environ;
 namespace hitl::test {
 
 namespace {
+
+// The databases this run created. They are dropped when the run ends: left
+// behind, hundreds of them slow the developer's PostgreSQL down (the
+// autovacuum launcher starts a worker in each, in turn). Set
+// HITL_TEST_KEEP_DATABASES=1 to keep them for a post-mortem.
+struct created_databases {
+  std::mutex mutex;
+  std::vector<std::string> names;
+
+  ~created_databases() {
+    if (names.empty() || std::getenv("HITL_TEST_KEEP_DATABASES") != nullptr)
+      return;
+    try {
+      pqxx::connection conn{std::getenv("HITL_TEST_DATABASE_URL")};
+      pqxx::nontransaction q{conn};
+      for (const auto& name : names)
+        q.exec("DROP DATABASE IF EXISTS " + q.quote_name(name)
+               + " WITH (FORCE)");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "could not drop the test databases: %s\n",
+                   e.what());
+    }
+  }
+};
+
+created_databases& created() {
+  static created_databases all;
+  return all;
+}
 
 std::string env_or_fail(const char* name) {
   const char* v = std::getenv(name);
@@ -82,6 +113,10 @@ std::string fresh_database(const std::string& prefix) {
   pqxx::connection conn{admin_url()};
   pqxx::nontransaction q{conn};
   q.exec("CREATE DATABASE " + q.quote_name(name));
+  {
+    std::lock_guard<std::mutex> lock{created().mutex};
+    created().names.push_back(name);
+  }
   auto host = env_or_fail("HITL_TEST_PG_HOST");
   auto port = env_or_fail("HITL_TEST_PG_PORT");
   return "host=" + host + " port=" + port + " dbname=" + name
