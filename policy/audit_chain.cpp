@@ -40,16 +40,19 @@ std::string canonical_details(const json& details) {
   return dump_compact(details);
 }
 
-std::string canonical_json(const audit_entry& entry) {
+namespace {
+
+// The canonical text with `details` already in canonical form.
+std::string canonical_text(const audit_entry& entry, std::string_view details) {
   // Keys in sorted order, as the DOM's std::map held them when the chain's
   // first entries were sealed; json_text writes the same bytes.
   std::string out;
-  out.reserve(256 + entry.details_json.size());
+  out.reserve(256 + details.size());
   json_text w{out, json_text::invalid_utf8::replace};
   w.begin_object();
   w.key("action").string(to_string(entry.action));
   w.key("decision_id").string(entry.decision_id);
-  w.key("details").raw(dump_compact(parse_details(entry.details_json)));
+  w.key("details").raw(details);
   w.key("ip_address").string(entry.ip_address);
   w.key("performed_by").string(entry.performed_by);
   w.key("seq").integer(entry.seq);
@@ -57,6 +60,13 @@ std::string canonical_json(const audit_entry& entry) {
   w.key("user_agent").string(entry.user_agent);
   w.end_object();
   return out;
+}
+
+} // namespace
+
+std::string canonical_json(const audit_entry& entry) {
+  return canonical_text(entry,
+                        dump_compact(parse_details(entry.details_json)));
 }
 
 std::string compute_hash(std::string_view prev_hash,
@@ -69,7 +79,10 @@ std::string compute_hash(std::string_view prev_hash,
 
 void seal(audit_entry& entry, std::string_view prev_hash) {
   entry.prev_hash = std::string{prev_hash};
-  entry.hash = compute_hash(entry.prev_hash, canonical_json(entry));
+  // The details are canonical already (the precondition): parsing and
+  // writing them again was a tenth of the service's work per creation.
+  entry.hash = compute_hash(entry.prev_hash,
+                            canonical_text(entry, entry.details_json));
 }
 
 // -- verification -------------------------------------------------------------

@@ -53,7 +53,9 @@ std::string canonical_json(const audit_entry& entry);
 std::string compute_hash(std::string_view prev_hash,
                          std::string_view canonical);
 
-/// Links `entry` after the entry whose hash is `prev_hash`.
+/// Links `entry` after the entry whose hash is `prev_hash`. Its
+/// `details_json` must be canonical, as `canonical_details` writes it: it is
+/// hashed as it is, where the verifier re-parses what the store returns.
 void seal(audit_entry& entry, std::string_view prev_hash);
 
 // -- verification -------------------------------------------------------------

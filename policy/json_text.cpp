@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <charconv>
 #include <cmath>
 
@@ -10,14 +12,39 @@ namespace hitl {
 
 namespace {
 
-bool is_ascii(std::string_view v) {
-  for (char c : v)
-    if (static_cast<unsigned char>(c) >= 0x80)
-      return false;
-  return true;
+// What writing a byte takes: nothing (0), an escape (1), or UTF-8
+// validation (2, not ASCII).
+constexpr std::array<unsigned char, 256> byte_kind = [] {
+  std::array<unsigned char, 256> kind{};
+  for (int c = 0; c < 0x20; ++c)
+    kind[c] = 1;
+  kind['"'] = 1;
+  kind['\\'] = 1;
+  for (int c = 0x80; c < 0x100; ++c)
+    kind[c] = 2;
+  return kind;
+}();
+
+// The length of the prefix of `v` that is written as it is.
+size_t plain_prefix(std::string_view v) {
+  size_t i = 0;
+  while (i < v.size() && byte_kind[static_cast<unsigned char>(v[i])] == 0)
+    ++i;
+  return i;
 }
 
 } // namespace
+
+// `"`, `v` and `tail`, in one growth of the buffer: keys and most values
+// need no escape, and this is the hottest path of every JSON text written.
+void json_text::quoted(std::string_view v, std::string_view tail) {
+  size_t at = out_.size();
+  out_.resize(at + v.size() + 1 + tail.size());
+  char* p = out_.data() + at;
+  *p++ = '"';
+  std::memcpy(p, v.data(), v.size());
+  std::memcpy(p + v.size(), tail.data(), tail.size());
+}
 
 // A value follows a key's colon, an opening bracket or nothing; anything
 // else is a previous member or element, so a comma comes first.
@@ -52,6 +79,11 @@ json_text& json_text::end_array() {
 }
 
 json_text& json_text::key(std::string_view k) {
+  if (plain_prefix(k) == k.size()) {
+    separate();
+    quoted(k, "\":");
+    return *this;
+  }
   string(k);
   out_ += ':';
   return *this;
@@ -82,7 +114,15 @@ const char* escape_of(unsigned char c) {
 
 json_text& json_text::string(std::string_view v) {
   separate();
-  if (!is_ascii(v)) {
+  size_t plain = plain_prefix(v);
+  if (plain == v.size()) {
+    quoted(v, "\"");
+    return *this;
+  }
+  bool ascii = std::none_of(v.begin() + plain, v.end(), [](char c) {
+    return byte_kind[static_cast<unsigned char>(c)] == 2;
+  });
+  if (!ascii) {
     // Rare (names, comments): nlohmann validates the UTF-8 exactly as the
     // DOM's dump did, refusing or replacing what is not valid.
     out_ += nlohmann::json(v).dump(-1, ' ', false,
@@ -94,7 +134,7 @@ json_text& json_text::string(std::string_view v) {
   out_ += '"';
   // Runs of characters that need no escape are appended whole.
   size_t run = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
+  for (size_t i = plain; i < v.size(); ++i) {
     if (const char* esc = escape_of(static_cast<unsigned char>(v[i]))) {
       out_.append(v.data() + run, i - run);
       out_ += esc;

@@ -61,6 +61,7 @@ public:
 
 private:
   void separate();
+  void quoted(std::string_view v, std::string_view tail);
 
   std::string& out_;
   invalid_utf8 policy_;

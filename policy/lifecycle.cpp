@@ -1,24 +1,27 @@
 #include "policy/lifecycle.hpp"
 
-#include "policy/audit_chain.hpp"
 #include "policy/auto_approval.hpp"
 #include "policy/decision_json.hpp"
+#include "policy/json_text.hpp"
 #include "policy/sha256.hpp"
-
-#include <nlohmann/json.hpp>
 
 namespace hitl {
 
 namespace {
 
-using json = nlohmann::json;
-
-std::string details(const json& j) {
-  return canonical_details(j);
-}
-
-json opt_json(const std::optional<std::string>& s) {
-  return s ? json(*s) : json(nullptr);
+// An audit note's details, in the canonical form that the chain hashes as
+// it is (audit_chain.hpp): compact, and the keys in sorted order, which is
+// how `write` must give them. Invalid UTF-8 is replaced, as
+// canonical_details does; tests/unit/lifecycle_test.cpp checks both.
+template <class Write>
+std::string details(Write write) {
+  std::string out;
+  out.reserve(192);
+  json_text w{out, json_text::invalid_utf8::replace};
+  w.begin_object();
+  write(w);
+  w.end_object();
+  return out;
 }
 
 change finalize(const decision_record& rec, decision_status status,
@@ -63,17 +66,17 @@ change create_change(const policy_config& cfg,
   d.created_at = now;
   d.updated_at = now;
   d.content_hash = std::move(hash);
-  c.notes.push_back(
-    {audit_action::created,
-     details({{"patch_id", d.patch_id},
-              {"severity", to_string(d.metadata.severity)},
-              {"priority", to_string(d.priority)},
-              {"approvals_required", d.approvals_required},
-              {"auto_approval_eligible", d.auto_approval_eligible},
-              {"failed_rules", d.failed_rules},
-              {"policy_version", d.policy_version},
-              {"sla_deadline", d.sla_deadline ? json(format_iso(*d.sla_deadline))
-                                              : json(nullptr)}})});
+  c.notes.push_back({audit_action::created, details([&](json_text& w) {
+                       w.key("approvals_required").integer(d.approvals_required)
+                         .key("auto_approval_eligible")
+                         .boolean(d.auto_approval_eligible)
+                         .key("failed_rules").strings(d.failed_rules)
+                         .key("patch_id").string(d.patch_id)
+                         .key("policy_version").string(d.policy_version)
+                         .key("priority").string(to_string(d.priority))
+                         .key("severity").string(to_string(d.metadata.severity))
+                         .key("sla_deadline").time(d.sla_deadline);
+                     })});
   c.events.push_back("decision.created");
   if (verdict.auto_approve) {
     d.status = decision_status::auto_approved;
@@ -81,8 +84,10 @@ change create_change(const policy_config& cfg,
     d.decided_at = now;
     d.reason = "auto-approved by policy " + d.policy_version;
     c.notes.push_back({audit_action::auto_approved,
-                       details({{"policy_version", d.policy_version},
-                                {"ml_confidence", d.ml->confidence}}),
+                       details([&](json_text& w) {
+                         w.key("ml_confidence").real(d.ml->confidence)
+                           .key("policy_version").string(d.policy_version);
+                       }),
                        *d.decided_by});
     c.events.push_back("decision.auto_approved");
   }
@@ -110,9 +115,11 @@ outcome<change> approve_change(const decision_record& rec,
   int count = static_cast<int>(c.after.approvals.size());
   c.notes.push_back(
     {ok->completes ? audit_action::approved : audit_action::approval_added,
-     details({{"comment", opt_json(comment)},
-              {"approvals", count},
-              {"approvals_required", rec.approvals_required}})});
+     details([&](json_text& w) {
+       w.key("approvals").integer(count)
+         .key("approvals_required").integer(rec.approvals_required)
+         .key("comment").string(comment);
+     })});
   if (ok->completes)
     c.events.push_back("decision.approved");
   return c;
@@ -128,8 +135,10 @@ outcome<change> reject_change(const decision_record& rec,
   auto c = finalize(rec, decision_status::rejected, reviewer, now);
   c.after.reason = reason;
   c.after.comment = comment;
-  c.notes.push_back({audit_action::rejected,
-                     details({{"reason", reason}, {"comment", opt_json(comment)}})});
+  c.notes.push_back({audit_action::rejected, details([&](json_text& w) {
+                       w.key("comment").string(comment).key("reason").string(
+                         reason);
+                     })});
   c.events.push_back("decision.rejected");
   return c;
 }
@@ -142,8 +151,9 @@ outcome<change> cancel_change(const decision_record& rec,
     return *err;
   auto c = finalize(rec, decision_status::cancelled, who, now);
   c.after.reason = reason;
-  c.notes.push_back({audit_action::cancelled,
-                     details({{"reason", opt_json(reason)}})});
+  c.notes.push_back({audit_action::cancelled, details([&](json_text& w) {
+                       w.key("reason").string(reason);
+                     })});
   c.events.push_back("decision.cancelled");
   return c;
 }
@@ -157,14 +167,12 @@ std::optional<change> escalate_change(const decision_record& rec, int level,
   c.after.status = decision_status::escalated;
   c.after.escalation_level = level;
   c.after.updated_at = now;
-  c.notes.push_back(
-    {audit_action::escalated,
-     details({{"level", level},
-              {"previous_level", rec.escalation_level},
-              {"priority", to_string(rec.priority)},
-              {"sla_deadline", rec.sla_deadline
-                                 ? json(format_iso(*rec.sla_deadline))
-                                 : json(nullptr)}})});
+  c.notes.push_back({audit_action::escalated, details([&](json_text& w) {
+                       w.key("level").integer(level)
+                         .key("previous_level").integer(rec.escalation_level)
+                         .key("priority").string(to_string(rec.priority))
+                         .key("sla_deadline").time(rec.sla_deadline);
+                     })});
   c.events.push_back("decision.escalated");
   return c;
 }
@@ -173,8 +181,9 @@ change comment_change(const decision_record& rec, const comment& cm) {
   change c;
   c.after = rec;
   c.new_comment = cm;
-  c.notes.push_back({audit_action::commented,
-                     details({{"comment", cm.text}})});
+  c.notes.push_back({audit_action::commented, details([&](json_text& w) {
+                       w.key("comment").string(cm.text);
+                     })});
   c.events.push_back("comment.added");
   return c;
 }

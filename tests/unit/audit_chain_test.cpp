@@ -64,11 +64,15 @@ TEST_CASE("canonical JSON and hash of a fixed entry are stable") {
            R"("details":{"approvals":2,"comment":"été","reason":"ok"},)"
            R"("ip_address":"127.0.0.1","performed_by":"alice","seq":1,)"
            R"("timestamp":"2026-01-02T03:04:05.123456Z","user_agent":null})");
+  // seal() takes the details as they are: canonical ones, as producers
+  // write them, give the hash of the canonical text above.
+  e.details_json = canonical_details(nlohmann::json::parse(e.details_json));
   seal(e, genesis_prev_hash);
   // printf '%s' "$(printf '0%.0s' {1..64})$canonical" | sha256sum
   CHECK(e.hash
         == "de5562a8a8795c16259b29774f7dcc0fc4ece8af40e7692b65c4103a61652644");
   CHECK(e.prev_hash == genesis_prev_hash);
+  CHECK(compute_hash(e.prev_hash, canonical_json(e)) == e.hash);
 }
 
 TEST_CASE("details are hashed by content, not by formatting") {

@@ -388,3 +388,99 @@ TEST_CASE("json_text separates members and elements, and writes odd numbers "
   CHECK(out
         == R"({"a":[1,-0.0,null,true,{},["x","y"]],"n":null,"i":null,"m":-9223372036854775808,"r":{"k":[]}})");
 }
+
+// Audit details are hashed as written (seal() does not re-parse them), so
+// each change's details must be the canonical text that the verifier gets
+// back from the stored JSON: the former DOM, dumped by canonical_details.
+namespace {
+
+json iso_or_null(const std::optional<timestamp>& t) {
+  return t ? json(format_iso(*t)) : json(nullptr);
+}
+json text_or_null(const std::optional<std::string>& s) {
+  return s ? json(*s) : json(nullptr);
+}
+
+void require_canonical(const change& c) {
+  for (const auto& note : c.notes)
+    REQUIRE(note.details_json
+            == canonical_details(json::parse(note.details_json)));
+}
+
+} // namespace
+
+TEST_CASE("every change's audit details are the canonical text of its former "
+          "DOM") {
+  gen g;
+  policy_config cfg;
+  for (int i = 0; i < 2000; ++i) {
+    auto nd = g.content();
+    if (nd.ml && g.coin())
+      nd.ml->confidence = 0.99; // auto-approvable more often
+    auto c = create_change(cfg, "1.v", nd, "h", "d-" + std::to_string(i),
+                           "creator", g.time());
+    const auto& d = c.after;
+    REQUIRE_FALSE(c.notes.empty());
+    CHECK(c.notes[0].details_json
+          == canonical_details({{"patch_id", d.patch_id},
+                                {"severity", to_string(d.metadata.severity)},
+                                {"priority", to_string(d.priority)},
+                                {"approvals_required", d.approvals_required},
+                                {"auto_approval_eligible",
+                                 d.auto_approval_eligible},
+                                {"failed_rules", d.failed_rules},
+                                {"policy_version", d.policy_version},
+                                {"sla_deadline", iso_or_null(d.sla_deadline)}}));
+    if (c.notes.size() > 1)
+      CHECK(c.notes[1].details_json
+            == canonical_details({{"policy_version", d.policy_version},
+                                  {"ml_confidence", d.ml->confidence}}));
+    require_canonical(c);
+
+    auto rec = g.record();
+    rec.status = g.coin() ? decision_status::pending : decision_status::escalated;
+    rec.created_by = "creator";
+    rec.approvals.clear();
+    rec.approvals_required = 1 + static_cast<int>(g.rng() % 2);
+    auto comment = g.coin() ? std::optional<std::string>{g.text(i % 7 != 0)}
+                            : std::nullopt;
+    auto approved = approve_change(rec, "reviewer", comment, g.time());
+    REQUIRE(approved);
+    CHECK(approved->notes.at(0).details_json
+          == canonical_details({{"comment", text_or_null(comment)},
+                                {"approvals", 1},
+                                {"approvals_required", rec.approvals_required}}));
+    require_canonical(approved.value());
+
+    auto reason = "no: " + g.text(i % 5 != 0);
+    auto rejected = reject_change(rec, "reviewer", reason, comment, g.time());
+    REQUIRE(rejected);
+    CHECK(rejected->notes.at(0).details_json
+          == canonical_details(
+            {{"reason", reason}, {"comment", text_or_null(comment)}}));
+    require_canonical(rejected.value());
+
+    auto cancelled = cancel_change(rec, "admin", comment, g.time());
+    REQUIRE(cancelled);
+    CHECK(cancelled->notes.at(0).details_json
+          == canonical_details({{"reason", text_or_null(comment)}}));
+    require_canonical(cancelled.value());
+
+    auto escalated = escalate_change(rec, rec.escalation_level + 1, g.time());
+    REQUIRE(escalated);
+    CHECK(escalated->notes.at(0).details_json
+          == canonical_details(
+            {{"level", rec.escalation_level + 1},
+             {"previous_level", rec.escalation_level},
+             {"priority", to_string(rec.priority)},
+             {"sla_deadline", iso_or_null(rec.sla_deadline)}}));
+    require_canonical(*escalated);
+
+    auto commented =
+      comment_change(rec, {0, rec.decision_id, "bob", g.text(i % 3 != 0),
+                           g.time()});
+    CHECK(commented.notes.at(0).details_json
+          == canonical_details({{"comment", commented.new_comment->text}}));
+    require_canonical(commented);
+  }
+}
