@@ -35,25 +35,50 @@ size_t plain_prefix(std::string_view v) {
 
 } // namespace
 
-// `"`, `v` and `tail`, in one growth of the buffer: keys and most values
-// need no escape, and this is the hottest path of every JSON text written.
-void json_text::quoted(std::string_view v, std::string_view tail) {
-  size_t at = out_.size();
-  out_.resize(at + v.size() + 1 + tail.size());
-  char* p = out_.data() + at;
-  *p++ = '"';
-  std::memcpy(p, v.data(), v.size());
-  std::memcpy(p + v.size(), tail.data(), tail.size());
-}
-
 // A value follows a key's colon, an opening bracket or nothing; anything
 // else is a previous member or element, so a comma comes first.
-void json_text::separate() {
+bool json_text::needs_comma() const {
   if (out_.empty())
-    return;
+    return false;
   char last = out_.back();
-  if (last != '{' && last != '[' && last != ':')
+  return last != '{' && last != '[' && last != ':';
+}
+
+void json_text::separate() {
+  if (needs_comma())
     out_ += ',';
+}
+
+// The separator, `"`, `v` and `tail` as one append: keys and most values
+// need no escape, and this is the hottest path of every JSON text written
+// (each std::string call is out of line, so fewer calls is less work).
+void json_text::quoted(std::string_view v, std::string_view tail) {
+  std::array<char, 256> buf;
+  if (v.size() + tail.size() + 2 > buf.size()) {
+    separate();
+    out_ += '"';
+    out_.append(v).append(tail);
+    return;
+  }
+  char* p = buf.data();
+  if (needs_comma())
+    *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, v.data(), v.size());
+  p += v.size();
+  std::memcpy(p, tail.data(), tail.size());
+  p += tail.size();
+  out_.append(buf.data(), p);
+}
+
+// The separator and `text` (a number or literal) as one append.
+void json_text::scalar(std::string_view text) {
+  std::array<char, 72> buf;
+  char* p = buf.data();
+  if (needs_comma())
+    *p++ = ',';
+  std::memcpy(p, text.data(), text.size());
+  out_.append(buf.data(), p + text.size());
 }
 
 json_text& json_text::begin_object() {
@@ -80,7 +105,6 @@ json_text& json_text::end_array() {
 
 json_text& json_text::key(std::string_view k) {
   if (plain_prefix(k) == k.size()) {
-    separate();
     quoted(k, "\":");
     return *this;
   }
@@ -113,12 +137,12 @@ const char* escape_of(unsigned char c) {
 } // namespace
 
 json_text& json_text::string(std::string_view v) {
-  separate();
   size_t plain = plain_prefix(v);
   if (plain == v.size()) {
     quoted(v, "\"");
     return *this;
   }
+  separate();
   bool ascii = std::none_of(v.begin() + plain, v.end(), [](char c) {
     return byte_kind[static_cast<unsigned char>(c)] == 2;
   });
@@ -151,10 +175,9 @@ json_text& json_text::string(const std::optional<std::string>& v) {
 }
 
 json_text& json_text::integer(int64_t v) {
-  separate();
   std::array<char, 24> buf;
   auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  out_.append(buf.data(), r.ptr);
+  scalar({buf.data(), static_cast<size_t>(r.ptr - buf.data())});
   return *this;
 }
 
@@ -163,15 +186,12 @@ json_text& json_text::integer(const std::optional<int64_t>& v) {
 }
 
 json_text& json_text::real(double v) {
-  separate();
-  if (!std::isfinite(v)) {
-    out_ += "null";
-    return *this;
-  }
+  if (!std::isfinite(v))
+    return null();
   // The same shortest round-trip form (Grisu2) that nlohmann's dump uses.
   std::array<char, 64> buf;
   char* end = nlohmann::detail::to_chars(buf.data(), buf.data() + buf.size(), v);
-  out_.append(buf.data(), end);
+  scalar({buf.data(), static_cast<size_t>(end - buf.data())});
   return *this;
 }
 
@@ -180,14 +200,12 @@ json_text& json_text::real(const std::optional<double>& v) {
 }
 
 json_text& json_text::boolean(bool v) {
-  separate();
-  out_ += v ? "true" : "false";
+  scalar(v ? "true" : "false");
   return *this;
 }
 
 json_text& json_text::null() {
-  separate();
-  out_ += "null";
+  scalar("null");
   return *this;
 }
 

@@ -60,8 +60,10 @@ public:
   json_text& raw(std::string_view json);
 
 private:
+  bool needs_comma() const;
   void separate();
   void quoted(std::string_view v, std::string_view tail);
+  void scalar(std::string_view text);
 
   std::string& out_;
   invalid_utf8 policy_;
