@@ -73,12 +73,23 @@ void prepare_batch_statements(pqxx::connection_base& conn);
 
 // -- for the pipelined writer ---------------------------------------------------
 
-/// The text of the "batch_write" statement: parameters $1..$5 the row
-/// arrays, $6 the number of updates, $7 and $8 the seq and hash after which
-/// the batch's first audit entry was sealed (NULL without entries).
-std::string batch_write_sql();
+/// Which kinds of rows a batch has, as a set of batch_part bits.
+using batch_parts = unsigned;
+namespace batch_part {
+constexpr batch_parts updates = 1, inserts = 2, approvals = 4, entries = 8,
+                      outbox = 16, all = 31;
+} // namespace batch_part
+
+/// The text of the batch statement for the kinds of rows in `parts`
+/// ("batch_write" is the one with all of them): parameters $1..$5 the row
+/// arrays of inserts, updates, approvals, entries and outbox (those of
+/// kinds not in `parts` are not read, so their types must be given), $6
+/// the number of updates, $7 and $8 the seq and hash after which the
+/// batch's first audit entry was sealed (NULL without entries).
+std::string batch_write_sql(batch_parts parts);
 
 struct batch_params {
+  batch_parts parts = 0; // the kinds of rows that the batch has
   std::vector<std::string> values; // $1..$6
   std::optional<int64_t> after_seq;
   std::string after_hash;

@@ -13,8 +13,15 @@ namespace hitl {
 
 namespace {
 
-constexpr const char* statement = "batch_write";
 constexpr int param_count = 8;
+// Given, because a statement without some parts does not read their
+// arrays: json (OID 114) five times, bigint (20), bigint, text (25).
+constexpr std::array<Oid, param_count> param_types{114, 114, 114, 114,
+                                                   114, 20,  20,  25};
+
+std::string statement_name(batch_parts parts) {
+  return "batch_write_" + std::to_string(parts);
+}
 
 } // namespace
 
@@ -25,11 +32,20 @@ pipelined_writer::pipelined_writer(const std::string& url) {
     PQfinish(conn_);
     throw db_error(db_errc::unavailable, why);
   }
-  PGresult* r = PQprepare(conn_, statement, batch_write_sql().c_str(),
-                          param_count, nullptr);
-  bool prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
-  std::string why = prepared ? "" : PQresultErrorMessage(r);
-  PQclear(r);
+  // One statement per combination of parts, all prepared here: there are
+  // 32, and one prepared inside the pipeline would add a result to tell
+  // apart from the batches'.
+  bool prepared = true;
+  std::string why;
+  for (batch_parts parts = 0; parts <= batch_part::all && prepared; ++parts) {
+    PGresult* r = PQprepare(conn_, statement_name(parts).c_str(),
+                            batch_write_sql(parts).c_str(), param_count,
+                            param_types.data());
+    prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!prepared)
+      why = PQresultErrorMessage(r);
+    PQclear(r);
+  }
   if (!prepared || PQenterPipelineMode(conn_) != 1
       || PQsetnonblocking(conn_, 1) != 0) {
     if (why.empty())
@@ -62,7 +78,7 @@ void pipelined_writer::send(const batch_rows& rows) {
     values[i] = p.values[i].c_str();
   values[6] = p.after_seq ? seq.c_str() : nullptr;
   values[7] = p.after_seq ? p.after_hash.c_str() : nullptr;
-  if (PQsendQueryPrepared(conn_, statement, param_count, values.data(),
+  if (PQsendQueryPrepared(conn_, statement_name(p.parts).c_str(), param_count, values.data(),
                           nullptr, nullptr, 0)
         != 1
       || PQpipelineSync(conn_) != 1)
