@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace hitl {
 
