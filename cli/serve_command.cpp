@@ -12,7 +12,6 @@
 
 #include <caf/all.hpp>
 #include <prometheus/registry.h>
-#include <spdlog/async.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -49,41 +48,25 @@ void raise_open_files_limit() {
   }
 }
 
-// One log line per request, written by a logger thread: on the request's
-// own thread a line waited whenever the disk did, and a write() that the
-// kernel held back while PostgreSQL flushed once stalled every request in
-// flight for 280 ms. The queue holds 32768 lines, about three seconds at the
-// highest request rate measured; only when it is full does a request wait.
-// Through stdio, lines reach a terminal at once (line-buffered) and a file
-// or pipe in blocks, at the latest a second later; warnings and errors are
-// flushed at once.
-class log_writer {
-public:
-  log_writer() {
-    spdlog::init_thread_pool(32768, 1);
-    auto logger = std::make_shared<spdlog::async_logger>(
-      "", std::make_shared<spdlog::sinks::ostream_sink_st>(std::cout, false),
-      spdlog::thread_pool(), spdlog::async_overflow_policy::block);
-    logger->flush_on(spdlog::level::warn);
-    spdlog::set_default_logger(std::move(logger));
-    spdlog::flush_every(std::chrono::seconds(1));
-  }
-  // Writes every queued line, then logs on the caller's thread again.
-  ~log_writer() {
-    spdlog::shutdown();
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "", std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cout, true)));
-  }
-  log_writer(const log_writer&) = delete;
-  log_writer& operator=(const log_writer&) = delete;
-};
+// One log line per request: flushed one by one, each would cost a write()
+// of its own, as many system calls as requests. Through stdio instead, lines
+// reach a terminal at once (line-buffered) and a file or pipe in blocks, at
+// the latest a second later; warnings and errors are flushed at once.
+void buffer_log_lines() {
+  auto sink =
+    std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cout, false);
+  auto logger = std::make_shared<spdlog::logger>("", std::move(sink));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+  spdlog::flush_every(std::chrono::seconds(1));
+}
 
 } // namespace
 
 int run_serve(const serve_options& opts) {
   auto signals = block_stop_signals();
   raise_open_files_limit();
-  log_writer logs;
+  buffer_log_lines();
   try {
     service_config config;
     if (!opts.config_path.empty())
