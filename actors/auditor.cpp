@@ -45,6 +45,7 @@ struct in_flight {
   std::vector<applied> results;
   chain_head before; // the head its entries were sealed after
   chain_head after;
+  std::chrono::steady_clock::time_point sent;
 };
 
 struct auditor_state {
@@ -58,6 +59,10 @@ struct auditor_state {
   prometheus::Counter* entries_total = nullptr;
   prometheus::Counter* commits_total = nullptr;
   prometheus::Histogram* batch_size = nullptr;
+  prometheus::Histogram* commit_seconds = nullptr;
+  /// Slow commits since the last warning about them, and when that was.
+  size_t slow_commits = 0;
+  std::chrono::steady_clock::time_point slow_warned;
   std::vector<caf::actor> listeners;
   /// Connected on first use; dropped after the connection failed.
   std::unique_ptr<pipelined_writer> pipe;
@@ -158,6 +163,29 @@ void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
                            st.opts.public_url)});
     receipt.last_seq = head.seq;
   }
+}
+
+// A batch's time from sending to PostgreSQL's answer, its commit included.
+// Every request of the batch waited that long, so a slow one is worth a
+// warning; at most one every ten seconds, with the count since the last.
+void time_commit(auditor_state& st, std::chrono::steady_clock::duration took,
+                 size_t changes) {
+  namespace chrono = std::chrono;
+  constexpr auto slow = chrono::milliseconds(100);
+  if (st.commit_seconds)
+    st.commit_seconds->Observe(chrono::duration<double>(took).count());
+  if (took < slow)
+    return;
+  ++st.slow_commits;
+  auto now = chrono::steady_clock::now();
+  if (now - st.slow_warned < chrono::seconds(10))
+    return;
+  spdlog::warn("auditor: {} batch(es) took over {} ms to commit since the "
+               "last warning; the last, of {} change(s), took {} ms",
+               st.slow_commits, slow.count(), changes,
+               chrono::duration_cast<chrono::milliseconds>(took).count());
+  st.slow_commits = 0;
+  st.slow_warned = now;
 }
 
 void count_commit(auditor_state& st, int64_t entries, size_t changes) {
@@ -320,7 +348,9 @@ std::vector<pending_commit> take_batch(auditor_state& st, size_t n) {
 void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
   auto& st = self->state;
   try {
+    auto started = std::chrono::steady_clock::now();
     auto results = commit_batch(self, batch);
+    time_commit(st, std::chrono::steady_clock::now() - started, batch.size());
     deliver(self, batch, results);
     return;
   } catch (const db_error& e) {
@@ -413,6 +443,7 @@ bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
               return std::optional<int64_t>{req.expected_version + 1};
             });
   f.batch = std::move(batch);
+  f.sent = std::chrono::steady_clock::now();
   st.flight.push_back(std::move(f));
   try {
     st.pipe->send(rows);
@@ -432,6 +463,7 @@ void finish_written(auditor_actor* self, in_flight& f,
     if (f.batch[i].request.expected_version != 0)
       f.results[i].receipt->record.version =
         written.at(f.batch[i].request.change.after.decision_id);
+  time_commit(st, std::chrono::steady_clock::now() - f.sent, f.batch.size());
   count_commit(st, f.after.seq - f.before.seq, f.batch.size());
   deliver(self, f.batch, f.results);
 }
@@ -557,6 +589,15 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
                        .Register(reg)
                        .Add({}, prometheus::Histogram::BucketBoundaries{
                                   1, 2, 4, 8, 16, 32, 64, 128, 256});
+    st.commit_seconds =
+      &prometheus::BuildHistogram()
+         .Name("hitl_audit_commit_seconds")
+         .Help("Time from sending an auditor batch to PostgreSQL's answer, "
+               "commit included")
+         .Register(reg)
+         .Add({}, prometheus::Histogram::BucketBoundaries{
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                    0.25, 0.5, 1, 2.5});
   }
   return {
     [=](atoms::commit, commit_request& req) {

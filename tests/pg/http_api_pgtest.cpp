@@ -6,9 +6,12 @@
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include <cstdlib>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -486,6 +489,48 @@ TEST_CASE("metrics, 405, unknown routes, CORS") {
   auto foreign = http_request("GET", a.server.base_url() + "/health", "",
                               {"Origin: http://evil.example"});
   CHECK(foreign.headers.count("access-control-allow-origin") == 0);
+}
+
+// The value of a metric line `name value` in Prometheus text, or -1.
+double metric_value(const std::string& text, const std::string& name) {
+  auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST_CASE("a commit that PostgreSQL holds up shows in the commit-time "
+          "histogram") {
+  api a;
+  REQUIRE(a.call("POST", "/hitl/admin/create-decision", a.service,
+                 record("p-quick", "high", 0.3).dump())
+            .status
+          == 201);
+  // Another session holds the audit log: the next batch's INSERT waits.
+  auto locked = std::make_shared<std::promise<void>>();
+  auto taken = locked->get_future();
+  std::thread holder([url = a.url, locked] {
+    pqxx::connection conn{url};
+    pqxx::work txn{conn};
+    txn.exec("LOCK TABLE hitl_audit_logs IN EXCLUSIVE MODE");
+    locked->set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    txn.commit();
+  });
+  taken.wait();
+  auto held = a.call("POST", "/hitl/admin/create-decision", a.service,
+                     record("p-held", "high", 0.3).dump());
+  holder.join();
+  CHECK(held.status == 201);
+  auto m = a.call("GET", "/metrics", "").body;
+  double count = metric_value(m, "hitl_audit_commit_seconds_count");
+  double fast = metric_value(m, "hitl_audit_commit_seconds_bucket{le=\"0.1\"}");
+  CHECK(count >= 2);
+  CHECK(fast >= 1);
+  CHECK(count - fast >= 1); // the held batch took more than 100 ms
+  CHECK(a.server.log().find("[warning] auditor: 1 batch(es) took over 100 ms "
+                            "to commit")
+        != std::string::npos);
 }
 
 TEST_CASE("a revoked token stops working within a few seconds") {

@@ -216,7 +216,8 @@ served_hitl::served_hitl(const std::string& database_url,
                                 "127.0.0.1:" + std::to_string(port_),
                                 "--database-url", database_url};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  auto log = temp_path("serve.log");
+  log_path_ = temp_path("serve.log");
+  const auto& log = log_path_;
   pid_ = spawn(args, log, log);
   // Ready when /health answers at all (200 or 503).
   for (int i = 0; i < 300; ++i) {
@@ -237,6 +238,10 @@ served_hitl::~served_hitl() {
     ::kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+}
+
+std::string served_hitl::log() const {
+  return read_file(log_path_);
 }
 
 std::string served_hitl::base_url() const {

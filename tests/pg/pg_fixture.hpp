@@ -55,6 +55,8 @@ public:
   int pid() const {
     return pid_;
   }
+  /// What the server has written to stdout and stderr so far.
+  std::string log() const;
   /// Sends SIGTERM and waits; returns the exit status, or -1 on timeout.
   int terminate(std::chrono::milliseconds timeout);
   /// SIGKILL: a crash, with no chance to finish anything.
@@ -63,6 +65,7 @@ public:
 private:
   int pid_ = -1;
   int port_ = 0;
+  std::string log_path_;
 };
 
 struct http_response {
