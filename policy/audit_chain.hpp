@@ -31,7 +31,8 @@ struct audit_entry {
   audit_action action = audit_action::created;
   std::string performed_by;
   timestamp at;
-  /// A JSON object as text; producers should use `canonical_details`.
+  /// A JSON object as text, in the form `canonical_details` writes (seal()
+  /// hashes it as it is).
   std::string details_json = "{}";
   std::optional<std::string> ip_address;
   std::optional<std::string> user_agent;

@@ -12,7 +12,7 @@ namespace {
 // An audit note's details, in the canonical form that the chain hashes as
 // it is (audit_chain.hpp): compact, and the keys in sorted order, which is
 // how `write` must give them. Invalid UTF-8 is replaced, as
-// canonical_details does; tests/unit/lifecycle_test.cpp checks both.
+// canonical_details does; tests/unit/json_text_test.cpp checks both.
 template <class Write>
 std::string details(Write write) {
   std::string out;
