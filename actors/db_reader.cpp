@@ -78,7 +78,9 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
     },
     [pool](atoms::pending, const pending_filter& f) -> caf::result<pending_page> {
       return guarded_read<pending_page>(
-        *pool, [&](pqxx::transaction_base& txn) { return list_pending(txn, f); });
+        *pool,
+        [&](pqxx::transaction_base& txn) { return list_pending(txn, f); },
+        access::single_statement);
     },
     [pool](atoms::summary, const summary_request& r)
       -> caf::result<decision_summary> {

@@ -31,7 +31,8 @@ struct pending_page {
 };
 
 /// One page of open decisions, by keyset pagination: stable while the queue
-/// changes, and as fast on page 100 as on page 1.
+/// changes, and as fast on page 100 as on page 1. The page and its total are
+/// one statement, so `txn` need not be a snapshot.
 pending_page list_pending(pqxx::transaction_base& txn,
                           const pending_filter& f);
 

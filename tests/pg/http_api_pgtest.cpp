@@ -328,6 +328,29 @@ TEST_CASE("pending queue: shape, order, filters, keyset pages, roles") {
         == 400);
   CHECK(a.call("GET", "/hitl/patches/pending", a.service).status == 403);
   CHECK(a.call("GET", "/hitl/patches/pending", "").status == 401);
+
+  // A page can be empty while decisions are open: the total still counts
+  // them (the page carries its total in its rows; an empty one has none).
+  auto first = body_of(
+    a.call("GET", "/hitl/patches/pending?limit=4&sort=age", a.reviewer));
+  REQUIRE(first["items"].size() == 4);
+  REQUIRE(first["next_cursor"].is_string());
+  REQUIRE(a.call("POST", "/hitl/patches/q-4/reject", a.reviewer,
+                 R"({"reason": "not needed"})")
+            .status
+          == 200);
+  auto past = body_of(a.call(
+    "GET",
+    "/hitl/patches/pending?limit=4&sort=age&cursor="
+      + first["next_cursor"].get<std::string>(),
+    a.reviewer));
+  CHECK(past["items"].empty());
+  CHECK(past["total"] == 4);
+  CHECK(past["next_cursor"].is_null());
+  auto none = body_of(
+    a.call("GET", "/hitl/patches/pending?priority=low", a.reviewer));
+  CHECK(none["items"].empty());
+  CHECK(none["total"] == 0);
 }
 
 TEST_CASE("long-poll returns as soon as the verdict is in") {
