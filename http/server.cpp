@@ -130,6 +130,13 @@ public:
       resp.append_header(extra_name, extra_value);
     add_cors(resp);
     resp.set_body(std::move(body));
+    send(resp, status);
+  }
+
+  /// Sends a response built by the caller, counted and logged like the
+  /// others.
+  template <class Resp>
+  void send(Resp& resp, int status) {
     // Counted before it is sent: a client that reads /metrics right after
     // this response must find it there.
     record(status);
@@ -887,7 +894,7 @@ void add_method_guards(router_t& r, server_context& ctx) {
           resp.append_header("Access-Control-Max-Age", "600");
           resp.append_header("Vary", "Origin");
         }
-        resp.done();
+        ex->send(resp, 204);
       }));
     auto wrong = g.post ? restinio::router::none_of_methods(
                             restinio::http_method_post(),

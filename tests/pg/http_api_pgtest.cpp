@@ -509,6 +509,14 @@ TEST_CASE("metrics, 405, unknown routes, CORS") {
                                "Access-Control-Request-Method: GET"});
   CHECK(pre.status == 204);
   CHECK(pre.headers["access-control-allow-origin"] == "http://ui.example");
+  // Preflights are requests too: counted, like the 405 above.
+  auto counted = a.call("GET", "/metrics", "").body;
+  CHECK(counted.find("http_requests_total{method=\"OPTIONS\","
+                     "route=\"/hitl/patches/pending\",status=\"204\"} 1")
+        != std::string::npos);
+  CHECK(counted.find("http_requests_total{method=\"DELETE\","
+                     "route=\"/hitl/patches/pending\",status=\"405\"} 1")
+        != std::string::npos);
   auto foreign = http_request("GET", a.server.base_url() + "/health", "",
                               {"Origin: http://evil.example"});
   CHECK(foreign.headers.count("access-control-allow-origin") == 0);
