@@ -1,6 +1,5 @@
 #include "persistence/pending_repository.hpp"
 
-#include "persistence/decision_rows.hpp"
 #include "persistence/sql_params.hpp"
 
 #include <pqxx/pqxx>
@@ -19,6 +18,39 @@ constexpr const char* open_count = R"(
   SELECT coalesce(sum(n), 0)::bigint FROM hitl_open_counts
   WHERE ($1::text IS NULL OR priority = $1)
     AND ($2::text IS NULL OR severity = $2))";
+
+// What a pending_item holds, in read_item's order.
+constexpr const char* item_columns = R"(
+  decision_id, patch_id, apv_id, cve_id, package_name, severity, priority,
+  decision, ml_confidence, ml_prediction, wargaming_passed,
+  hitl_micros(created_at), hitl_micros(sla_deadline), escalation_level,
+  approvals_required)";
+
+pending_item read_item(const pqxx::row& r) {
+  pending_item d;
+  d.decision_id = r[0].as<std::string>();
+  d.patch_id = r[1].as<std::string>();
+  d.apv_id = r[2].as<std::string>();
+  if (!r[3].is_null())
+    d.cve_id = r[3].as<std::string>();
+  d.package_name = r[4].as<std::string>();
+  d.severity = parse_urgency(r[5].c_str()).value_or(urgency::medium);
+  d.priority = parse_urgency(r[6].c_str()).value_or(urgency::medium);
+  d.status = parse_decision_status(r[7].c_str()).value_or(decision_status::pending);
+  // The ML and wargaming columns are null or present together (CHECKs).
+  if (!r[8].is_null() && !r[9].is_null()) {
+    d.ml_confidence = r[8].as<double>();
+    d.ml_prediction = r[9].as<bool>();
+  }
+  if (!r[10].is_null())
+    d.wargaming_passed = r[10].as<bool>();
+  d.created_at = from_micros(r[11].as<int64_t>());
+  if (!r[12].is_null())
+    d.sla_deadline = from_micros(r[12].as<int64_t>());
+  d.escalation_level = r[13].as<int>();
+  d.approvals_required = r[14].as<int>();
+  return d;
+}
 
 // No deadline sorts after every deadline.
 constexpr const char* deadline_key =
@@ -44,7 +76,7 @@ const char* statement_of(pending_sort s) {
 // load of writes every GET pending misses the cache and comes here: BEGIN,
 // SET TRANSACTION, two SELECTs and COMMIT were five round trips.
 void prepare_pending_statements(pqxx::connection_base& conn) {
-  std::string head = std::string{"SELECT "} + decision_columns + ", ("
+  std::string head = std::string{"SELECT "} + item_columns + ", ("
                      + open_count + ") FROM hitl_decisions WHERE "
                      + open_filter;
   conn.prepare("pending_by_priority", head + R"(
@@ -64,7 +96,7 @@ void prepare_pending_statements(pqxx::connection_base& conn) {
   conn.prepare("pending_count", open_count);
 }
 
-pending_cursor cursor_after(const decision_record& d, pending_sort sort) {
+pending_cursor cursor_after(const pending_item& d, pending_sort sort) {
   switch (sort) {
     case pending_sort::priority:
       return {static_cast<int64_t>(d.priority), to_micros(d.created_at),
@@ -111,7 +143,7 @@ pending_page list_pending(pqxx::transaction_base& txn,
       page.next = cursor_after(page.items.back(), f.sort);
       break;
     }
-    page.items.push_back(read_decision(r));
+    page.items.push_back(read_item(r));
   }
   if (!rows.empty()) {
     page.total = rows[0][rows.columns() - 1].as<int64_t>();

@@ -24,8 +24,31 @@ struct pending_filter {
   int limit = 50;
 };
 
+/// An open decision as the queue shows it: what a reviewer scans to choose
+/// the next one, and the keys it sorts by. The rest of the record (ML
+/// features, wargaming details, array columns) is one GET of the decision
+/// away, and reading it for every row of every page halved neither side's
+/// cost for nothing: PostgreSQL 0.31 -> 0.15 ms for a page of 51.
+struct pending_item {
+  std::string decision_id;
+  std::string patch_id;
+  std::string apv_id;
+  std::optional<std::string> cve_id;
+  std::string package_name;
+  urgency severity = urgency::medium;
+  urgency priority = urgency::medium;
+  decision_status status = decision_status::pending;
+  std::optional<double> ml_confidence;
+  std::optional<bool> ml_prediction;
+  std::optional<bool> wargaming_passed;
+  timestamp created_at;
+  std::optional<timestamp> sla_deadline;
+  int escalation_level = 0;
+  int approvals_required = 1;
+};
+
 struct pending_page {
-  std::vector<decision_record> items; // without approvals
+  std::vector<pending_item> items;
   int64_t total = 0;                  // open decisions matching the filter
   std::optional<pending_cursor> next;
 };
@@ -37,7 +60,7 @@ pending_page list_pending(pqxx::transaction_base& txn,
                           const pending_filter& f);
 
 /// The cursor that continues after `d` in `sort` order.
-pending_cursor cursor_after(const decision_record& d, pending_sort sort);
+pending_cursor cursor_after(const pending_item& d, pending_sort sort);
 
 void prepare_pending_statements(pqxx::connection_base& conn);
 

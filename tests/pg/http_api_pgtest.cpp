@@ -291,6 +291,20 @@ TEST_CASE("pending queue: shape, order, filters, keyset pages, roles") {
   CHECK(b["items"][3]["severity"] == "low");
   CHECK(b["items"][3]["priority"] == "medium");
   CHECK(b["items"][4]["patch_id"] == "q-2");
+  // Each column where it belongs (the queue reads its own, narrower, row).
+  const auto& top = b["items"][0];
+  CHECK(top["apv_id"] == "apv-q-1");
+  CHECK(top["cve_id"] == "CVE-2026-4242");
+  CHECK(top["package_name"] == "libxml2");
+  CHECK(top["severity"] == "critical");
+  CHECK(top["decision"] == "pending");
+  CHECK(top["ml_confidence"] == 0.3);
+  CHECK(top["ml_prediction"] == true);
+  CHECK(top["wargaming_passed"] == true);
+  CHECK(top["escalation_level"] == 0);
+  CHECK(top["approvals_required"] == 2);
+  CHECK(top["created_at"].get<std::string>().size() == 27);
+  CHECK(top["sla_deadline"].is_string());
   for (auto key : {"decision_id", "patch_id", "apv_id", "cve_id", "severity",
                    "priority", "ml_confidence", "ml_prediction",
                    "wargaming_passed", "created_at", "age_seconds",

@@ -101,13 +101,13 @@ TEST_CASE("the cache is safe under concurrent readers and writers") {
 
 TEST_CASE("a rendered pending page becomes the documented body at each instant") {
   auto created = parse_iso("2026-11-24T10:00:00Z").value();
-  decision_record d;
+  pending_item d;
   d.decision_id = "6f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b";
   d.patch_id = "patch-1";
-  d.metadata.apv_id = "APV-1";
-  d.metadata.cve_id = "CVE-2024-3094";
-  d.metadata.package_name = "xz-utils";
-  d.metadata.severity = urgency::high;
+  d.apv_id = "APV-1";
+  d.cve_id = "CVE-2024-3094";
+  d.package_name = "xz-utils";
+  d.severity = urgency::high;
   d.priority = urgency::high;
   d.status = decision_status::pending;
   d.created_at = created;
@@ -140,6 +140,18 @@ TEST_CASE("a rendered pending page becomes the documented body at each instant")
   CHECK(at(500)["items"][0]["sla_status"] == "at_risk");
   CHECK(at(601)["items"][0]["sla_status"] == "breached");
   CHECK(at(601)["items"][0]["age_seconds"] == 601);
+
+  // Predictions and results, when the decision has them.
+  page.items.front().ml_confidence = 0.92;
+  page.items.front().ml_prediction = true;
+  page.items.front().wargaming_passed = false;
+  auto with_ml = json::parse(pending_body(
+    render_pending(page, pending_sort::priority), created))["items"][0];
+  CHECK(with_ml["ml_confidence"] == 0.92);
+  CHECK(with_ml["ml_prediction"] == true);
+  CHECK(with_ml["wargaming_passed"] == false);
+  CHECK(with_ml["severity"] == "high");
+  CHECK(with_ml["package_name"] == "xz-utils");
 
   page.items.clear();
   page.next.reset();
