@@ -16,6 +16,9 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include <algorithm>
+#include <set>
+
 using namespace hitl;
 using namespace hitl::test;
 
@@ -219,6 +222,47 @@ TEST_CASE("decisions round-trip through the repository with every field") {
   pool.read([&](pqxx::transaction_base& txn) { open = load_open_decisions(txn); });
   REQUIRE(open.size() == 1);
   CHECK(open[0].decision_id == "d-2");
+}
+
+TEST_CASE("recovery reads every open decision, across the cursor's slices") {
+  auto url = migrated_database("hitl_recover_many");
+  connection_pool pool{opts_for(url)};
+  // More than two slices of the cursor (20,000 rows each), some decided.
+  constexpr int n = 45001;
+  pool.transact([&](pqxx::transaction_base& txn) {
+    txn.exec("INSERT INTO hitl_decisions (decision_id, patch_id, apv_id,"
+             " package_name, current_version, target_version, severity,"
+             " policy_version, content_hash, created_by)"
+             " SELECT 'm-' || g, 'p-' || g, 'a', 'openssl', '1', '2', 'low',"
+             " '1.x', repeat('a', 64), 'svc'"
+             " FROM generate_series(1, " + std::to_string(n) + ") g");
+    txn.exec("UPDATE hitl_decisions SET decision = 'approved',"
+             " decided_by = 'bob', decided_at = now()"
+             " WHERE decision_id IN ('m-7', 'm-30000')");
+    insert_approval(txn, "m-44999", approval{"bob", now(), std::nullopt});
+  });
+  std::vector<decision_record> open;
+  pool.read([&](pqxx::transaction_base& txn) { open = load_open_decisions(txn); });
+  CHECK(open.size() == n - 2);
+  std::set<std::string> ids;
+  for (const auto& d : open)
+    ids.insert(d.decision_id);
+  CHECK(ids.size() == open.size());
+  CHECK(ids.count("m-1") == 1);
+  CHECK(ids.count("m-45001") == 1);
+  CHECK(ids.count("m-7") == 0);
+  CHECK(ids.count("m-30000") == 0);
+  auto with = std::find_if(open.begin(), open.end(), [](const auto& d) {
+    return d.decision_id == "m-44999";
+  });
+  REQUIRE(with != open.end());
+  REQUIRE(with->approvals.size() == 1);
+  CHECK(with->approvals[0].by == "bob");
+  // The cursor is closed: the same transaction can read again.
+  pool.read([&](pqxx::transaction_base& txn) {
+    CHECK(load_open_decisions(txn).size() == open.size());
+    CHECK(load_open_decisions(txn).size() == open.size());
+  });
 }
 
 TEST_CASE("comments, approvals, audit entries and outbox rows") {
