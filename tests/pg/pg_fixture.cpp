@@ -217,14 +217,13 @@ served_hitl::served_hitl(const std::string& database_url,
                                 "--database-url", database_url};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   log_path_ = temp_path("serve.log");
-  const auto& log = log_path_;
-  pid_ = spawn(args, log, log);
+  pid_ = spawn(args, log_path_, log_path_);
   // Ready when /health answers at all (200 or 503).
   for (int i = 0; i < 300; ++i) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("hitl serve exited at start: " + read_file(log));
+      throw std::runtime_error("hitl serve exited at start: " + log());
     }
     if (http_request("GET", base_url() + "/health").status != 0)
       return;
