@@ -76,6 +76,7 @@ int run_serve(const serve_options& opts) {
     http.threads = opts.http_threads;
     http.max_body_bytes = config.max_body_bytes;
     http.cors_origins = config.cors_origins;
+    http.limits = config.limits;
     if (config.public_url.empty())
       config.public_url =
         "http://" + http.host + ":" + std::to_string(http.port);

@@ -164,13 +164,56 @@ void read_policy(const json& doc, policy_config& cfg) {
                      });
 }
 
+void read_limits(const json& j, edge_limits& l) {
+  expect_object(j, "limits",
+                {"max_connections", "max_request_line_bytes",
+                 "max_header_bytes", "max_headers_total_bytes",
+                 "max_header_count", "header_timeout_seconds",
+                 "body_timeout_seconds", "max_ws_message_bytes",
+                 "max_ws_clients", "max_ws_clients_per_token",
+                 "max_long_polls_per_token", "max_concurrent_scans",
+                 "scan_result_reuse_seconds", "max_auth_failures",
+                 "auth_failure_window_seconds"});
+  auto count = [&](const char* key, size_t& out, int64_t lo, int64_t hi) {
+    if (j.contains(key))
+      out = static_cast<size_t>(read_integer(j[key], member("limits", key),
+                                             lo, hi));
+  };
+  auto seconds = [&](const char* key, edge_limits::seconds& out) {
+    if (!j.contains(key))
+      return;
+    auto path = member("limits", key);
+    auto v = read_seconds(j[key], path);
+    if (!v)
+      fail(path, "expected a number");
+    out = std::chrono::duration_cast<edge_limits::seconds>(*v);
+  };
+  constexpr int64_t kib = 1024;
+  count("max_connections", l.max_connections, 1, 1000000);
+  count("max_request_line_bytes", l.max_request_line_bytes, 256, 1024 * kib);
+  count("max_header_bytes", l.max_header_bytes, 256, 1024 * kib);
+  count("max_headers_total_bytes", l.max_headers_total_bytes, 1024,
+        16 * 1024 * kib);
+  count("max_header_count", l.max_header_count, 8, 10000);
+  seconds("header_timeout_seconds", l.header_timeout);
+  seconds("body_timeout_seconds", l.body_timeout);
+  count("max_ws_message_bytes", l.max_ws_message_bytes, 126, 64 * 1024 * kib);
+  count("max_ws_clients", l.max_ws_clients, 0, 1000000);
+  count("max_ws_clients_per_token", l.max_ws_clients_per_token, 0, 1000000);
+  count("max_long_polls_per_token", l.max_long_polls_per_token, 0, 1000000);
+  count("max_concurrent_scans", l.max_concurrent_scans, 1, 64);
+  seconds("scan_result_reuse_seconds", l.scan_result_reuse);
+  count("max_auth_failures", l.max_auth_failures, 1, 1000000);
+  seconds("auth_failure_window_seconds", l.auth_failure_window);
+}
+
 } // namespace
 
 service_config parse_service_config(const json& doc) {
   expect_object(doc, "",
                 {"auto_approve", "sla_seconds", "escalation",
                  "approvals_required", "webhooks", "cors_origins",
-                 "max_body_bytes", "notifications", "public_url"});
+                 "max_body_bytes", "notifications", "public_url", "limits"});
   service_config cfg;
   read_policy(doc, cfg.policy);
   if (doc.contains("notifications")) {
@@ -217,6 +260,8 @@ service_config parse_service_config(const json& doc) {
   if (doc.contains("max_body_bytes"))
     cfg.max_body_bytes = static_cast<size_t>(
       read_integer(doc["max_body_bytes"], "max_body_bytes", 1, max_body_limit));
+  if (doc.contains("limits"))
+    read_limits(doc["limits"], cfg.limits);
   return cfg;
 }
 

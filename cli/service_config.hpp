@@ -4,6 +4,7 @@
 // or a value of the wrong type stops the start, naming the key, because a
 // silently ignored typo in a policy threshold is worse than no start.
 
+#include "http/edge_limits.hpp"
 #include "policy/policy_config.hpp"
 
 #include <nlohmann/json_fwd.hpp>
@@ -64,6 +65,8 @@ struct service_config {
   std::string public_url;
   std::vector<std::string> cors_origins;
   size_t max_body_bytes = 1048576;
+  /// SPEC §10: the bounds of the HTTP edge (`limits` in the file).
+  edge_limits limits;
 };
 
 /// Reads a parsed config document.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "http/edge_limits.hpp"
+
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
@@ -22,6 +24,7 @@ struct http_options {
   unsigned threads = 2;
   size_t max_body_bytes = 1048576;
   std::vector<std::string> cors_origins;
+  edge_limits limits;
 };
 
 /// The actors the front end talks to; it knows nothing else of the service.

@@ -187,3 +187,44 @@ TEST_CASE("notification delivery settings and the public URL") {
                    "notifications.retries"));
   CHECK(fails_with(R"({"public_url": "ftp://x"})", "public_url"));
 }
+
+TEST_CASE("limits: SPEC §10's defaults, each settable, typos and bad values "
+          "refused") {
+  auto d = parse_service_config(json::object()).limits;
+  CHECK(d.max_connections == 10000);
+  CHECK(d.max_request_line_bytes == 8192);
+  CHECK(d.max_header_bytes == 8192);
+  CHECK(d.max_headers_total_bytes == 65536);
+  CHECK(d.max_header_count == 100);
+  CHECK(d.header_timeout.count() == 10);
+  CHECK(d.body_timeout.count() == 30);
+  CHECK(d.max_ws_message_bytes == 65536);
+  CHECK(d.max_ws_clients == 10000);
+  CHECK(d.max_ws_clients_per_token == 20);
+  CHECK(d.max_long_polls_per_token == 100);
+  CHECK(d.max_concurrent_scans == 1);
+  CHECK(d.scan_result_reuse.count() == 5);
+  CHECK(d.max_auth_failures == 20);
+  CHECK(d.auth_failure_window.count() == 10);
+
+  auto l = parse_service_config(json::parse(R"({"limits": {
+    "max_connections": 50, "max_header_count": 20,
+    "header_timeout_seconds": 0.5, "max_ws_clients_per_token": 2,
+    "scan_result_reuse_seconds": 1.5}})")).limits;
+  CHECK(l.max_connections == 50);
+  CHECK(l.max_header_count == 20);
+  CHECK(l.header_timeout.count() == doctest::Approx(0.5));
+  CHECK(l.max_ws_clients_per_token == 2);
+  CHECK(l.scan_result_reuse.count() == doctest::Approx(1.5));
+  CHECK(l.body_timeout.count() == 30); // untouched keys keep their default
+
+  CHECK(error_of(R"({"limits": {"max_conections": 5}})")
+        == "limits.max_conections: unknown key");
+  CHECK(error_of(R"({"limits": {"max_connections": 0}})")
+        == "limits.max_connections: must be between 1 and 1000000");
+  CHECK(error_of(R"({"limits": {"body_timeout_seconds": "30"}})")
+        == "limits.body_timeout_seconds: expected a number or null");
+  CHECK(error_of(R"({"limits": {"header_timeout_seconds": null}})")
+        == "limits.header_timeout_seconds: expected a number");
+  CHECK(error_of(R"({"limits": []})") == "limits: expected an object");
+}
