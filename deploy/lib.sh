@@ -10,7 +10,7 @@ HITL_PACKAGES=(
   libcaf-dev librestinio-dev libpqxx-dev prometheus-cpp-dev nlohmann-json3-dev
   doctest-dev libcli11-dev libspdlog-dev libcurl4-openssl-dev libssl-dev
   libfmt-dev libasio-dev libhttp-parser-dev libjemalloc-dev
-  postgresql-15 curl ca-certificates
+  postgresql-15 curl ca-certificates python3
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
