@@ -43,7 +43,7 @@ def path_bytes(t):
     return cases
 
 
-def request_lines(t, rng):
+def request_lines(t, rng, random_rounds):
     """Request lines a parser has to refuse or take apart."""
     h = b"\r\nHost: 127.0.0.1\r\n\r\n"
     anything = None
@@ -82,7 +82,7 @@ def request_lines(t, rng):
     cases = [http_case("request line", "line %d" % i, line + h,
                        [frozenset(ok) if ok is not None else None])
              for i, (line, ok) in enumerate(lines)]
-    for i in range(40):
+    for i in range(2 * random_rounds):
         junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 120)))
         cases.append(http_case("request line", "random line %d" % i,
                                junk + b"\r\n\r\n", [None]))

@@ -92,7 +92,7 @@ def program(t, rng, rounds):
     Cases of a group run side by side, so a group whose inputs make the
     server stop answering costs one timeout, not one per input."""
     groups = [
-        ("request line", cases_paths.request_lines(t, rng), 16),
+        ("request line", cases_paths.request_lines(t, rng, rounds), 16),
         ("path bytes", cases_paths.path_bytes(t), 32),
     ]
     by_group = {}
@@ -442,6 +442,7 @@ def main():
         r.group_name = "the final checks"
         probes = slow_clients.probes(t)
         if args.only and args.only not in "slow clients":
+            print("slow clients: not run (--only)")
             probes = []
         slow_clients.start(probes, svc.port)
         r.final_checks()

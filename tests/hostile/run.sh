@@ -21,4 +21,5 @@ python=/usr/bin/python3
   || { echo "run.sh: python3 is missing" >&2; exit 1; }
 command -v psql >/dev/null || { echo "run.sh: psql is missing" >&2; exit 1; }
 
-exec "$python" "$here/hostile_test.py" "$@"
+# -B: no __pycache__ in the checkout.
+exec "$python" -B "$here/hostile_test.py" "$@"
