@@ -103,8 +103,9 @@ void event_stream::ping_and_reap(clock::duration max_silence) {
     ws->kill();
 }
 
-size_t event_stream::close_inactive(const std::unordered_set<std::string>& active,
-                                    clock::time_point listed_at) {
+size_t
+event_stream::close_inactive(const std::unordered_set<std::string>& active,
+                             clock::time_point listed_at) {
   std::vector<ws_client_ptr> revoked;
   {
     std::lock_guard<std::mutex> guard{mtx_};

@@ -831,15 +831,20 @@ void add_event_stream_route(router_t& r, server_context& ctx) {
     }
     // The socket leaves RESTinio here, as in restinio::websocket::basic::
     // upgrade, for our own connection (http/ws_connection.hpp says why).
+    auto& conn = restinio::impl::access_req_connection(*req);
+    auto* http = dynamic_cast<restinio::impl::connection_t<traits_t>*>(
+      conn.get());
+    if (!http) { // not an upgrade RESTinio made: cannot happen, but say so
+      ctx.stream.release(info.token_hash);
+      ex->problem_reply(503, "the connection cannot be upgraded");
+      return restinio::request_accepted();
+    }
     auto response = ws_handshake_response(std::string{*key}, cred.protocol);
-    std::shared_ptr<ws_connection> ws;
     auto id = ctx.stream.next_id();
+    std::shared_ptr<ws_connection> ws;
     try {
-      auto conn = std::move(restinio::impl::access_req_connection(*req));
-      if (!conn)
-        throw std::logic_error("the connection was already taken");
-      auto& http = dynamic_cast<restinio::impl::connection_t<traits_t>&>(*conn);
-      auto taken = http.move_upgrade_internals();
+      auto held = std::move(conn);
+      auto taken = http->move_upgrade_internals();
       using ticket = decltype(taken.m_lifetime_monitor);
       std::weak_ptr<server_context> weak = ctx.shared_from_this();
       ws = std::make_shared<ws_connection>(
@@ -850,9 +855,10 @@ void add_event_stream_route(router_t& r, server_context& ctx) {
             c->stream.remove(id);
         });
     } catch (const std::exception& e) {
+      // Out of memory: the socket, taken, is closed with what held it.
       ctx.stream.release(info.token_hash);
       spdlog::error("GET /hitl/ws: upgrade failed: {}", e.what());
-      return restinio::request_rejected();
+      return restinio::request_accepted();
     }
     ctx.stream.add(id, ws, info.token_hash);
     ws->start(std::move(response));

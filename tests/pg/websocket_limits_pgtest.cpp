@@ -136,7 +136,8 @@ struct handshake_result {
 
 /// Sends an upgrade request with `extra` header lines; reads the answer
 /// (for a refusal, its body too).
-handshake_result handshake(raw_socket& s, const std::vector<std::string>& extra) {
+handshake_result handshake(raw_socket& s,
+                           const std::vector<std::string>& extra) {
   std::string req = "GET /hitl/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -203,6 +204,7 @@ std::string client_frame(uint8_t first, const std::string& payload,
 }
 
 constexpr uint8_t fin = 0x80;
+const std::string close_normal("\x03\xe8", 2); // 1000
 constexpr uint8_t op_continuation = 0x0, op_text = 0x1, op_binary = 0x2,
                   op_close = 0x8, op_ping = 0x9, op_pong = 0xA;
 
@@ -418,14 +420,15 @@ TEST_CASE("websocket: pings get pongs, messages within the limit are taken, "
   CHECK(closed_with(*unmasked) == 1002);
 
   // A client's own close is answered with a close, then the end.
-  REQUIRE(s->send_all(client_frame(fin | op_close, std::string("\x03\xe8", 2))));
+  REQUIRE(s->send_all(client_frame(fin | op_close, close_normal)));
   CHECK(closed_with(*s) == 1000);
 }
 
 TEST_CASE("websocket: clients beyond the total or one token's limit get 429 "
           "before the upgrade") {
-  ws_service svc{{"--config", config_file(R"({"limits":{"max_ws_clients":3,)"
-                                          R"("max_ws_clients_per_token":2}})")}};
+  ws_service svc{{"--config",
+                  config_file(R"({"limits":{"max_ws_clients":3,)"
+                              R"("max_ws_clients_per_token":2}})")}};
   auto a1 = svc.open(svc.alice);
   auto a2 = svc.open(svc.alice);
   raw_socket a3{svc.server.port()};
@@ -442,7 +445,7 @@ TEST_CASE("websocket: clients beyond the total or one token's limit get 429 "
         != std::string::npos);
 
   // A client that leaves frees its place.
-  REQUIRE(a1->send_all(client_frame(fin | op_close, std::string("\x03\xe8", 2))));
+  REQUIRE(a1->send_all(client_frame(fin | op_close, close_normal)));
   CHECK(closed_with(*a1) == 1000);
   CHECK(status_within_patience(svc, svc.bob, 101));
 }
@@ -486,7 +489,8 @@ TEST_CASE("websocket: the handshake echoes hitl.v1 and never the token") {
   {
     INFO("an unknown token: 401");
     raw_socket s{svc.server.port()};
-    auto r = handshake(s, {"Sec-WebSocket-Protocol: hitl.v1, bearer.hitl_nope"});
+    auto r =
+      handshake(s, {"Sec-WebSocket-Protocol: hitl.v1, bearer.hitl_nope"});
     CHECK(r.status == 401);
   }
   {
@@ -502,9 +506,10 @@ TEST_CASE("websocket: revoking a token closes its connections (4401) while "
   ws_service svc;
   auto a1 = svc.open(svc.alice);
   raw_socket a2{svc.server.port()};
-  REQUIRE(handshake(a2, {"Sec-WebSocket-Protocol: hitl.v1, bearer." + svc.alice})
-            .status
-          == 101);
+  REQUIRE(
+    handshake(a2, {"Sec-WebSocket-Protocol: hitl.v1, bearer." + svc.alice})
+      .status
+    == 101);
   auto b = svc.open(svc.bob);
 
   auto revoked = run_hitl({"token", "revoke", "--name", "alice",

@@ -167,10 +167,13 @@ TEST_CASE("protocol violations close with 1002") {
     {"continuation without a start", client_frame(fin | 0x0, "x")},
     {"new message inside another",
      client_frame(0x1, "a") + client_frame(fin | 0x1, "b")},
-    {"64-bit length with the top bit", client_frame(fin | 0x2, "", UINT64_MAX - 1)},
+    {"64-bit length with the top bit",
+     client_frame(fin | 0x2, "", UINT64_MAX - 1)},
     {"close with one byte", client_frame(fin | 0x8, "\x03")},
-    {"close with code 1005", client_frame(fin | 0x8, std::string("\x03\xed", 2))},
-    {"close with code 999", client_frame(fin | 0x8, std::string("\x03\xe7", 2))},
+    {"close with code 1005",
+     client_frame(fin | 0x8, std::string("\x03\xed", 2))},
+    {"close with code 999",
+     client_frame(fin | 0x8, std::string("\x03\xe7", 2))},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
