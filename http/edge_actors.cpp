@@ -9,6 +9,8 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unordered_set>
+
 namespace hitl {
 
 namespace {
@@ -40,15 +42,24 @@ caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
 }
 
 caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
-                              token_cache* cache) {
+                              token_cache* cache, event_stream* stream) {
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
+      auto asked = std::chrono::steady_clock::now();
       self->request(reader, std::chrono::seconds(5), atoms::token::value)
         .then(
           [=](std::vector<token_info>& active) {
-            for (const auto& t : active)
+            std::unordered_set<std::string> hashes;
+            hashes.reserve(active.size());
+            for (const auto& t : active) {
               cache->store(t.token_hash, t);
+              hashes.insert(t.token_hash);
+            }
+            // The list is complete, so a stream whose token is not on it
+            // was revoked or has expired. On an error nothing is closed:
+            // an unreachable database says nothing about tokens.
+            stream->close_inactive(hashes, asked);
             self->delayed_send(self, token_refresh, tick_atom::value);
           },
           [=](caf::error&) {
@@ -67,8 +78,8 @@ caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
 }
 
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
-                                 token_cache& cache) {
-  return sys.spawn(token_refresher, std::move(reader), &cache);
+                                 token_cache& cache, event_stream& stream) {
+  return sys.spawn(token_refresher, std::move(reader), &cache, &stream);
 }
 
 } // namespace hitl

@@ -20,8 +20,10 @@ class token_cache;
 caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
                             event_stream& stream, std::string public_url);
 
-/// Reloads all active tokens into `cache` every 2 s.
+/// Reloads all active tokens into `cache` every 2 s, and closes the event
+/// stream's clients whose token is no longer among them (revoked or
+/// expired), so within one interval of the change.
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
-                                 token_cache& cache);
+                                 token_cache& cache, event_stream& stream);
 
 } // namespace hitl

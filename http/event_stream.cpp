@@ -1,74 +1,78 @@
 #include "http/event_stream.hpp"
 
-#include <restinio/all.hpp>
-#include <restinio/websocket/websocket.hpp>
+#include "http/ws_framing.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <vector>
 
 namespace hitl {
 
-namespace rws = restinio::websocket::basic;
-
-void event_stream::add(uint64_t id, ws_ptr ws) {
+event_stream::admission event_stream::reserve(const std::string& token_hash,
+                                              size_t max_total,
+                                              size_t max_per_token) {
   std::lock_guard<std::mutex> guard{mtx_};
-  clients_[id] = client{std::move(ws), std::make_shared<std::atomic<int>>(0),
-                        clock::now()};
+  if (counted_ >= max_total)
+    return admission::too_many;
+  auto& mine = per_token_[token_hash];
+  if (mine >= max_per_token) {
+    if (mine == 0)
+      per_token_.erase(token_hash);
+    return admission::too_many_for_token;
+  }
+  ++mine;
+  ++counted_;
+  return admission::admitted;
+}
+
+void event_stream::release(const std::string& token_hash) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = per_token_.find(token_hash);
+  if (it == per_token_.end())
+    return;
+  --counted_;
+  if (--it->second == 0)
+    per_token_.erase(it);
+}
+
+void event_stream::add(uint64_t id, ws_client_ptr ws, std::string token_hash) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  clients_[id] = client{std::move(ws), std::move(token_hash), clock::now()};
+}
+
+ws_client_ptr
+event_stream::forget(std::unordered_map<uint64_t, client>::iterator it) {
+  auto ws = std::move(it->second.ws);
+  auto counted = per_token_.find(it->second.token_hash);
+  if (counted != per_token_.end()) {
+    --counted_;
+    if (--counted->second == 0)
+      per_token_.erase(counted);
+  }
+  clients_.erase(it);
+  return ws;
 }
 
 void event_stream::remove(uint64_t id) {
-  ws_ptr ws;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto it = clients_.find(id);
-    if (it == clients_.end())
-      return;
-    ws = std::move(it->second.ws);
-    clients_.erase(it);
-  }
-  if (ws)
-    ws->kill();
-}
-
-void event_stream::touch(uint64_t id) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto it = clients_.find(id);
-  if (it != clients_.end())
-    it->second.last_seen = clock::now();
-}
-
-// Called with mtx_ held. Writing only queues: RESTinio's connection does the
-// I/O on its own strand and calls back when the frame is out.
-void event_stream::send(uint64_t, client& c, int opcode,
-                        const std::string& payload) {
-  c.queued->fetch_add(1);
-  auto queued = c.queued;
-  c.ws->send_message(rws::final_frame, static_cast<rws::opcode_t>(opcode),
-                     restinio::writable_item_t{payload},
-                     [queued](const restinio::asio_ns::error_code&) {
-                       queued->fetch_sub(1);
-                     });
+  if (auto it = clients_.find(id); it != clients_.end())
+    forget(it);
 }
 
 void event_stream::publish(const std::string& text) {
-  std::vector<ws_ptr> slow;
+  // One copy of the payload for every client.
+  auto shared = std::make_shared<const std::string>(text);
+  std::vector<ws_client_ptr> slow;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     for (auto it = clients_.begin(); it != clients_.end();) {
-      auto& c = it->second;
-      bool ok = c.queued->load() < max_queued_;
-      if (ok) {
-        try {
-          send(it->first, c, static_cast<int>(rws::opcode_t::text_frame), text);
-        } catch (const std::exception&) {
-          ok = false;
-        }
-      }
-      if (ok) {
+      if (it->second.ws->queued() < max_queued_) {
+        it->second.ws->send_text(shared);
         ++it;
       } else {
-        slow.push_back(std::move(c.ws));
-        it = clients_.erase(it);
+        auto next = std::next(it);
+        slow.push_back(forget(it));
+        it = next;
         ++dropped_;
       }
     }
@@ -80,25 +84,18 @@ void event_stream::publish(const std::string& text) {
 }
 
 void event_stream::ping_and_reap(clock::duration max_silence) {
-  std::vector<ws_ptr> dead;
+  std::vector<ws_client_ptr> dead;
   auto now = clock::now();
   {
     std::lock_guard<std::mutex> guard{mtx_};
     for (auto it = clients_.begin(); it != clients_.end();) {
-      auto& c = it->second;
-      bool alive = now - c.last_seen <= max_silence;
-      if (alive) {
-        try {
-          send(it->first, c, static_cast<int>(rws::opcode_t::ping_frame), "");
-        } catch (const std::exception&) {
-          alive = false;
-        }
-      }
-      if (alive) {
+      if (it->second.ws->responsive(now, max_silence)) {
+        it->second.ws->send_ping();
         ++it;
       } else {
-        dead.push_back(std::move(c.ws));
-        it = clients_.erase(it);
+        auto next = std::next(it);
+        dead.push_back(forget(it));
+        it = next;
       }
     }
   }
@@ -106,14 +103,42 @@ void event_stream::ping_and_reap(clock::duration max_silence) {
     ws->kill();
 }
 
+size_t
+event_stream::close_inactive(const std::unordered_set<std::string>& active,
+                             clock::time_point listed_at) {
+  std::vector<ws_client_ptr> revoked;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto it = clients_.begin(); it != clients_.end();) {
+      const auto& c = it->second;
+      if (c.added < listed_at && active.count(c.token_hash) == 0) {
+        auto next = std::next(it);
+        revoked.push_back(forget(it));
+        it = next;
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& ws : revoked)
+    ws->close(ws::close_code::token_invalid, "token revoked or expired");
+  if (!revoked.empty())
+    spdlog::info("event stream: closed {} clients of revoked or expired "
+                 "tokens",
+                 revoked.size());
+  return revoked.size();
+}
+
 void event_stream::close_all() {
   std::unordered_map<uint64_t, client> all;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     all.swap(clients_);
+    per_token_.clear();
+    counted_ = 0;
   }
   for (auto& [id, c] : all)
-    c.ws->shutdown();
+    c.ws->close(ws::close_code::going_away, "server stopping");
 }
 
 size_t event_stream::clients() const {

@@ -3,41 +3,60 @@
 // The clients of GET /hitl/ws and what they are sent. Fed from an actor
 // after each commit; thread-safe. A client that falls behind (too many
 // frames not yet written) is dropped rather than allowed to hold memory or
-// stall anyone, and clients that stop answering pings are closed.
+// stall anyone, clients that stop answering pings are closed, and so are
+// those whose token is no longer active. Clients are counted in total and
+// per token (SPEC §10), each by its token's hash, never the token.
+
+#include "http/ws_client.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
-
-namespace restinio::websocket::basic {
-class ws_t;
-} // namespace restinio::websocket::basic
+#include <unordered_set>
 
 namespace hitl {
 
 class event_stream {
 public:
-  using ws_ptr = std::shared_ptr<restinio::websocket::basic::ws_t>;
   using clock = std::chrono::steady_clock;
 
-  explicit event_stream(int max_queued = 256) : max_queued_(max_queued) {
+  explicit event_stream(size_t max_queued = 256) : max_queued_(max_queued) {
   }
 
-  void add(uint64_t id, ws_ptr ws);
+  enum class admission { admitted, too_many, too_many_for_token };
+
+  /// Counts one more client of `token_hash` if both bounds allow it; an
+  /// admitted client is then `add`ed, or `release`d if its upgrade fails.
+  admission reserve(const std::string& token_hash, size_t max_total,
+                    size_t max_per_token);
+  void release(const std::string& token_hash);
+
+  /// A new id for a client.
+  uint64_t next_id() {
+    return next_id_++;
+  }
+  /// Registers a reserved client.
+  void add(uint64_t id, ws_client_ptr client, std::string token_hash);
+  /// The connection ended: forgets the client (if still known).
   void remove(uint64_t id);
-  /// Something arrived from the client (a pong, a close): it is alive.
-  void touch(uint64_t id);
 
   /// Sends a text frame to every client.
   void publish(const std::string& text);
 
-  /// Pings every client; closes those silent for longer than `max_silence`.
+  /// Pings every client; closes those silent for longer than `max_silence`
+  /// or whose writes have stalled that long.
   void ping_and_reap(clock::duration max_silence);
 
+  /// Closes (4401) the clients whose token hash is not in `active`, a list
+  /// of every active token read at `listed_at`: clients that connected
+  /// later may hold a token created since, and are left alone.
+  size_t close_inactive(const std::unordered_set<std::string>& active,
+                        clock::time_point listed_at);
+
+  /// Closes every client (1001, going away).
   void close_all();
   size_t clients() const;
   /// Clients dropped for falling behind, since start.
@@ -47,15 +66,20 @@ public:
 
 private:
   struct client {
-    ws_ptr ws;
-    std::shared_ptr<std::atomic<int>> queued;
-    clock::time_point last_seen;
+    ws_client_ptr ws;
+    std::string token_hash;
+    clock::time_point added;
   };
-  void send(uint64_t id, client& c, int opcode, const std::string& payload);
+  /// Forgets the client at `it` and its count; with mtx_ held.
+  ws_client_ptr forget(std::unordered_map<uint64_t, client>::iterator it);
 
-  int max_queued_;
+  size_t max_queued_;
   mutable std::mutex mtx_;
   std::unordered_map<uint64_t, client> clients_;
+  /// Reserved or registered clients, in total and per token hash.
+  size_t counted_ = 0;
+  std::unordered_map<std::string, size_t> per_token_;
+  std::atomic<uint64_t> next_id_{1};
   std::atomic<uint64_t> dropped_{0};
 };
 

@@ -34,6 +34,8 @@ const char* title_of(int status) {
       return "Unsupported Media Type";
     case 422:
       return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
     case 503:
       return "Service Unavailable";
     default:

@@ -18,6 +18,8 @@
 #include "http/response_json.hpp"
 #include "http/static_site.hpp"
 #include "http/token_cache.hpp"
+#include "http/ws_connection.hpp"
+#include "http/ws_handshake.hpp"
 #include "policy/decision_json.hpp"
 #include "persistence/token_repository.hpp"
 #include "policy/sha256.hpp"
@@ -29,7 +31,6 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <restinio/all.hpp>
-#include <restinio/websocket/websocket.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -738,88 +739,131 @@ void add_operations_routes(router_t& r, server_context& ctx) {
 
 // -- the live event stream and the web UI ------------------------------------
 
-namespace rws = restinio::websocket::basic;
+/// The token of a WebSocket upgrade and the subprotocol to echo: see
+/// http/ws_handshake.hpp.
+ws_credentials ws_token(const restinio::request_t& req) {
+  ws_offer offer;
+  req.header().for_each_value_of(
+    restinio::http_field::sec_websocket_protocol,
+    [&offer](restinio::string_view_t value) {
+      add_ws_protocols(std::string_view{value.data(), value.size()}, offer);
+      return restinio::http_header_fields_t::continue_enumeration();
+    });
+  return ws_credentials_of(bearer_token(req), offer);
+}
 
-/// The token of a WebSocket upgrade: the Authorization header, or the
-/// subprotocol `bearer.<token>` (a browser cannot set headers on a
-/// WebSocket). Returns the token and the subprotocol to echo, if any.
-std::pair<std::string, std::string> ws_token(const restinio::request_t& req) {
-  if (auto t = bearer_token(req))
-    return {*t, ""};
-  if (auto protos = req.header().try_get_field("Sec-WebSocket-Protocol")) {
-    std::string list = *protos;
-    size_t pos = 0;
-    while (pos <= list.size()) {
-      auto comma = list.find(',', pos);
-      auto item = list.substr(pos, comma == std::string::npos ? std::string::npos
-                                                              : comma - pos);
+/// Whether a comma-separated header holds `token`, in any case.
+bool header_has_token(const restinio::request_t& req, const char* name,
+                      std::string_view token) {
+  bool found = false;
+  req.header().for_each_value_of(name, [&](restinio::string_view_t value) {
+    std::string_view rest{value.data(), value.size()};
+    while (!rest.empty() && !found) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
       while (!item.empty() && item.front() == ' ')
-        item.erase(0, 1);
+        item.remove_prefix(1);
       while (!item.empty() && item.back() == ' ')
-        item.pop_back();
-      if (item.rfind("bearer.", 0) == 0)
-        return {item.substr(7), item};
-      if (comma == std::string::npos)
-        break;
-      pos = comma + 1;
+        item.remove_suffix(1);
+      found = item.size() == token.size()
+              && strncasecmp(item.data(), token.data(), token.size()) == 0;
+      rest = comma == std::string_view::npos ? std::string_view{}
+                                             : rest.substr(comma + 1);
     }
-  }
-  return {"", ""};
+    return found ? restinio::http_header_fields_t::stop_enumeration()
+                 : restinio::http_header_fields_t::continue_enumeration();
+  });
+  return found;
 }
 
 void add_event_stream_route(router_t& r, server_context& ctx) {
   r.http_get("/hitl/ws", [&ctx](restinio::request_handle_t req, auto) {
     auto ex = std::make_shared<exchange>(ctx, req, "/hitl/ws");
-    auto [token, protocol] = ws_token(*req);
+    auto cred = ws_token(*req);
+    auto hash = hash_token(cred.token);
     token_info info;
     // Decided here, on the I/O thread, from the token cache that the token
     // refresher keeps filled: an upgrade cannot wait for the database.
-    if (token.empty()
-        || ctx.tokens.find(hash_token(token), info)
-             != token_cache::lookup::valid) {
-      ex->problem_reply(401, token.empty()
+    if (cred.token.empty()
+        || ctx.tokens.find(hash, info) != token_cache::lookup::valid) {
+      ex->problem_reply(401, cred.token.empty()
                                ? "a bearer token is required (Authorization "
-                                 "header or subprotocol bearer.<token>)"
+                                 "header, or the subprotocol bearer.<token> "
+                                 "beside hitl.v1)"
                                : "the token is unknown or revoked");
       return restinio::request_accepted();
     }
     ex->set_identity(info.name);
-    auto upgrade = req->header().try_get_field(restinio::http_field::upgrade);
-    if (!upgrade || strcasecmp(upgrade->c_str(), "websocket") != 0) {
-      ex->problem_reply(400, "this is a WebSocket endpoint (Upgrade: websocket)");
+    // Only a request that http_parser took for an upgrade (both headers)
+    // may have its socket taken: RESTinio keeps reading any other.
+    auto key = req->header().opt_value_of(
+      restinio::http_field::sec_websocket_key);
+    auto version = req->header().opt_value_of(
+      restinio::http_field::sec_websocket_version);
+    if (!header_has_token(*req, "Upgrade", "websocket")
+        || !header_has_token(*req, "Connection", "upgrade")
+        || !key || key->empty() || !version || *version != "13") {
+      ex->problem_reply(400, "this is a WebSocket endpoint (Upgrade: "
+                             "websocket, Connection: Upgrade, "
+                             "Sec-WebSocket-Key, Sec-WebSocket-Version: 13)");
       return restinio::request_accepted();
     }
-    auto* stream = &ctx.stream;
-    auto on_message = [stream](rws::ws_handle_t ws, rws::message_handle_t m) {
-      stream->touch(ws->connection_id());
-      switch (m->opcode()) {
-        case rws::opcode_t::ping_frame:
-          ws->send_message(rws::final_frame, rws::opcode_t::pong_frame,
-                           restinio::writable_item_t{m->payload()});
-          break;
-        case rws::opcode_t::connection_close_frame:
-          stream->remove(ws->connection_id());
-          break;
-        default:
-          break; // the stream is one-way; anything else only shows life
-      }
-    };
-    rws::ws_handle_t ws;
-    if (protocol.empty()) {
-      ws = rws::upgrade<traits_t>(*req, rws::activation_t::immediate,
-                                  on_message);
-    } else {
-      auto key = req->header().get_field(restinio::http_field::sec_websocket_key);
-      auto digest = restinio::utils::sha1::make_digest(
-        key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-      ws = rws::upgrade<traits_t>(
-        *req, rws::activation_t::immediate,
-        restinio::utils::base64::encode(restinio::utils::sha1::to_string(digest)),
-        protocol, on_message);
+    if (cred.refusal) {
+      ex->problem_reply(400, *cred.refusal);
+      return restinio::request_accepted();
     }
-    stream->add(ws->connection_id(), ws);
+    const auto& limits = ctx.opts.limits;
+    switch (ctx.stream.reserve(info.token_hash, limits.max_ws_clients,
+                               limits.max_ws_clients_per_token)) {
+      case event_stream::admission::admitted:
+        break;
+      case event_stream::admission::too_many:
+        ex->problem_reply(429, "the event stream has its maximum of "
+                                 + std::to_string(limits.max_ws_clients)
+                                 + " clients; try again later");
+        return restinio::request_accepted();
+      case event_stream::admission::too_many_for_token:
+        ex->problem_reply(
+          429, "this token already has "
+                 + std::to_string(limits.max_ws_clients_per_token)
+                 + " event stream clients, the most one token may have");
+        return restinio::request_accepted();
+    }
+    // The socket leaves RESTinio here, as in restinio::websocket::basic::
+    // upgrade, for our own connection (http/ws_connection.hpp says why).
+    auto& conn = restinio::impl::access_req_connection(*req);
+    auto* http = dynamic_cast<restinio::impl::connection_t<traits_t>*>(
+      conn.get());
+    if (!http) { // not an upgrade RESTinio made: cannot happen, but say so
+      ctx.stream.release(info.token_hash);
+      ex->problem_reply(503, "the connection cannot be upgraded");
+      return restinio::request_accepted();
+    }
+    auto response = ws_handshake_response(std::string{*key}, cred.protocol);
+    auto id = ctx.stream.next_id();
+    std::shared_ptr<ws_connection> ws;
+    try {
+      auto held = std::move(conn);
+      auto taken = http->move_upgrade_internals();
+      using ticket = decltype(taken.m_lifetime_monitor);
+      std::weak_ptr<server_context> weak = ctx.shared_from_this();
+      ws = std::make_shared<ws_connection>(
+        std::move(taken.m_socket),
+        std::make_shared<ticket>(std::move(taken.m_lifetime_monitor)),
+        limits.max_ws_message_bytes, [weak, id] {
+          if (auto c = weak.lock())
+            c->stream.remove(id);
+        });
+    } catch (const std::exception& e) {
+      // Out of memory: the socket, taken, is closed with what held it.
+      ctx.stream.release(info.token_hash);
+      spdlog::error("GET /hitl/ws: upgrade failed: {}", e.what());
+      return restinio::request_accepted();
+    }
+    ctx.stream.add(id, ws, info.token_hash);
+    ws->start(std::move(response));
     spdlog::info("GET /hitl/ws 101 {} ({} clients)", info.name,
-                 stream->clients());
+                 ctx.stream.clients());
     return restinio::request_accepted();
   });
 }
@@ -1049,8 +1093,8 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   // Started last: nothing above may leave them running if it throws.
   ctx->feed = spawn_event_feed(sys, ctx->backend.auditor, ctx->stream,
                                ctx->backend.public_url);
-  ctx->token_refresher =
-    spawn_token_refresher(sys, ctx->backend.reader, ctx->tokens);
+  ctx->token_refresher = spawn_token_refresher(sys, ctx->backend.reader,
+                                               ctx->tokens, ctx->stream);
   return std::make_unique<restinio_server>(std::move(ctx), std::move(*handle));
 }
 

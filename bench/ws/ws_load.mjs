@@ -31,7 +31,7 @@ let opened = 0, closed = 0;
 
 const before = proc();
 await Promise.all(Array.from({ length: clients }, (_, i) => new Promise((resolve) => {
-  const ws = new WebSocket(wsUrl, ['bearer.' + args.reviewer]);
+  const ws = new WebSocket(wsUrl, ['hitl.v1', 'bearer.' + args.reviewer]);
   ws.on('open', () => { opened++; resolve(); });
   ws.on('message', (data) => {
     received[i]++;

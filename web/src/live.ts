@@ -1,8 +1,11 @@
 // The WebSocket event stream (/hitl/ws). The token travels as the
-// subprotocol `bearer.<token>` because a browser cannot set headers on a
-// WebSocket. Reconnects with backoff (1 s doubling to 10 s) and asks the
-// pages to refetch ("sync") whenever events may have been missed: after each
-// (re)connect, and now and then while the socket is down.
+// subprotocol `bearer.<token>`, offered beside `hitl.v1`, because a browser
+// cannot set headers on a WebSocket; the server answers with `hitl.v1`,
+// never the token. Reconnects with backoff (1 s doubling to 10 s) and asks
+// the pages to refetch ("sync") whenever events may have been missed: after
+// each (re)connect, and now and then while the socket is down. A close with
+// 4401 means the token was revoked or has expired: the pages refetch at
+// once, so that the REST 401 handling signs the user out.
 
 import type { LiveEvent } from "./types";
 
@@ -10,6 +13,11 @@ export type LiveStatus = "off" | "connecting" | "live" | "reconnecting";
 
 type EventListener = (e: LiveEvent) => void;
 type Listener = () => void;
+
+/** The subprotocol the server speaks. */
+const PROTOCOL = "hitl.v1";
+/** The server's close code for a revoked or expired token. */
+const TOKEN_INVALID = 4401;
 
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 10000;
@@ -100,7 +108,7 @@ class LiveConnection {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     let socket: WebSocket;
     try {
-      socket = new WebSocket(`${scheme}://${location.host}/hitl/ws`, [`bearer.${token}`]);
+      socket = new WebSocket(`${scheme}://${location.host}/hitl/ws`, [PROTOCOL, `bearer.${token}`]);
     } catch {
       // A token with characters a subprotocol cannot carry: REST will say
       // whether it is valid; keep trying in case the page fixes it.
@@ -125,9 +133,13 @@ class LiveConnection {
       if (!event || typeof event.event !== "string") return;
       for (const fn of this.eventListeners) fn(event);
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (ev.code === TOKEN_INVALID) {
+        this.lastDownSync = Date.now();
+        this.sync();
+      }
       this.scheduleReconnect(openedAt);
     };
   }
