@@ -20,7 +20,8 @@ class token_cache;
 caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
                             event_stream& stream, std::string public_url);
 
-/// Reloads all active tokens into `cache` every 2 s.
+/// Reloads all active tokens into `cache` every 2 s, and records the uses
+/// the cache noted in last_used_at.
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
                                  token_cache& cache);
 
