@@ -29,6 +29,8 @@ using pending = caf::atom_constant<caf::atom("pending")>;
 using summary = caf::atom_constant<caf::atom("summary")>;
 using audit = caf::atom_constant<caf::atom("audit")>;
 using token = caf::atom_constant<caf::atom("token")>;
+/// Record that tokens were used (last_used_at).
+using touch = caf::atom_constant<caf::atom("touch")>;
 /// The supervisor's timer: start the dormant decisions now due.
 using wake = caf::atom_constant<caf::atom("wake")>;
 

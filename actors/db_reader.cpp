@@ -15,8 +15,6 @@
 
 #include <caf/all.hpp>
 
-#include <algorithm>
-
 namespace hitl {
 
 namespace {
@@ -105,14 +103,9 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
     [pool](atoms::token) -> caf::result<std::vector<token_info>> {
       return guarded_read<std::vector<token_info>>(
         *pool, [&](pqxx::transaction_base& txn) {
-          auto all = list_tokens(txn);
-          all.erase(std::remove_if(all.begin(), all.end(),
-                                   [](const token_info& t) {
-                                     return t.revoked_at.has_value();
-                                   }),
-                    all.end());
-          return all;
-        });
+          return list_active_tokens(txn);
+        },
+        access::single_statement);
     },
     [pool](atoms::token, const std::string& token_hash)
       -> caf::result<std::optional<token_info>> {
@@ -121,9 +114,17 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
         [&](pqxx::transaction_base& txn) {
           auto found = find_active_token(txn, token_hash);
           if (found)
-            touch_token(txn, found->id);
+            touch_tokens(txn, {found->id});
           return found;
         },
+        access::writes);
+    },
+    // One statement for every token the edge saw used since the last flush.
+    [pool](atoms::touch, const std::vector<int64_t>& ids)
+      -> caf::result<size_t> {
+      return guarded_read<size_t>(
+        *pool,
+        [&](pqxx::transaction_base& txn) { return touch_tokens(txn, ids); },
         access::writes);
     },
   };

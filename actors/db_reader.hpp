@@ -18,8 +18,9 @@ namespace hitl {
 ///   (summary, summary_request) -> decision_summary
 ///   (audit, audit_filter) -> std::vector<audit_entry>
 ///   (verify) -> verification_report
-///   (token) -> std::vector<token_info>  (active ones)
-///   (token, token_hash) -> std::optional<token_info>
+///   (token) -> std::vector<token_info>  (neither revoked nor expired)
+///   (token, token_hash) -> std::optional<token_info>  (and records the use)
+///   (touch, std::vector<int64_t> ids) -> size_t  (last_used_at written)
 caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
                            size_t workers);
 

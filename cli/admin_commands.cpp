@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 
+#include "cli/duration_text.hpp"
 #include "persistence/audit_verification.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
@@ -62,19 +63,31 @@ int run_migrate(const std::string& url) {
 }
 
 int run_token_create(const std::string& url, const std::string& name,
-                     const std::string& role_name) {
+                     const std::string& role_name,
+                     const std::optional<std::string>& expires_in) {
   return guarded([&] {
     auto r = parse_role(role_name);
     if (!r) {
       std::cerr << "hitl: unknown role '" << role_name << "'\n";
       return EXIT_FAILURE;
     }
+    std::optional<duration> lifetime;
+    if (expires_in) {
+      auto parsed = parse_duration_text(*expires_in);
+      if (!parsed.error.empty()) {
+        std::cerr << "hitl: --expires-in " << parsed.error << "\n";
+        return EXIT_FAILURE;
+      }
+      lifetime = std::chrono::duration_cast<duration>(parsed.value);
+    }
     apply_migrations(url);
     auto pool = make_pool(url);
     auto token = generate_token();
+    bool retired = false;
     try {
       pool.transact([&](pqxx::transaction_base& txn) {
-        insert_token(txn, name, *r, hash_token(token));
+        retired = retire_expired_token(txn, name);
+        insert_token(txn, name, *r, hash_token(token), lifetime);
       });
     } catch (const db_error& e) {
       if (e.code == db_errc::conflict) {
@@ -89,6 +102,8 @@ int run_token_create(const std::string& url, const std::string& name,
       }
       throw;
     }
+    if (retired)
+      std::cerr << "retired the expired token of '" << name << "'\n";
     std::cout << token << std::endl;
     return EXIT_SUCCESS;
   });
@@ -99,13 +114,15 @@ int run_token_list(const std::string& url) {
     auto pool = make_pool(url);
     std::vector<token_info> tokens;
     pool.read([&](pqxx::transaction_base& txn) { tokens = list_tokens(txn); });
-    std::printf("%-24s %-9s %-8s %-27s %s\n", "NAME", "ROLE", "STATE",
-                "CREATED", "LAST USED");
+    auto at = now();
+    std::printf("%-24s %-9s %-8s %-27s %-27s %s\n", "NAME", "ROLE", "STATE",
+                "CREATED", "EXPIRES", "LAST USED");
     for (const auto& t : tokens)
-      std::printf("%-24s %-9s %-8s %-27s %s\n", t.name.c_str(),
+      std::printf("%-24s %-9s %-8s %-27s %-27s %s\n", t.name.c_str(),
                   std::string{to_string(t.role)}.c_str(),
-                  t.revoked_at ? "revoked" : "active",
+                  std::string{to_string(state_of(t, at))}.c_str(),
                   format_iso(t.created_at).c_str(),
+                  t.expires_at ? format_iso(*t.expires_at).c_str() : "never",
                   t.last_used_at ? format_iso(*t.last_used_at).c_str() : "-");
     return EXIT_SUCCESS;
   });
@@ -118,7 +135,8 @@ int run_token_revoke(const std::string& url, const std::string& name) {
     pool.transact(
       [&](pqxx::transaction_base& txn) { revoked = revoke_token(txn, name); });
     if (!revoked) {
-      std::cerr << "hitl: no active token for '" << name << "'\n";
+      std::cerr << "hitl: no active token for '" << name
+              << "' (none, revoked or expired)\n";
       return EXIT_FAILURE;
     }
     std::cerr << "revoked the token of '" << name << "'\n";

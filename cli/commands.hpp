@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace hitl {
@@ -10,8 +11,10 @@ namespace hitl {
 std::string resolve_database_url(const std::string& flag);
 
 int run_migrate(const std::string& database_url);
+/// `expires_in` as given to --expires-in (e.g. "12h"); none: never expires.
 int run_token_create(const std::string& database_url, const std::string& name,
-                     const std::string& role);
+                     const std::string& role,
+                     const std::optional<std::string>& expires_in);
 int run_token_list(const std::string& database_url);
 int run_token_revoke(const std::string& database_url, const std::string& name);
 int run_audit_verify(const std::string& database_url);

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
 
   auto* token_cmd = app.add_subcommand("token", "Manage API tokens");
   token_cmd->require_subcommand(1);
-  std::string name, role;
+  std::string name, role, expires_in;
   auto* create_cmd = token_cmd->add_subcommand(
     "create", "Create a token; prints it once, alone on stdout");
   add_db(create_cmd);
@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
   create_cmd->add_option("--role", role, "reviewer, service, auditor or admin")
     ->required()
     ->check(CLI::IsMember({"reviewer", "service", "auditor", "admin"}));
+  auto* expires_opt = create_cmd->add_option(
+    "--expires-in", expires_in,
+    "Lifetime: a number and s, m, h or d (e.g. 90s, 30m, 12h, 7d); "
+    "without it the token never expires");
   auto* list_cmd = token_cmd->add_subcommand("list", "List tokens");
   add_db(list_cmd);
   auto* revoke_cmd = token_cmd->add_subcommand("revoke", "Revoke a token");
@@ -80,7 +84,10 @@ int main(int argc, char** argv) {
   if (*migrate_cmd)
     return hitl::run_migrate(url);
   if (*create_cmd)
-    return hitl::run_token_create(url, name, role);
+    return hitl::run_token_create(
+      url, name, role,
+      expires_opt->count() > 0 ? std::optional<std::string>{expires_in}
+                               : std::nullopt);
   if (*list_cmd)
     return hitl::run_token_list(url);
   if (*revoke_cmd)

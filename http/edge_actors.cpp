@@ -41,11 +41,25 @@ caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
   };
 }
 
+// Writes last_used_at of the tokens the cache saw used, in one statement;
+// uses that cannot be recorded now are kept for the next tick.
+void flush_token_uses(caf::event_based_actor* self, const caf::actor& reader,
+                      token_cache* cache) {
+  auto used = cache->take_used();
+  if (used.empty())
+    return;
+  self->request(reader, std::chrono::seconds(5), atoms::touch::value, used)
+    .then([](size_t) {}, [cache, used](caf::error&) {
+      cache->restore_used(used);
+    });
+}
+
 caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
                               token_cache* cache, event_stream* stream) {
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
+      flush_token_uses(self, reader, cache);
       auto asked = std::chrono::steady_clock::now();
       self->request(reader, std::chrono::seconds(5), atoms::token::value)
         .then(

@@ -20,9 +20,10 @@ class token_cache;
 caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
                             event_stream& stream, std::string public_url);
 
-/// Reloads all active tokens into `cache` every 2 s, and closes the event
+/// Reloads all active tokens into `cache` every 2 s, closes the event
 /// stream's clients whose token is no longer among them (revoked or
-/// expired), so within one interval of the change.
+/// expired), so within one interval of the change, and records the uses
+/// the cache noted in last_used_at.
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
                                  token_cache& cache, event_stream& stream);
 

@@ -1,6 +1,5 @@
 #include "http/token_cache.hpp"
 
-
 namespace hitl {
 
 token_cache::lookup token_cache::find(const std::string& token_hash,
@@ -13,10 +12,37 @@ token_cache::lookup token_cache::find(const std::string& token_hash,
     entries_.erase(it);
     return lookup::unknown;
   }
-  if (!it->second.info)
+  auto& info = it->second.info;
+  if (!info)
     return lookup::invalid;
-  out = *it->second.info;
+  if (info->expires_at && expired(*info, now())) {
+    info.reset(); // no reload brings it back: the database agrees
+    return lookup::invalid;
+  }
+  used_.insert(info->id);
+  out = *info;
   return lookup::valid;
+}
+
+std::vector<int64_t> token_cache::take_used(clock::time_point at) {
+  constexpr auto resolution = std::chrono::minutes(1);
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto it = handed_out_.begin(); it != handed_out_.end();)
+    it = at - it->second >= resolution ? handed_out_.erase(it) : std::next(it);
+  std::vector<int64_t> out;
+  for (auto id : used_)
+    if (handed_out_.emplace(id, at).second)
+      out.push_back(id);
+  used_.clear();
+  return out;
+}
+
+void token_cache::restore_used(const std::vector<int64_t>& ids) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto id : ids) {
+    handed_out_.erase(id);
+    used_.insert(id);
+  }
 }
 
 void token_cache::store(const std::string& token_hash,

@@ -2,7 +2,9 @@
 
 // Recently verified bearer tokens, so that most requests authenticate
 // without a database round trip. Entries live a few seconds: a revoked token
-// stops working within that time.
+// stops working within that time; an expired one at its expiry. The cache
+// also notes which tokens were used, for the token refresher to record in
+// last_used_at.
 
 #include "persistence/token_repository.hpp"
 
@@ -11,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 namespace hitl {
 
@@ -25,12 +29,21 @@ public:
 
   enum class lookup { unknown, valid, invalid };
 
-  /// What the cache knows of a token hash; `out` is set when valid.
+  /// What the cache knows of a token hash; `out` is set when valid, and
+  /// the token counts as used. A token past its expiry is invalid.
   lookup find(const std::string& token_hash, token_info& out);
 
   /// Remembers the database's answer (std::nullopt: no such active token).
   void store(const std::string& token_hash,
              const std::optional<token_info>& info);
+
+  /// Ids of the tokens used since the last call, less those handed out in
+  /// the last minute (last_used_at has a minute's resolution: uses within
+  /// it are not recorded again).
+  std::vector<int64_t> take_used(clock::time_point at = clock::now());
+
+  /// Gives back ids that `take_used` handed out but could not be recorded.
+  void restore_used(const std::vector<int64_t>& ids);
 
 private:
   struct entry {
@@ -41,6 +54,9 @@ private:
   clock::duration negative_ttl_;
   std::mutex mtx_;
   std::unordered_map<std::string, entry> entries_;
+  // Bounded by the number of tokens in use.
+  std::unordered_set<int64_t> used_;
+  std::unordered_map<int64_t, clock::time_point> handed_out_;
 };
 
 } // namespace hitl

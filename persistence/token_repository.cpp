@@ -1,6 +1,7 @@
 #include "persistence/token_repository.hpp"
 
 #include "persistence/db_error.hpp"
+#include "persistence/sql_params.hpp"
 #include "policy/sha256.hpp"
 
 #include <openssl/rand.h>
@@ -23,14 +24,37 @@ token_info read_token(const pqxx::row& r) {
   if (!r[5].is_null())
     t.last_used_at = from_micros(r[5].as<int64_t>());
   t.token_hash = r[6].as<std::string>();
+  if (!r[7].is_null())
+    t.expires_at = from_micros(r[7].as<int64_t>());
   return t;
 }
 
 constexpr const char* token_columns = R"(id, name, role,
   hitl_micros(created_at), hitl_micros(revoked_at), hitl_micros(last_used_at),
-  token_hash)";
+  token_hash, hitl_micros(expires_at))";
+
+constexpr const char* unexpired = "(expires_at IS NULL OR expires_at > now())";
 
 } // namespace
+
+token_state state_of(const token_info& t, timestamp at) {
+  // Retired at or after its expiry: it ended by expiring.
+  if (expired(t, at) && (!t.revoked_at || *t.revoked_at >= *t.expires_at))
+    return token_state::expired;
+  return t.revoked_at ? token_state::revoked : token_state::active;
+}
+
+std::string_view to_string(token_state s) {
+  switch (s) {
+    case token_state::active:
+      return "active";
+    case token_state::revoked:
+      return "revoked";
+    case token_state::expired:
+      return "expired";
+  }
+  return "?";
+}
 
 std::string generate_token() {
   std::array<unsigned char, 32> bytes{};
@@ -59,31 +83,59 @@ std::string hash_token(std::string_view token) {
 }
 
 void prepare_token_statements(pqxx::connection_base& conn) {
+  auto active = std::string{"revoked_at IS NULL AND "} + unexpired;
   conn.prepare("token_insert", R"(
-    INSERT INTO hitl_api_tokens (name, role, token_hash) VALUES ($1, $2, $3))");
-  conn.prepare("token_list", std::string{"SELECT "} + token_columns
-                               + " FROM hitl_api_tokens"
-                                 " ORDER BY revoked_at IS NOT NULL, id DESC");
-  conn.prepare("token_revoke", R"(
+    INSERT INTO hitl_api_tokens (name, role, token_hash, expires_at)
+    VALUES ($1, $2, $3, now() + $4::bigint * interval '1 microsecond'))");
+  conn.prepare("token_retire_expired", R"(
     UPDATE hitl_api_tokens SET revoked_at = now()
-    WHERE name = $1 AND revoked_at IS NULL)");
+    WHERE name = $1 AND revoked_at IS NULL AND expires_at <= now())");
+  conn.prepare("token_list", std::string{"SELECT "} + token_columns
+                               + " FROM hitl_api_tokens ORDER BY ("
+                               + active + ") DESC, id DESC");
+  conn.prepare("token_list_active", std::string{"SELECT "} + token_columns
+                                      + " FROM hitl_api_tokens WHERE "
+                                      + active);
+  conn.prepare("token_revoke", "UPDATE hitl_api_tokens SET revoked_at = now()"
+                               " WHERE name = $1 AND "
+                                 + active);
   conn.prepare("token_touch", R"(
-    UPDATE hitl_api_tokens SET last_used_at = now() WHERE id = $1
+    UPDATE hitl_api_tokens SET last_used_at = now()
+    WHERE id = ANY($1::bigint[])
       AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))");
   conn.prepare("token_find", std::string{"SELECT "} + token_columns
                                + " FROM hitl_api_tokens"
-                                 " WHERE token_hash = $1 AND revoked_at IS NULL");
+                                 " WHERE token_hash = $1 AND "
+                               + active);
 }
 
 void insert_token(pqxx::transaction_base& txn, const std::string& name,
-                  role r, const std::string& token_hash) {
-  txn.exec_prepared("token_insert", name, std::string{to_string(r)},
-                    token_hash);
+                  role r, const std::string& token_hash,
+                  std::optional<duration> lifetime) {
+  sql_params p;
+  p.add(name).add(std::string{to_string(r)}).add(token_hash);
+  if (lifetime)
+    p.add(static_cast<int64_t>(lifetime->count()));
+  else
+    p.null();
+  txn.exec_prepared("token_insert", p.dynamic());
+}
+
+bool retire_expired_token(pqxx::transaction_base& txn,
+                          const std::string& name) {
+  return txn.exec_prepared("token_retire_expired", name).affected_rows() > 0;
 }
 
 std::vector<token_info> list_tokens(pqxx::transaction_base& txn) {
   std::vector<token_info> out;
   for (const auto& r : txn.exec_prepared("token_list"))
+    out.push_back(read_token(r));
+  return out;
+}
+
+std::vector<token_info> list_active_tokens(pqxx::transaction_base& txn) {
+  std::vector<token_info> out;
+  for (const auto& r : txn.exec_prepared("token_list_active"))
     out.push_back(read_token(r));
   return out;
 }
@@ -100,8 +152,18 @@ std::optional<token_info> find_active_token(pqxx::transaction_base& txn,
   return read_token(r[0]);
 }
 
-void touch_token(pqxx::transaction_base& txn, int64_t id) {
-  txn.exec_prepared("token_touch", id);
+size_t touch_tokens(pqxx::transaction_base& txn,
+                    const std::vector<int64_t>& ids) {
+  if (ids.empty())
+    return 0;
+  std::string array = "{";
+  for (auto id : ids) {
+    if (array.size() > 1)
+      array += ',';
+    array += std::to_string(id);
+  }
+  array += '}';
+  return txn.exec_prepared("token_touch", array).affected_rows();
 }
 
 } // namespace hitl

@@ -19,9 +19,22 @@ struct token_info {
   timestamp created_at;
   std::optional<timestamp> revoked_at;
   std::optional<timestamp> last_used_at;
+  /// When it stops working; never when absent.
+  std::optional<timestamp> expires_at;
   /// SHA-256 of the token, compared in constant time by the HTTP edge.
   std::string token_hash;
 };
+
+/// Whether `t` has expired at `at`.
+inline bool expired(const token_info& t, timestamp at) {
+  return t.expires_at && *t.expires_at <= at;
+}
+
+/// What `hitl token list` shows: a token retired because it expired counts
+/// as expired, not revoked.
+enum class token_state { active, revoked, expired };
+token_state state_of(const token_info& t, timestamp at);
+std::string_view to_string(token_state s);
 
 /// A fresh bearer token: "hitl_" and 256 random bits, base64url.
 std::string generate_token();
@@ -29,23 +42,38 @@ std::string generate_token();
 /// Lowercase hex SHA-256 of a token: what the table stores and lookups use.
 std::string hash_token(std::string_view token);
 
-/// Stores the hash of a new token. Throws db_error{conflict} when `name`
+/// Stores the hash of a new token, valid for `lifetime` from now (the
+/// database's clock) or for ever. Throws db_error{conflict} when `name`
 /// already has an active token.
 void insert_token(pqxx::transaction_base& txn, const std::string& name,
-                  role r, const std::string& token_hash);
+                  role r, const std::string& token_hash,
+                  std::optional<duration> lifetime = std::nullopt);
+
+/// Revokes the token of `name` if it has expired, so that the name may be
+/// issued again (the unique index cannot see expiry); false when there was
+/// none.
+bool retire_expired_token(pqxx::transaction_base& txn,
+                          const std::string& name);
 
 /// All tokens, active first, newest first.
 std::vector<token_info> list_tokens(pqxx::transaction_base& txn);
 
-/// Revokes the active token of `name`; false when there was none.
+/// The tokens that are neither revoked nor expired.
+std::vector<token_info> list_active_tokens(pqxx::transaction_base& txn);
+
+/// Revokes the active (unexpired) token of `name`; false when there was
+/// none.
 bool revoke_token(pqxx::transaction_base& txn, const std::string& name);
 
-/// The active token with this hash, if any.
+/// The active (neither revoked nor expired) token with this hash, if any.
 std::optional<token_info> find_active_token(pqxx::transaction_base& txn,
                                             const std::string& token_hash);
 
-/// Records that a token was used (at most once a minute per token).
-void touch_token(pqxx::transaction_base& txn, int64_t id);
+/// Records that these tokens were used now, in one statement; a token's
+/// last_used_at is written at most once a minute. Returns how many rows
+/// changed.
+size_t touch_tokens(pqxx::transaction_base& txn,
+                    const std::vector<int64_t>& ids);
 
 void prepare_token_statements(pqxx::connection_base& conn);
 

@@ -150,6 +150,18 @@ void pg_ctl(const std::string& action) {
     throw std::runtime_error("failed: " + cmd);
 }
 
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds ceiling) {
+  auto deadline = std::chrono::steady_clock::now() + ceiling;
+  for (;;) {
+    if (condition())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -4,6 +4,7 @@
 // that deploy/test started, the `hitl` binary as a child process, and HTTP.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ void sql_exec(const std::string& url, const std::string& sql);
 
 /// Stops, starts or restarts the test PostgreSQL (deploy/pg-ctl).
 void pg_ctl(const std::string& action);
+
+/// Polls `condition` every 20 ms until it holds (true) or `ceiling` passes
+/// (false). Tests wait for a state this way, with a ceiling generous enough
+/// for a machine that is busy, never for a fixed time.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds ceiling = std::chrono::seconds(30));
 
 /// A TCP port that was free a moment ago.
 int free_port();
