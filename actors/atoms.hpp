@@ -31,5 +31,7 @@ using audit = caf::atom_constant<caf::atom("audit")>;
 using token = caf::atom_constant<caf::atom("token")>;
 /// The supervisor's timer: start the dormant decisions now due.
 using wake = caf::atom_constant<caf::atom("wake")>;
+/// What /health shows: the write path's checks.
+using health = caf::atom_constant<caf::atom("health")>;
 
 } // namespace hitl::atoms

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/actor_failures.hpp"
 #include "persistence/fwd.hpp"
 
 #include <caf/fwd.hpp>
@@ -20,7 +21,10 @@ namespace hitl {
 ///   (verify) -> verification_report
 ///   (token) -> std::vector<token_info>  (active ones)
 ///   (token, token_hash) -> std::optional<token_info>
+/// An exception in a worker is answered `internal` and counted in
+/// `failures`; the worker lives on.
 caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
-                           size_t workers);
+                           size_t workers,
+                           actor_failures failures = actor_failures{});
 
 } // namespace hitl

@@ -3,7 +3,10 @@
 // The two actors of the HTTP edge: one turns committed events into frames
 // of the live event stream, one keeps the token cache filled with every
 // active token (so that a WebSocket upgrade, which must be decided on the
-// I/O thread, never waits for the database).
+// I/O thread, never waits for the database). An exception in either is
+// logged and counted in `failures`, and the actor goes on.
+
+#include "actors/actor_failures.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -18,10 +21,12 @@ class token_cache;
 /// `{event, at, decision, ...}`; pings every client every 20 s and closes
 /// those silent for 60 s.
 caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
-                            event_stream& stream, std::string public_url);
+                            event_stream& stream, std::string public_url,
+                            actor_failures failures = actor_failures{});
 
 /// Reloads all active tokens into `cache` every 2 s.
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
-                                 token_cache& cache);
+                                 token_cache& cache,
+                                 actor_failures failures = actor_failures{});
 
 } // namespace hitl
