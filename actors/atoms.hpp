@@ -33,5 +33,7 @@ using token = caf::atom_constant<caf::atom("token")>;
 using touch = caf::atom_constant<caf::atom("touch")>;
 /// The supervisor's timer: start the dormant decisions now due.
 using wake = caf::atom_constant<caf::atom("wake")>;
+/// What /health shows: the write path's checks.
+using health = caf::atom_constant<caf::atom("health")>;
 
 } // namespace hitl::atoms

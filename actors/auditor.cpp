@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/change_clock.hpp"
+#include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "persistence/audit_repository.hpp"
@@ -23,14 +24,57 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <utility>
 
 namespace hitl {
 
 namespace {
 
+/// A requester's promise that is answered `internal` if it is dropped
+/// unanswered: an exception that unwinds the auditor in the middle of a
+/// batch destroys the batch, and each of its requesters hears of it at once
+/// instead of waiting for its timeout.
+class commit_promise {
+public:
+  explicit commit_promise(caf::response_promise p) : p_(std::move(p)) {
+  }
+  commit_promise(commit_promise&& other) noexcept
+    : p_(std::exchange(other.p_, caf::response_promise{})) {
+  }
+  commit_promise& operator=(commit_promise&& other) noexcept {
+    if (this != &other) {
+      answer_dropped();
+      p_ = std::exchange(other.p_, caf::response_promise{});
+    }
+    return *this;
+  }
+  ~commit_promise() {
+    answer_dropped();
+  }
+
+  template <class T>
+  void deliver(T&& x) {
+    p_.deliver(std::forward<T>(x));
+  }
+
+private:
+  void answer_dropped() noexcept {
+    if (!p_.pending())
+      return;
+    try {
+      p_.deliver(make_service_error(service_errc::internal,
+                                    "the auditor failed; see the server log"));
+    } catch (...) {
+      // Out of memory: the requester's timeout answers it.
+    }
+  }
+
+  caf::response_promise p_;
+};
+
 struct pending_commit {
   commit_request request;
-  caf::response_promise promise;
+  commit_promise promise;
 };
 
 /// The outcome of one change inside a batch.
@@ -71,7 +115,7 @@ struct auditor_state {
   static inline const char* name = "auditor";
 };
 
-using auditor_actor = caf::stateful_actor<auditor_state>;
+using auditor_actor = guarded_actor<auditor_state>;
 
 caf::error to_service_error(const db_error& e) {
   switch (e.code) {
@@ -369,6 +413,12 @@ void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
         item.promise.deliver(err);
       return;
     }
+  } catch (...) {
+    // Not a database error: whether it came before or after the COMMIT is
+    // unknown, so the batch may have landed (see recover_from_failure).
+    advance_clock(self, batch);
+    st.head.reset();
+    throw;
   }
   // One change refused by the database spoiled the batch: commit each alone,
   // so only that one fails.
@@ -382,6 +432,10 @@ void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
       advance_clock(self, one);
       st.head.reset();
       one[0].promise.deliver(to_service_error(e));
+    } catch (...) {
+      advance_clock(self, one);
+      st.head.reset();
+      throw;
     }
   }
 }
@@ -459,6 +513,9 @@ bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
 void finish_written(auditor_actor* self, in_flight& f,
                     const pipelined_writer::written& written) {
   auto& st = self->state;
+  // Committed: whatever fails below, the caches must not serve what came
+  // before (deliver advances the clock again, which costs nothing).
+  advance_clock(self, f.batch);
   for (size_t i = 0; i < f.batch.size(); ++i)
     if (f.batch[i].request.expected_version != 0)
       f.results[i].receipt->record.version =
@@ -566,11 +623,54 @@ void flush(auditor_actor* self) {
   }
 }
 
+// -- after an exception ----------------------------------------------------
+
+// An exception unwound the auditor in the middle of its work. The batch it
+// was sealing, writing or answering went with it: its requesters have their
+// answer (commit_promise), and where it may have committed, the caches were
+// told (advance_clock). What is in flight may or may not commit, and the
+// connection may be in the middle of a message: those batches are in doubt,
+// as after a lost connection, and the next one goes over a new connection,
+// sealed after the head as the database has it. The queue is intact.
+void recover_from_failure(auditor_actor* self) {
+  auto& st = self->state;
+  if (!st.flight.empty())
+    abandon_in_flight(self, db_error(db_errc::in_doubt, "the auditor failed"));
+  st.pipe.reset();
+  st.head.reset();
+  if (!st.queue.empty()) {
+    st.flush_scheduled = true;
+    self->send(self, atoms::flush::value);
+  }
+}
+
+// For /health, without writing: the auditor answers, so it takes commits,
+// and its writer's connection is usable, open and not closed by the server,
+// or opened now (it would be for the next batch anyway).
+bool write_path_ready(auditor_actor* self) {
+  auto& st = self->state;
+  if (st.pipe && !st.pipe->closed_by_server())
+    return true;
+  if (!st.flight.empty())
+    return false; // lost under batches in flight; flush answers them
+  st.pipe.reset();
+  try {
+    st.pipe = std::make_unique<pipelined_writer>(st.pool->options().url);
+    return true;
+  } catch (const db_error&) {
+    return false;
+  }
+}
+
 caf::behavior auditor(auditor_actor* self, connection_pool* pool,
                       auditor_options opts) {
   auto& st = self->state;
   st.pool = pool;
   st.opts = std::move(opts);
+  guard(self, st.opts.failures, "auditor",
+        [](auditor_actor* self, const caf::error&) {
+          recover_from_failure(self);
+        });
   if (st.opts.registry) {
     auto& reg = *st.opts.registry;
     st.entries_total = &prometheus::BuildCounter()
@@ -603,7 +703,7 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
     [=](atoms::commit, commit_request& req) {
       auto& st = self->state;
       auto promise = self->make_response_promise();
-      st.queue.push_back({std::move(req), promise});
+      st.queue.push_back({std::move(req), commit_promise{promise}});
       // Everything that arrives before this flush is processed joins the
       // same transaction: that is the group commit.
       if (!st.flush_scheduled) {
@@ -617,6 +717,7 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
       self->state.listeners.push_back(std::move(listener));
     },
     [=](atoms::stats) { return self->state.stats; },
+    [=](atoms::ping) { return write_path_ready(self); },
   };
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/actor_failures.hpp"
 #include "cli/service_config.hpp"
 #include "persistence/fwd.hpp"
 
@@ -30,6 +31,8 @@ struct auditor_options {
   std::shared_ptr<prometheus::Registry> registry;
   /// Advanced after each commit, before anyone is answered (may be null).
   std::shared_ptr<change_clock> changes;
+  /// Where an exception that reaches the auditor is logged and counted.
+  actor_failures failures;
 };
 
 /// Spawns the auditor: the single writer of decisions, the audit chain and
@@ -40,7 +43,10 @@ struct auditor_options {
 /// flight on one connection in pipeline mode
 /// (persistence/pipelined_writer.hpp). Detached: its database calls block
 /// only its own thread. Committed events go to every actor that sent
-/// `(subscribe, actor)`.
+/// `(subscribe, actor)`. `(ping) -> bool`: whether its writer's connection
+/// is usable (for /health; writes nothing). An exception in the middle of a
+/// batch answers that batch's requesters `internal`, those in flight
+/// `unavailable` (in doubt), and the auditor goes on with a new connection.
 caf::actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
                          auditor_options opts);
 

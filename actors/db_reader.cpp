@@ -1,6 +1,7 @@
 #include "actors/db_reader.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "persistence/analytics_repository.hpp"
@@ -49,7 +50,17 @@ caf::result<T> guarded_read(connection_pool& pool, F&& f,
   }
 }
 
-caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
+struct reader_state {
+  static inline const char* name = "db_reader";
+};
+
+using reader_actor = guarded_actor<reader_state>;
+
+caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
+                            actor_failures failures) {
+  // Nothing to put right: each read stands alone. Database failures are
+  // answered above, without an exception; this is for the others.
+  guard(self, std::move(failures), "reader");
   return {
     [pool](atoms::ping) -> bool { return pool->ping(); },
     [pool](atoms::get, const std::string& id)
@@ -133,11 +144,13 @@ caf::behavior reader_worker(caf::event_based_actor*, connection_pool* pool) {
 } // namespace
 
 caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
-                           size_t workers) {
+                           size_t workers, actor_failures failures) {
   auto* p = &pool;
   return caf::actor_pool::make(
     sys.dummy_execution_unit(), workers,
-    [&sys, p] { return sys.spawn<caf::detached>(reader_worker, p); },
+    [&sys, p, failures] {
+      return sys.spawn<caf::detached>(reader_worker, p, failures);
+    },
     caf::actor_pool::round_robin());
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/actor_failures.hpp"
 #include "persistence/fwd.hpp"
 
 #include <caf/fwd.hpp>
@@ -21,7 +22,10 @@ namespace hitl {
 ///   (token) -> std::vector<token_info>  (neither revoked nor expired)
 ///   (token, token_hash) -> std::optional<token_info>  (and records the use)
 ///   (touch, std::vector<int64_t> ids) -> size_t  (last_used_at written)
+/// An exception in a worker is answered `internal` and counted in
+/// `failures`; the worker lives on.
 caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
-                           size_t workers);
+                           size_t workers,
+                           actor_failures failures = actor_failures{});
 
 } // namespace hitl

@@ -1,6 +1,7 @@
 #include "actors/metrics_actor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 
 #include <caf/all.hpp>
@@ -38,7 +39,7 @@ struct metrics_state {
   static inline const char* name = "metrics";
 };
 
-using metrics_actor = caf::stateful_actor<metrics_state>;
+using metrics_actor = guarded_actor<metrics_state>;
 
 void publish_gauges(metrics_state& st) {
   st.pending->Set(static_cast<double>(st.open));
@@ -92,6 +93,9 @@ void on_event(metrics_state& st, const committed_event& ev) {
 caf::behavior metrics(metrics_actor* self,
                       std::shared_ptr<prometheus::Registry> registry,
                       decision_summary baseline, int max_level) {
+  // Kept alive: a batch of events that failed halfway leaves the counters
+  // short of its rest, which is better than no counters at all.
+  guard(self, actor_failures{registry}, "metrics");
   auto& st = self->state;
   st.registry = std::move(registry);
   auto& reg = *st.registry;

@@ -1,6 +1,7 @@
 #include "actors/notifier.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/webhook_sender.hpp"
 #include "persistence/connection_pool.hpp"
@@ -40,7 +41,7 @@ struct notifier_state {
   static inline const char* name = "notifier";
 };
 
-using notifier_actor = caf::stateful_actor<notifier_state>;
+using notifier_actor = guarded_actor<notifier_state>;
 
 // Sends what is due; false when there was nothing (or the database is away).
 bool deliver_round(notifier_state& st) {
@@ -125,6 +126,14 @@ void run(notifier_actor* self) {
 caf::behavior notifier(notifier_actor* self, connection_pool* pool,
                        service_config config,
                        std::shared_ptr<prometheus::Registry> registry) {
+  // Kept alive: what a failed round leased is leased again when the lease
+  // runs out (at least once). Only its tick must not be lost with it.
+  guard(self, actor_failures{registry}, "notifier",
+        [](notifier_actor* self, const caf::error&) {
+          auto* failed = self->current_mailbox_element();
+          if (failed && failed->content().match_elements<tick_atom>())
+            self->delayed_send(self, tick_interval, tick_atom::value);
+        });
   auto& st = self->state;
   st.pool = pool;
   st.settings = config.notifications;

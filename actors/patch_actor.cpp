@@ -1,6 +1,7 @@
 #include "actors/patch_actor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "policy/escalation_schedule.hpp"
@@ -26,7 +27,7 @@ struct patch_state {
   static inline const char* name = "patch_actor";
 };
 
-using patch_actor = caf::stateful_actor<patch_state>;
+using patch_actor = guarded_actor<patch_state>;
 
 caf::error refusal(const decision_record& rec, verdict_error e) {
   switch (e) {
@@ -191,7 +192,14 @@ caf::behavior open_behavior(patch_actor* self) {
 
 caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
                     caf::actor supervisor,
-                    std::shared_ptr<const policy_config> policy) {
+                    std::shared_ptr<const policy_config> policy,
+                    actor_failures failures) {
+  // After an exception its record may not be what the database holds (one
+  // thrown after a commit): it quits, and the supervisor, which monitors it,
+  // rebuilds it from the database, the judge. The request is answered
+  // first; those queued behind it hear that it is gone (503, retry).
+  guard(self, std::move(failures), "patch",
+        [](patch_actor* self, const caf::error& err) { self->quit(err); });
   auto& st = self->state;
   st.rec = std::move(rec);
   st.auditor = std::move(auditor);
@@ -205,9 +213,11 @@ caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
 
 caf::actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
                              caf::actor auditor, caf::actor supervisor,
-                             std::shared_ptr<const policy_config> policy) {
+                             std::shared_ptr<const policy_config> policy,
+                             actor_failures failures) {
   return sys.spawn(patch, std::move(rec), std::move(auditor),
-                   std::move(supervisor), std::move(policy));
+                   std::move(supervisor), std::move(policy),
+                   std::move(failures));
 }
 
 } // namespace hitl

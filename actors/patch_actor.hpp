@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/actor_failures.hpp"
 #include "policy/decision.hpp"
 #include "policy/policy_config.hpp"
 
@@ -19,8 +20,11 @@ namespace hitl {
 ///   (approve | reject | cancel, verdict_request) -> decision_record
 ///   (comment, verdict_request) -> comment
 ///   (get) -> decision_record
+/// An exception in a handler is answered `internal`, counted in `failures`,
+/// and ends the actor (its supervisor rebuilds it from the database).
 caf::actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
                              caf::actor auditor, caf::actor supervisor,
-                             std::shared_ptr<const policy_config> policy);
+                             std::shared_ptr<const policy_config> policy,
+                             actor_failures failures = actor_failures{});
 
 } // namespace hitl

@@ -61,14 +61,16 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   });
   service_actors a;
   a.recovered = open.size();
+  actor_failures failures{registry};
   auditor_options audit_opts;
   audit_opts.webhooks = config.webhooks;
   audit_opts.public_url = config.public_url;
   audit_opts.registry = registry;
   a.changes = std::make_shared<change_clock>();
   audit_opts.changes = a.changes;
+  audit_opts.failures = failures;
   a.auditor = spawn_auditor(sys, pool, std::move(audit_opts));
-  a.reader = spawn_db_reader(sys, pool, 3);
+  a.reader = spawn_db_reader(sys, pool, 3, failures);
   a.metrics = spawn_metrics_actor(sys, registry, totals,
                                   config.policy.max_escalation_level);
   caf::anon_send(a.auditor, atoms::subscribe::value, a.metrics);
@@ -76,7 +78,7 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   caf::anon_send(a.auditor, atoms::subscribe::value, a.notifier);
   auto policy = std::make_shared<const policy_config>(config.policy);
   a.supervisor = spawn_supervisor(sys, policy, a.auditor, a.reader,
-                                  std::move(open));
+                                  std::move(open), failures);
   if (a.recovered >= purge_threshold)
     return_freed_memory();
   spdlog::info("recovered {} open decisions in {:.3f} s", a.recovered,

@@ -1,6 +1,7 @@
 #include "actors/supervisor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/patch_actor.hpp"
 #include "actors/service_error.hpp"
@@ -93,10 +94,11 @@ struct supervisor_state {
   size_t next_wake = 0;
   bool wake_armed = false;
   std::mt19937_64 rng{std::random_device{}()};
+  actor_failures failures;
   static inline const char* name = "supervisor";
 };
 
-using supervisor_actor = caf::stateful_actor<supervisor_state>;
+using supervisor_actor = guarded_actor<supervisor_state>;
 
 // A UUID of version 7 (RFC 9562): the Unix time in milliseconds, then
 // random bits. Ids made later sort later, so a new decision's id lands at the
@@ -164,7 +166,8 @@ void start_actor(supervisor_actor* self, open_ref ref, decision_record&& rec) {
   auto& entry = ref->second;
   entry.actor = spawn_patch_actor(self->home_system(), std::move(rec),
                                   st.auditor,
-                                  caf::actor_cast<caf::actor>(self), st.policy);
+                                  caf::actor_cast<caf::actor>(self), st.policy,
+                                  st.failures);
   self->monitor(entry.actor);
   st.by_actor[entry.actor.id()] = ref;
 }
@@ -470,8 +473,15 @@ caf::result<caf::message> route(supervisor_actor* self, Atom atom,
 caf::behavior supervisor(supervisor_actor* self,
                          std::shared_ptr<const policy_config> policy,
                          caf::actor auditor, caf::actor reader,
-                         std::vector<decision_record> open) {
+                         std::vector<decision_record> open,
+                         actor_failures failures) {
   auto& st = self->state;
+  // Kept alive, with its index: the handlers compute what can fail (the
+  // policy, the records) before they change it, so a failing request leaves
+  // it as it was. Rebuilding it would take a full recovery from the
+  // database, and every open decision would wait for it.
+  guard(self, failures, "supervisor");
+  st.failures = std::move(failures);
   st.policy = std::move(policy);
   st.policy_version = st.policy->version();
   st.auditor = std::move(auditor);
@@ -563,6 +573,12 @@ caf::behavior supervisor(supervisor_actor* self,
         self->send(it->second.actor, a, level);
     },
     [=](atoms::stats) { return self->state.by_id.size(); },
+    // For /health: it answers, so it takes requests.
+    [=](atoms::ping) { return true; },
+    // A drill for the actor of a patch's open decision (see failure_drill).
+    [=](const failure_drill& d, const verdict_request& v) {
+      return route(self, d, v);
+    },
   };
 }
 
@@ -571,9 +587,10 @@ caf::behavior supervisor(supervisor_actor* self,
 caf::actor spawn_supervisor(caf::actor_system& sys,
                             std::shared_ptr<const policy_config> policy,
                             caf::actor auditor, caf::actor reader,
-                            std::vector<decision_record> open) {
+                            std::vector<decision_record> open,
+                            actor_failures failures) {
   return sys.spawn(supervisor, std::move(policy), std::move(auditor),
-                   std::move(reader), std::move(open));
+                   std::move(reader), std::move(open), std::move(failures));
 }
 
 } // namespace hitl

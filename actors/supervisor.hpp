@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/actor_failures.hpp"
 #include "policy/decision.hpp"
 #include "policy/policy_config.hpp"
 
@@ -28,9 +29,13 @@ namespace hitl {
 ///   (wait, decision_id, seconds) -> bool (final within the time)
 ///   (escalate, decision_id, level) -> passed on to the decision's actor
 ///   (stats) -> size_t (open decisions)
+///   (ping) -> true (for /health)
+/// An exception in a handler is answered `internal` and counted in
+/// `failures`; the supervisor lives on, a patch actor is rebuilt.
 caf::actor spawn_supervisor(caf::actor_system& sys,
                             std::shared_ptr<const policy_config> policy,
                             caf::actor auditor, caf::actor reader,
-                            std::vector<decision_record> open);
+                            std::vector<decision_record> open,
+                            actor_failures failures = actor_failures{});
 
 } // namespace hitl

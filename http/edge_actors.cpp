@@ -1,6 +1,7 @@
 #include "http/edge_actors.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "http/event_stream.hpp"
 #include "http/token_cache.hpp"
@@ -83,17 +84,53 @@ caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
   };
 }
 
+// -- guarded: an exception is logged and counted, and the actor goes on -----
+
+struct event_feed_state {
+  static inline const char* name = "event_feed";
+};
+
+struct token_refresher_state {
+  static inline const char* name = "token_refresher";
+};
+
+// Each runs on its own tick: a failure while handling the tick (or, for the
+// refresher, the answer its tick asked for) arms the next one, or the actor
+// would live on and do nothing.
+template <class State>
+auto rearm_tick(caf::timespan interval, bool after_answers) {
+  return [=](guarded_actor<State>* self, const caf::error&) {
+    auto* failed = self->current_mailbox_element();
+    if (failed
+        && (failed->content().template match_elements<tick_atom>()
+            || (after_answers && failed->mid.is_response())))
+      self->delayed_send(self, interval, tick_atom::value);
+  };
+}
+
 } // namespace
 
 caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
-                            event_stream& stream, std::string public_url) {
-  return sys.spawn(event_feed, std::move(auditor), &stream,
-                   std::move(public_url));
+                            event_stream& stream, std::string public_url,
+                            actor_failures failures) {
+  auto* s = &stream;
+  return sys.spawn([=](guarded_actor<event_feed_state>* self) {
+    guard(self, failures, "event_feed",
+          rearm_tick<event_feed_state>(ping_interval, false));
+    return event_feed(self, auditor, s, public_url);
+  });
 }
 
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
-                                 token_cache& cache, event_stream& stream) {
-  return sys.spawn(token_refresher, std::move(reader), &cache, &stream);
+                                 token_cache& cache, event_stream& stream,
+                                 actor_failures failures) {
+  auto* c = &cache;
+  auto* s = &stream;
+  return sys.spawn([=](guarded_actor<token_refresher_state>* self) {
+    guard(self, failures, "token_refresher",
+          rearm_tick<token_refresher_state>(token_refresh, true));
+    return token_refresher(self, reader, c, s);
+  });
 }
 
 } // namespace hitl

@@ -3,7 +3,10 @@
 // The two actors of the HTTP edge: one turns committed events into frames
 // of the live event stream, one keeps the token cache filled with every
 // active token (so that a WebSocket upgrade, which must be decided on the
-// I/O thread, never waits for the database).
+// I/O thread, never waits for the database). An exception in either is
+// logged and counted in `failures`, and the actor goes on.
+
+#include "actors/actor_failures.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -18,13 +21,15 @@ class token_cache;
 /// `{event, at, decision, ...}`; pings every client every 20 s and closes
 /// those silent for 60 s.
 caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
-                            event_stream& stream, std::string public_url);
+                            event_stream& stream, std::string public_url,
+                            actor_failures failures = actor_failures{});
 
 /// Reloads all active tokens into `cache` every 2 s, closes the event
 /// stream's clients whose token is no longer among them (revoked or
 /// expired), so within one interval of the change, and records the uses
 /// the cache noted in last_used_at.
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
-                                 token_cache& cache, event_stream& stream);
+                                 token_cache& cache, event_stream& stream,
+                                 actor_failures failures = actor_failures{});
 
 } // namespace hitl

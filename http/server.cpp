@@ -8,9 +8,11 @@
 
 #include "actors/atoms.hpp"
 #include "actors/change_clock.hpp"
+#include "actors/health_check.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "http/access_policy.hpp"
+#include "http/bridge.hpp"
 #include "http/edge_actors.hpp"
 #include "http/event_stream.hpp"
 #include "http/request_parsing.hpp"
@@ -83,6 +85,8 @@ struct server_context : std::enable_shared_from_this<server_context> {
   /// (see ask); taken in turn.
   std::vector<caf::actor> bridges;
   std::atomic<size_t> next_bridge{0};
+  /// Behind /health (actors/health_check.hpp).
+  caf::actor health;
   /// Requests accepted and not yet answered, and whether new ones are still
   /// taken: a stop lets those in flight finish first (see restinio_server).
   std::atomic<int64_t> unanswered{0};
@@ -114,6 +118,9 @@ public:
   }
   void set_identity(std::string who) {
     identity_ = std::move(who);
+  }
+  bool answered() const {
+    return answered_;
   }
 
   void respond(int status, std::string body,
@@ -256,41 +263,36 @@ private:
 
 using exchange_ptr = std::shared_ptr<exchange>;
 
-/// Work for a bridge actor: it runs on the bridge, with the bridge as `self`.
-struct bridge_job {
-  std::function<void(caf::event_based_actor*)> run;
-};
-
-} // namespace
-} // namespace hitl
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::bridge_job)
-
-namespace hitl {
-namespace {
-
-/// A bridge between the I/O threads and the actors: an I/O thread cannot
-/// wait for an answer, so it hands the request to a bridge, which sends it
-/// and runs the continuation when the answer comes. Bridges live as long as
-/// the server: spawning an actor for each request cost about a tenth of the
-/// service's CPU under a load of approvals.
-caf::behavior bridge(caf::event_based_actor* self) {
-  return {
-    [=](bridge_job& job) { job.run(self); },
+/// Sends one request to an actor through a bridge (http/bridge.hpp) and
+/// hands the answer to `on_ok`, a failure (a timeout among them) to
+/// `on_error`. Whatever either throws (a JSON dump, a bug), the client gets
+/// its 500 first, never an empty reply, and the exchange is done with (a
+/// stop waits for it); the bridge logs it, counts it and goes on.
+template <class OnOk, class OnError, class... Ts>
+void ask_or(const exchange_ptr& ex, const caf::actor& target,
+            std::chrono::seconds timeout, OnOk on_ok, OnError on_error,
+            Ts... xs) {
+  auto& ctx = ex->context();
+  const auto& via = ctx.bridges[ctx.next_bridge++ % ctx.bridges.size()];
+  auto answer = [ex] {
+    if (!ex->answered())
+      ex->problem_reply(500, "internal error; see the server log");
   };
+  caf::anon_send(via, bridge_job{answering(
+                        [=](caf::event_based_actor* self) {
+                          self->request(target, timeout, xs...)
+                            .then(answering(on_ok, answer),
+                                  answering(on_error, answer));
+                        },
+                        answer)});
 }
 
-/// Sends one request to an actor through a bridge and hands the answer to
-/// `on_ok`; failures, a timeout among them, become problem responses.
+/// As ask_or, with failures answered as problems (see exchange::fail).
 template <class OnOk, class... Ts>
 void ask(const exchange_ptr& ex, const caf::actor& target,
          std::chrono::seconds timeout, OnOk on_ok, Ts... xs) {
-  auto& ctx = ex->context();
-  const auto& via = ctx.bridges[ctx.next_bridge++ % ctx.bridges.size()];
-  caf::anon_send(via, bridge_job{[=](caf::event_based_actor* self) {
-                   self->request(target, timeout, xs...)
-                     .then(on_ok, [ex](caf::error& err) { ex->fail(err); });
-                 }});
+  ask_or(ex, target, timeout, std::move(on_ok),
+         [ex](caf::error& err) { ex->fail(err); }, std::move(xs)...);
 }
 
 // -- authentication -----------------------------------------------------------
@@ -706,25 +708,33 @@ void add_read_routes(router_t& r, server_context& ctx) {
     }));
 }
 
+/// Longer than a round of health checks (3 s at most): a request waits at
+/// most for the round under way.
+constexpr auto health_timeout = std::chrono::seconds(10);
+
 void add_operations_routes(router_t& r, server_context& ctx) {
+  // Through a bridge to the health actor, as requests go: a bridge that does
+  // not run, a supervisor or an auditor that does not answer shows here, not
+  // only a database that is away. The actor shares one round of checks
+  // among all requests of a second.
   r.http_get("/health", route(ctx, "/health", [](exchange_ptr ex, const auto&) {
-    auto started = clock_type::now();
-    auto reply = [ex, started](bool up) {
-      auto ms = std::chrono::duration<double, std::milli>(clock_type::now()
-                                                          - started)
-                  .count();
-      ex->json_reply(up ? 200 : 503,
-                     {{"status", up ? "ok" : "unavailable"},
-                      {"checks",
-                       {{"database",
-                         {{"status", up ? "up" : "down"}, {"latency_ms", ms}}}}}});
+    auto reply = [ex](const health_report& h) {
+      auto check = [](bool up) { return up ? "up" : "down"; };
+      ex->json_reply(
+        h.ok() ? 200 : 503,
+        json{{"status", h.ok() ? "ok" : "unavailable"},
+             {"checks",
+              {{"database",
+                {{"status", check(h.database)},
+                 {"latency_ms", h.database_ms}}},
+               {"supervisor", {{"status", check(h.supervisor)}}},
+               {"auditor", {{"status", check(h.auditor)}}}}}});
     };
-    ex->context().sys->spawn([ex, reply](caf::event_based_actor* self) {
-      self->request(ex->context().backend.reader, std::chrono::seconds(5),
-                    atoms::ping::value)
-        .then([reply](bool up) { reply(up); },
-              [reply](caf::error&) { reply(false); });
-    });
+    ask_or(ex, ex->context().health, health_timeout,
+           [reply](health_report& h) { reply(h); },
+           // The checks did not come back: nothing is known to work.
+           [reply](caf::error&) { reply(health_report{}); },
+           atoms::health::value);
   }));
   r.http_get("/metrics", route(ctx, "/metrics", [](exchange_ptr ex, const auto&) {
     auto text = prometheus::TextSerializer{}.Serialize(
@@ -986,6 +996,7 @@ public:
       caf::anon_send_exit(ctx_->feed, caf::exit_reason::user_shutdown);
       for (const auto& b : ctx_->bridges)
         caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(ctx_->health, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(ctx_->token_refresher,
                           caf::exit_reason::user_shutdown);
       ctx_->stream.close_all();
@@ -1078,8 +1089,12 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
         restinio::incoming_http_msg_limits_t{}.max_body_size(transport_limit))
       .request_handler(std::move(router));
   // Before the first request can arrive; stopped again if the start fails.
+  actor_failures failures{ctx->backend.registry};
   for (size_t i = 0; i < bridge_count; ++i)
-    ctx->bridges.push_back(sys.spawn(bridge));
+    ctx->bridges.push_back(spawn_bridge(sys, failures));
+  ctx->health = spawn_health_check(sys, ctx->backend.supervisor,
+                                   ctx->backend.auditor, ctx->backend.reader,
+                                   ctx->backend.registry);
   std::optional<server_handle> handle;
   try {
     handle = restinio::run_async<traits_t>(
@@ -1088,13 +1103,14 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   } catch (...) {
     for (const auto& b : ctx->bridges)
       caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->health, caf::exit_reason::user_shutdown);
     throw;
   }
   // Started last: nothing above may leave them running if it throws.
   ctx->feed = spawn_event_feed(sys, ctx->backend.auditor, ctx->stream,
-                               ctx->backend.public_url);
-  ctx->token_refresher = spawn_token_refresher(sys, ctx->backend.reader,
-                                               ctx->tokens, ctx->stream);
+                               ctx->backend.public_url, failures);
+  ctx->token_refresher = spawn_token_refresher(
+    sys, ctx->backend.reader, ctx->tokens, ctx->stream, failures);
   return std::make_unique<restinio_server>(std::move(ctx), std::move(*handle));
 }
 

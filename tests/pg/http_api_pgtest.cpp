@@ -466,13 +466,23 @@ TEST_CASE("503 while PostgreSQL is down, and recovery once it is back") {
                        record("p-down", "high", 0.3).dump());
   auto pending = a.call("GET", "/hitl/patches/pending", a.reviewer);
   auto approve = a.call("POST", "/hitl/patches/p-up/approve", a.reviewer, "");
-  auto health = a.call("GET", "/health", "");
+  // /health keeps a report for up to a second: asked until it changes.
+  auto health_until = [&](long status) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto r = a.call("GET", "/health", "");
+    while (r.status != status && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      r = a.call("GET", "/health", "");
+    }
+    return r.status;
+  };
+  auto health = health_until(503);
   pg_ctl("start");
   CHECK(create.status == 503);
   CHECK(pending.status == 503);
   CHECK(approve.status == 503);
-  CHECK(health.status == 503);
-  CHECK(a.call("GET", "/health", "").status == 200);
+  CHECK(health == 503);
+  CHECK(health_until(200) == 200);
   CHECK(a.call("GET", "/hitl/patches/pending", a.reviewer).status == 200);
   auto later = a.call("POST", "/hitl/patches/p-up/approve", a.reviewer, "");
   CHECK(later.status == 200);

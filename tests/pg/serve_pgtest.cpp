@@ -1,5 +1,5 @@
-// `hitl serve` as a process: health with and without PostgreSQL, and a
-// clean stop on SIGTERM.
+// `hitl serve` as a process: a clean stop on SIGTERM (health with and
+// without PostgreSQL: gate_pgtest.cpp).
 
 #include "tests/pg/pg_fixture.hpp"
 
@@ -10,27 +10,6 @@
 #include <thread>
 
 using namespace hitl::test;
-
-TEST_CASE("health reports the database, 503 while PostgreSQL is down") {
-  auto url = fresh_database("hitl_serve");
-  served_hitl hitl{url};
-  auto r = http_request("GET", hitl.base_url() + "/health");
-  CHECK(r.status == 200);
-  auto body = nlohmann::json::parse(r.body);
-  CHECK(body["status"] == "ok");
-  CHECK(body["checks"]["database"]["status"] == "up");
-  // serve applied the migrations itself
-  CHECK(sql_scalar(url, "SELECT count(*) > 0 FROM schema_migrations") == "t");
-
-  pg_ctl("stop");
-  auto down = http_request("GET", hitl.base_url() + "/health");
-  pg_ctl("start");
-  CHECK(down.status == 503);
-  CHECK(nlohmann::json::parse(down.body)["checks"]["database"]["status"]
-        == "down");
-  auto back = http_request("GET", hitl.base_url() + "/health");
-  CHECK(back.status == 200);
-}
 
 TEST_CASE("SIGTERM stops serve cleanly within a few seconds") {
   auto url = fresh_database("hitl_sigterm");
