@@ -117,23 +117,6 @@ struct auditor_state {
 
 using auditor_actor = guarded_actor<auditor_state>;
 
-caf::error to_service_error(const db_error& e) {
-  switch (e.code) {
-    case db_errc::unavailable:
-    case db_errc::in_doubt:
-    case db_errc::retry:
-      return make_service_error(service_errc::unavailable,
-                                "the database is unavailable");
-    case db_errc::conflict:
-      return make_service_error(service_errc::conflict, e.what());
-    case db_errc::constraint:
-      return make_service_error(service_errc::invalid, e.what());
-    case db_errc::internal:
-      break;
-  }
-  return make_service_error(service_errc::internal, e.what());
-}
-
 // The rows of `batch`, each change's receipt prepared: new decisions get
 // version 1, updates keep their expected version until written. Comments are
 // inserted at once (the receipt needs their id), so only `commit_in_steps`

@@ -20,8 +20,8 @@ namespace hitl {
 
 namespace {
 
-// Runs a read; a database failure becomes `unavailable` (503), never an
-// exception that would kill the worker.
+// Runs a read; a database failure becomes a service error (503 when the
+// database is unavailable), never an exception that would kill the worker.
 enum class access { snapshot, single_statement, writes };
 
 template <class T, class F>
@@ -43,10 +43,7 @@ caf::result<T> guarded_read(connection_pool& pool, F&& f,
     }
     return out;
   } catch (const db_error& e) {
-    if (e.code == db_errc::unavailable || e.code == db_errc::retry)
-      return make_service_error(service_errc::unavailable,
-                                "the database is unavailable");
-    return make_service_error(service_errc::internal, e.what());
+    return to_service_error(e);
   }
 }
 

@@ -1,8 +1,11 @@
 #include "actors/service_error.hpp"
 
+#include "persistence/db_error.hpp"
+
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
+#include <spdlog/spdlog.h>
 
 namespace hitl {
 
@@ -33,6 +36,34 @@ std::string_view to_string(service_errc e) {
 caf::error make_service_error(service_errc code, std::string detail) {
   return caf::error{static_cast<uint8_t>(code), category,
                     caf::make_message(std::move(detail))};
+}
+
+caf::error to_service_error(const db_error& e) {
+  switch (e.code) {
+    case db_errc::unavailable:
+    case db_errc::in_doubt:
+    case db_errc::retry:
+      // Said where it happens (pool, auditor), with what was lost.
+      spdlog::debug("database unavailable ({}): {}", to_string(e.code),
+                    e.what());
+      return make_service_error(service_errc::unavailable,
+                                "the database is unavailable");
+    case db_errc::conflict:
+      spdlog::warn("database refused a change as a conflict: {}", e.what());
+      return make_service_error(service_errc::conflict,
+                                "the change conflicts with what is stored "
+                                "(another request or node changed it); read "
+                                "it again");
+    case db_errc::constraint:
+      spdlog::warn("database refused a change's values: {}", e.what());
+      return make_service_error(service_errc::invalid,
+                                "the values were refused by the database's "
+                                "rules");
+    case db_errc::internal:
+      break;
+  }
+  spdlog::error("database error: {}", e.what());
+  return make_service_error(service_errc::internal, "database error");
 }
 
 service_errc service_code(const caf::error& err) {

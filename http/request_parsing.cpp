@@ -25,16 +25,24 @@ constexpr size_t max_echoed_chars = 64;
 
 constexpr size_t max_text_chars = 10000;
 
+// The longest query value any endpoint reads is a cursor of 512 characters.
+constexpr size_t max_query_value_bytes = 2048;
+
+// Ids: 255 characters, as the columns hold them.
+constexpr size_t max_id_chars = 255;
+
 // -- text ---------------------------------------------------------------------
 
 // Length of the well-formed UTF-8 sequence at s[i], or 0 when there is none
-// (overlong forms, surrogates and code points above U+10FFFF are not).
-size_t utf8_sequence(std::string_view s, size_t i) {
+// (overlong forms, surrogates and code points above U+10FFFF are not); its
+// code point goes to `cp`. The one UTF-8 validator of the edge.
+size_t utf8_sequence(std::string_view s, size_t i, uint32_t& cp) {
   auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80)
+  if (c < 0x80) {
+    cp = c;
     return 1;
+  }
   size_t n;
-  uint32_t cp;
   uint32_t min;
   if (c >= 0xC2 && c <= 0xDF) {
     n = 2, cp = c & 0x1Fu, min = 0x80;
@@ -58,10 +66,17 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   return n;
 }
 
-bool valid_utf8(std::string_view s) {
+// C0, DEL and C1: nothing a person types into an id or a query.
+bool is_control(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+// Valid UTF-8 without control characters.
+bool plain_text(std::string_view s) {
+  uint32_t cp;
   for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_sequence(s, i);
-    if (n == 0)
+    size_t n = utf8_sequence(s, i, cp);
+    if (n == 0 || is_control(cp))
       return false;
     i += n;
   }
@@ -89,18 +104,22 @@ bool has_nul(std::string_view s) {
 std::string printable(std::string_view s, size_t max_chars) {
   std::string out;
   size_t chars = 0;
+  uint32_t cp = 0;
   for (size_t i = 0; i < s.size();) {
     if (chars == max_chars) {
       out += "...";
       break;
     }
-    size_t n = utf8_sequence(s, i);
-    auto c = static_cast<unsigned char>(s[i]);
-    if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7F))) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02X", c);
-      out += buf;
-      ++i;
+    size_t n = utf8_sequence(s, i, cp);
+    if (n == 0 || is_control(cp)) {
+      // Each byte of a C1 control too: \xC2\x85, as it came.
+      for (size_t k = 0; k < std::max<size_t>(n, 1); ++k) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\x%02X",
+                      static_cast<unsigned char>(s[i + k]));
+        out += buf;
+      }
+      i += std::max<size_t>(n, 1);
     } else {
       out.append(s.substr(i, n));
       i += n;
@@ -758,8 +777,11 @@ parsed<new_decision> parse_create_decision(std::string_view body) {
   object_reader r{doc, "", errors};
   new_decision nd;
   nd.decision_id = decision_id_field(r);
-  nd.patch_id = string_field(r, "patch_id", 255, presence::required)
+  nd.patch_id = string_field(r, "patch_id", max_id_chars, presence::required)
                   .value_or("");
+  // A path names the patch too (SPEC §10): it must be text a URL can carry.
+  if (!nd.patch_id.empty() && !plain_text(nd.patch_id))
+    errors.add("patch_id", "must not contain control characters");
   if (const json* m = object_field(r, "patch_metadata", presence::required))
     nd.metadata = read_metadata(*m, errors);
   if (const json* ml = object_field(r, "ml_prediction", presence::optional))
@@ -858,9 +880,16 @@ public:
       if (!is_known) {
         if (reported.insert(key).second)
           errors_.add(printable(key, max_echoed_chars), "unknown parameter");
-      } else if (!values_.emplace(key, value).second
-                 && reported.insert(key).second) {
-        errors_.add(key, "is given more than once");
+      } else if (!values_.emplace(key, value).second) {
+        if (reported.insert(key).second)
+          errors_.add(key, "is given more than once");
+      } else if (value.size() > max_query_value_bytes) {
+        errors_.add(key, "is longer than "
+                           + std::to_string(max_query_value_bytes) + " bytes");
+        refused_.insert(key);
+      } else if (!plain_text(value)) {
+        errors_.add(key, "must be valid UTF-8 without control characters");
+        refused_.insert(key);
       }
     }
   }
@@ -869,7 +898,7 @@ public:
   /// leaving the parameter out is how to ask for the default.
   std::optional<std::string_view> get(const std::string& name) {
     auto i = values_.find(name);
-    if (i == values_.end())
+    if (i == values_.end() || refused_.count(name) > 0)
       return std::nullopt;
     if (i->second.empty()) {
       errors_.add(name, "is empty; leave the parameter out for the default");
@@ -885,6 +914,7 @@ public:
 private:
   error_list& errors_;
   std::map<std::string, std::string> values_;
+  std::set<std::string> refused_; // reported already
 };
 
 std::optional<int64_t> parse_int(std::string_view s) {
@@ -914,10 +944,6 @@ std::optional<std::string> text_param(query_reader& q, const std::string& name,
   auto s = q.get(name);
   if (!s)
     return std::nullopt;
-  if (!valid_utf8(*s)) {
-    q.errors().add(name, "must be valid UTF-8");
-    return std::nullopt;
-  }
   if (!check_text(q.errors(), name, *s, max_chars))
     return std::nullopt;
   return std::string{*s};
@@ -1050,39 +1076,76 @@ bool valid_decision_id(std::string_view id) {
   return true;
 }
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::optional<std::string> parse_path_id(std::string_view raw,
+                                         path_id_kind kind) {
+  // The longest id, 255 characters of four bytes, each written %XX.
+  if (raw.empty() || raw.size() > max_id_chars * 4 * 3)
+    return std::nullopt;
+  std::string id;
+  id.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      id += raw[i];
+      continue;
+    }
+    int hi = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
+    int lo = hi >= 0 ? hex_value(raw[i + 2]) : -1;
+    if (lo < 0)
+      return std::nullopt;
+    id += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  switch (kind) {
+    case path_id_kind::decision_id:
+      if (!valid_decision_id(id))
+        return std::nullopt;
+      break;
+    case path_id_kind::patch_id:
+      // As parse_create_decision takes it: not blank, 255 characters.
+      if (is_blank(id) || !plain_text(id) || char_count(id) > max_id_chars)
+        return std::nullopt;
+      break;
+    case path_id_kind::file_name:
+      if (id.size() > max_id_chars || !plain_text(id))
+        return std::nullopt;
+      break;
+  }
+  return id;
+}
+
 std::string storable_text(std::string_view raw, size_t max_bytes) {
   static constexpr std::string_view replacement = "\xEF\xBF\xBD";
   std::string out;
   out.reserve(std::min(raw.size(), max_bytes));
-  size_t i = 0;
-  while (i < raw.size()) {
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(raw[i + k]); };
-    unsigned char c = byte(0);
-    size_t len = c < 0x80 ? 1
-                 : (c & 0xE0) == 0xC0 ? 2
-                 : (c & 0xF0) == 0xE0 ? 3
-                 : (c & 0xF8) == 0xF0 ? 4
-                                      : 0;
-    bool ok = len > 0 && i + len <= raw.size();
-    for (size_t k = 1; ok && k < len; ++k)
-      ok = (byte(k) & 0xC0) == 0x80;
-    if (ok && len == 1)
-      ok = c >= 0x20 && c != 0x7F; // no control characters
-    else if (ok && len == 2)
-      ok = c >= 0xC2; // not overlong
-    else if (ok && len == 3)
-      ok = !(c == 0xE0 && byte(1) < 0xA0)     // not overlong
-           && !(c == 0xED && byte(1) >= 0xA0); // not a surrogate
-    else if (ok && len == 4)
-      ok = c <= 0xF4 && !(c == 0xF0 && byte(1) < 0x90)
-           && !(c == 0xF4 && byte(1) >= 0x90); // ≤ U+10FFFF
-    auto piece = ok ? raw.substr(i, len) : replacement;
+  uint32_t cp = 0;
+  for (size_t i = 0; i < raw.size();) {
+    size_t n = utf8_sequence(raw, i, cp);
+    bool ok = n > 0 && !is_control(cp);
+    auto piece = ok ? raw.substr(i, n) : replacement;
     if (out.size() + piece.size() > max_bytes)
       break;
     out += piece;
-    i += ok ? len : 1;
+    i += n > 0 ? n : 1; // one U+FFFD per control character, per bad byte
   }
   return out;
+}
+
+std::string echoable_text(std::string_view raw, size_t max_chars) {
+  return printable(raw, max_chars);
 }
 
 } // namespace hitl

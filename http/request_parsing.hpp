@@ -100,9 +100,34 @@ parsed<int> parse_wait_query(const query_params& q);
 /// A decision id as SPEC §1 allows: 1–255 of [A-Za-z0-9._:-].
 bool valid_decision_id(std::string_view id);
 
+// -- path parameters ----------------------------------------------------------
+
+enum class path_id_kind : uint8_t {
+  decision_id, ///< valid_decision_id
+  patch_id,    ///< what a created decision's patch_id may be
+  file_name,   ///< a file of the web UI (its lookup decides the rest)
+};
+
+/// A path parameter as RESTinio's router hands it: still percent-encoded
+/// (only the unreserved characters of RFC 3986 are decoded), or raw bytes a
+/// client sent unencoded. Decodes it and returns the id when it follows the
+/// body's rules for `kind` (SPEC §10: 1–255 characters of valid UTF-8, no
+/// control characters, and the id's own rules); std::nullopt means 404.
+std::optional<std::string> parse_path_id(std::string_view raw,
+                                         path_id_kind kind);
+
+// -- client text --------------------------------------------------------------
+
+/// Client text made safe to echo in a problem's detail: each byte that is
+/// not valid UTF-8 and each control character written as \xNN, and cut
+/// after `max_chars` characters with "...". The result is valid UTF-8, so
+/// no JSON writer can refuse it.
+std::string echoable_text(std::string_view raw, size_t max_chars);
+
 /// A header's text as it may be stored and put into JSON: at most
 /// `max_bytes`, cut at a character boundary, with every byte that is not
-/// part of valid UTF-8 and every control character replaced by U+FFFD.
+/// part of valid UTF-8 and every control character (C0, DEL, C1) replaced
+/// by U+FFFD.
 /// (Clients send what they like in User-Agent.)
 std::string storable_text(std::string_view raw, size_t max_bytes);
 

@@ -55,6 +55,13 @@ const char* sort_tag(pending_sort s) {
   return "p";
 }
 
+// JSON text the database holds (jsonb, so well-formed). Should it not be,
+// the text itself is shown rather than throwing on a bridge.
+json stored_json(const std::string& text) {
+  auto doc = json::parse(text, nullptr, false);
+  return doc.is_discarded() ? json(text) : doc;
+}
+
 } // namespace
 
 json problem(int status, const std::string& detail,
@@ -70,6 +77,15 @@ json problem(int status, const std::string& detail,
     body["errors"] = std::move(list);
   }
   return body;
+}
+
+std::string json_body(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string problem_body(int status, const std::string& detail,
+                         const std::vector<field_error>& errors) {
+  return json_body(problem(status, detail, errors));
 }
 
 rendered_pending render_pending(const pending_page& page, pending_sort sort) {
@@ -95,11 +111,11 @@ rendered_pending render_pending(const pending_page& page, pending_sort sort) {
        d.sla_deadline ? json(format_iso(*d.sla_deadline)) : json(nullptr)},
       {"escalation_level", d.escalation_level},
       {"approvals_required", d.approvals_required}};
-    out.items.push_back({fixed.dump(), d.created_at, d.sla_deadline});
+    out.items.push_back({json_body(fixed), d.created_at, d.sla_deadline});
   }
   out.total = page.total;
   out.next_cursor =
-    page.next ? json(encode_cursor(*page.next, sort)).dump() : "null";
+    page.next ? json_body(json(encode_cursor(*page.next, sort))) : "null";
   return out;
 }
 
@@ -136,15 +152,15 @@ std::string decision_view_body(const decision_record& rec,
                                const std::string& audit_trail_json) {
   auto body = record_json(rec);
   body.pop_back(); // the record's closing brace: more members follow
-  json_text w{body};
+  json_text w{body, json_text::invalid_utf8::replace};
   w.key("comments").begin_array();
   for (const auto& c : comments)
-    w.raw(to_json(c).dump());
+    w.raw(json_body(to_json(c)));
   w.end_array();
   // Every role may read a decision, and with it what happened to it; the
   // whole chain, with addresses and agents, stays the auditors'. Parsed and
   // written again: compact, whatever spacing PostgreSQL gave it.
-  w.key("audit_trail").raw(json::parse(audit_trail_json).dump());
+  w.key("audit_trail").raw(json_body(stored_json(audit_trail_json)));
   w.end_object();
   return body;
 }
@@ -182,7 +198,7 @@ json audit_page_json(const std::vector<audit_entry>& entries, int limit) {
                      {"action", to_string(e.action)},
                      {"performed_by", e.performed_by},
                      {"timestamp", format_iso(e.at)},
-                     {"details", json::parse(e.details_json)},
+                     {"details", stored_json(e.details_json)},
                      {"ip_address", or_null(e.ip_address)},
                      {"user_agent", or_null(e.user_agent)},
                      {"prev_hash", e.prev_hash},

@@ -21,6 +21,15 @@ struct field_error;
 nlohmann::json problem(int status, const std::string& detail,
                        const std::vector<field_error>& errors);
 
+/// Compact JSON text of a document, which never throws: a string that is
+/// not valid UTF-8 (text from a client or from the database) is written
+/// with U+FFFD for each bad byte instead of making nlohmann throw.
+std::string json_body(const nlohmann::json& doc);
+
+/// The problem document as its text (json_body of problem()).
+std::string problem_body(int status, const std::string& detail,
+                         const std::vector<field_error>& errors = {});
+
 /// A page of the pending queue, rendered but for the fields that change with
 /// time alone, so that a cached page costs one concatenation per response.
 struct rendered_pending {

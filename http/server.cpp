@@ -13,11 +13,14 @@
 #include "actors/service_error.hpp"
 #include "http/access_policy.hpp"
 #include "http/bridge.hpp"
+#include "http/auth_failure_limiter.hpp"
 #include "http/edge_actors.hpp"
 #include "http/event_stream.hpp"
+#include "http/long_poll_quota.hpp"
 #include "http/request_parsing.hpp"
 #include "http/response_cache.hpp"
 #include "http/response_json.hpp"
+#include "http/scan_gate.hpp"
 #include "http/static_site.hpp"
 #include "http/token_cache.hpp"
 #include "http/ws_connection.hpp"
@@ -29,6 +32,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -50,14 +54,49 @@ using router_t = restinio::router::express_router_t<>;
 using clock_type = std::chrono::steady_clock;
 using json = nlohmann::json;
 
+struct server_context;
+
+/// The express router, behind a check of the request target: RESTinio's
+/// router throws on a path whose percent-encoding is not valid UTF-8
+/// (`%FF`) before it tries any route, and the connection would close
+/// without an answer. Such a path is answered 404 like any unknown one.
+class edge_router : public router_t {
+public:
+  explicit edge_router(server_context& ctx) : ctx_(ctx) {
+  }
+  restinio::request_handling_status_t
+  operator()(restinio::request_handle_t req) const;
+
+private:
+  server_context& ctx_;
+};
+
 struct traits_t : restinio::default_traits_t {
-  using request_handler_t = router_t;
+  using request_handler_t = edge_router;
 };
 
 using server_handle = restinio::running_server_handle_t<traits_t>;
 
 /// Longer than any single commit or read the actors allow themselves.
 constexpr auto actor_timeout = std::chrono::seconds(20);
+
+/// The bounds of SPEC §10 that keep state between requests.
+struct request_bounds {
+  explicit request_bounds(const edge_limits& l)
+    : verify_scans(l.max_concurrent_scans, duration_of(l.scan_result_reuse)),
+      summary_scans(l.max_concurrent_scans,
+                    duration_of(l.scan_result_reuse)),
+      auth_failures(l.max_auth_failures, duration_of(l.auth_failure_window)),
+      long_polls(l.max_long_polls_per_token) {
+  }
+  static clock_type::duration duration_of(edge_limits::seconds s) {
+    return std::chrono::duration_cast<clock_type::duration>(s);
+  }
+  scan_gate verify_scans;
+  scan_gate summary_scans;
+  auth_failure_limiter auth_failures;
+  long_poll_quota long_polls;
+};
 
 // Shared by every exchange in flight, and owner of the io_context: an actor
 // may answer a request after the server stopped (SIGTERM under load), and
@@ -71,6 +110,7 @@ struct server_context : std::enable_shared_from_this<server_context> {
   http_options opts;
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
+  prometheus::Gauge* long_polls = nullptr;
   token_cache tokens;
   /// Bodies of GET /hitl/decisions/{id} (≈ 2 KB each, so ≈ 32 MB when
   /// full) and pages of GET /hitl/patches/pending (≤ 60 KB each), valid
@@ -78,6 +118,7 @@ struct server_context : std::enable_shared_from_this<server_context> {
   response_cache<std::string> decisions{16384};
   response_cache<rendered_pending> queue_pages{256};
   event_stream stream;
+  std::unique_ptr<request_bounds> bounds;
   std::optional<static_site> site;
   caf::actor feed;
   caf::actor token_refresher;
@@ -122,6 +163,13 @@ public:
   bool answered() const {
     return answered_;
   }
+  /// The hash of the caller's token, once authenticated.
+  const std::string& token_key() const {
+    return token_key_;
+  }
+  void set_token_key(std::string hash) {
+    token_key_ = std::move(hash);
+  }
 
   void respond(int status, std::string body,
                const char* content_type = "application/json",
@@ -148,6 +196,11 @@ public:
     // Counted before it is sent: a client that reads /metrics right after
     // this response must find it there.
     record(status);
+    // On every answer, the UI's and the API's alike (SPEC §10): the UI
+    // needs no inline script or style, and its WebSocket is same-origin.
+    resp.append_header("Content-Security-Policy", content_security_policy);
+    resp.append_header("X-Content-Type-Options", "nosniff");
+    resp.append_header("Referrer-Policy", "no-referrer");
     resp.done();
     if (!answered_) {
       answered_ = true;
@@ -156,7 +209,7 @@ public:
   }
 
   void json_reply(int status, const json& body) {
-    respond(status, body.dump());
+    respond(status, json_body(body));
   }
   void json_reply(int status, std::string body) {
     respond(status, std::move(body));
@@ -164,10 +217,20 @@ public:
 
   void problem_reply(int status, const std::string& detail,
                      const std::vector<field_error>& errors = {}) {
-    respond(status, problem(status, detail, errors).dump(),
+    respond(status, problem_body(status, detail, errors),
             "application/problem+json",
             status == 401 ? "WWW-Authenticate" : nullptr,
             "Bearer realm=\"hitl\"");
+  }
+
+  /// 429, with Retry-After when the client can be told when to come back.
+  void too_many(const std::string& detail,
+                std::optional<std::chrono::seconds> retry_after) {
+    respond(429, problem_body(429, detail), "application/problem+json",
+            retry_after ? "Retry-After" : nullptr,
+            retry_after ? std::to_string(std::max<int64_t>(
+                            1, static_cast<int64_t>(retry_after->count())))
+                        : std::string{});
   }
 
   void refuse(const request_error& e) {
@@ -221,6 +284,11 @@ private:
     }
   }
 
+  static constexpr const char* content_security_policy
+    = "default-src 'self'; script-src 'self'; style-src 'self'; "
+      "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+      "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
   template <class Resp>
   void add_cors(Resp& resp) {
     auto origin = req_->header().try_get_field("Origin");
@@ -258,6 +326,7 @@ private:
   const char* route_;
   clock_type::time_point started_;
   std::string identity_ = "-";
+  std::string token_key_;
   bool answered_ = false;
 };
 
@@ -321,10 +390,25 @@ std::optional<std::string> bearer_token(const restinio::request_t& req) {
   return std::nullopt;
 }
 
+/// The key failed authentications are counted under: an IPv4 address, or
+/// the /64 of an IPv6 one (a single host is commonly given a whole /64).
+std::string client_key(const restinio::request_t& req) {
+  auto addr = req.remote_endpoint().address();
+  if (!addr.is_v6() || addr.to_v6().is_v4_mapped())
+    return addr.to_string();
+  auto bytes = addr.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return restinio::asio_ns::ip::address_v6{bytes}.to_string() + "/64";
+}
+
 /// Authenticates and authorizes, then continues with the caller. The answer
-/// is 401 without a valid token and 403 when the role may not `op`.
+/// is 401 without a valid token and 403 when the role may not `op`; 429
+/// when the client's address presented too many bad tokens lately (SPEC
+/// §10), decided before anything asks the database. A request without a
+/// token costs no lookup, so it is not counted.
 template <class Next>
 void authorize(const exchange_ptr& ex, operation op, Next next) {
+  auto& ctx = ex->context();
   auto token = bearer_token(*ex->request());
   if (!token || token->empty()) {
     ex->problem_reply(401, "a bearer token is required "
@@ -332,12 +416,29 @@ void authorize(const exchange_ptr& ex, operation op, Next next) {
     return;
   }
   auto hash = hash_token(*token);
-  auto decide = [ex, op, next, hash](const std::optional<token_info>& info) {
+  token_info cached;
+  auto known = ctx.tokens.find(hash, cached);
+  auto address = client_key(*ex->request());
+  // A token known to be valid passes whatever else came from its address
+  // (a NAT may hide an attacker beside a reviewer); the rest waits.
+  if (known != token_cache::lookup::valid) {
+    auto wait = ctx.bounds->auth_failures.blocked_for(address,
+                                                      clock_type::now());
+    if (wait > clock_type::duration::zero()) {
+      ex->too_many("too many failed authentications from this address",
+                   std::chrono::ceil<std::chrono::seconds>(wait));
+      return;
+    }
+  }
+  auto decide = [ex, op, next, hash,
+                 address](const std::optional<token_info>& info) {
     if (!info || !constant_time_equal(info->token_hash, hash)) {
+      ex->context().bounds->auth_failures.failed(address, clock_type::now());
       ex->problem_reply(401, "the token is unknown or revoked");
       return;
     }
     ex->set_identity(info->name);
+    ex->set_token_key(hash);
     if (!may(info->role, op)) {
       ex->problem_reply(403, "the role '" + std::string{to_string(info->role)}
                                + "' may not do this");
@@ -345,8 +446,7 @@ void authorize(const exchange_ptr& ex, operation op, Next next) {
     }
     next(caller_of(*ex, *info));
   };
-  token_info cached;
-  switch (ex->context().tokens.find(hash, cached)) {
+  switch (known) {
     case token_cache::lookup::valid:
       decide(cached);
       return;
@@ -356,12 +456,47 @@ void authorize(const exchange_ptr& ex, operation op, Next next) {
     case token_cache::lookup::unknown:
       break;
   }
-  ask(ex, ex->context().backend.reader, std::chrono::seconds(5),
+  ask(ex, ctx.backend.reader, std::chrono::seconds(5),
       [ex, hash, decide](std::optional<token_info>& info) {
         ex->context().tokens.store(hash, info);
         decide(info);
       },
       atoms::token::value, hash);
+}
+
+/// A long-poll's place, shown in the gauge while it is held.
+class long_poll_held {
+public:
+  long_poll_held(std::shared_ptr<long_poll_quota::permit> place,
+                 server_context& ctx)
+    : registry_(ctx.backend.registry), place_(std::move(place)),
+      gauge_(*ctx.long_polls) {
+    gauge_.Increment();
+  }
+  ~long_poll_held() {
+    gauge_.Decrement();
+  }
+  long_poll_held(const long_poll_held&) = delete;
+  long_poll_held& operator=(const long_poll_held&) = delete;
+
+private:
+  std::shared_ptr<prometheus::Registry> registry_; // owns the gauge
+  std::shared_ptr<long_poll_quota::permit> place_;
+  prometheus::Gauge& gauge_;
+};
+
+/// The id in a path parameter (see parse_path_id), or std::nullopt when a
+/// 404 was sent: nothing is asked about an id that cannot exist.
+std::optional<std::string> path_id(const exchange_ptr& ex,
+                                   restinio::string_view_t param,
+                                   path_id_kind kind, const char* what) {
+  std::string_view raw{param.data(), param.size()};
+  auto id = parse_path_id(raw, kind);
+  if (!id)
+    ex->problem_reply(404, std::string{"no "} + what + " '"
+                             + echoable_text(raw, 64)
+                             + "': not a valid id");
+  return id;
 }
 
 // -- request details ----------------------------------------------------------
@@ -451,7 +586,11 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
   r.http_post("/hitl/patches/:patch_id/approve",
               route(ctx, "/hitl/patches/{patch_id}/approve",
                     [](exchange_ptr ex, const auto& params) {
-                      std::string patch{params["patch_id"]};
+                      auto id = path_id(ex, params["patch_id"],
+                                        path_id_kind::patch_id, "patch");
+                      if (!id)
+                        return;
+                      std::string patch = std::move(*id);
                       authorize(ex, operation::verdict, [ex, patch](caller who) {
                         if (!acceptable_body(ex))
                           return;
@@ -471,7 +610,11 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
   r.http_post("/hitl/patches/:patch_id/reject",
               route(ctx, "/hitl/patches/{patch_id}/reject",
                     [](exchange_ptr ex, const auto& params) {
-                      std::string patch{params["patch_id"]};
+                      auto id = path_id(ex, params["patch_id"],
+                                        path_id_kind::patch_id, "patch");
+                      if (!id)
+                        return;
+                      std::string patch = std::move(*id);
                       authorize(ex, operation::verdict, [ex, patch](caller who) {
                         if (!acceptable_body(ex))
                           return;
@@ -491,7 +634,11 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
   r.http_post("/hitl/patches/:patch_id/comment",
               route(ctx, "/hitl/patches/{patch_id}/comment",
                     [](exchange_ptr ex, const auto& params) {
-                      std::string patch{params["patch_id"]};
+                      auto id = path_id(ex, params["patch_id"],
+                                        path_id_kind::patch_id, "patch");
+                      if (!id)
+                        return;
+                      std::string patch = std::move(*id);
                       authorize(ex, operation::comment, [ex, patch](caller who) {
                         if (!acceptable_body(ex))
                           return;
@@ -509,7 +656,11 @@ void add_verdict_routes(router_t& r, server_context& ctx) {
   r.http_post("/hitl/patches/:patch_id/cancel",
               route(ctx, "/hitl/patches/{patch_id}/cancel",
                     [](exchange_ptr ex, const auto& params) {
-                      std::string patch{params["patch_id"]};
+                      auto id = path_id(ex, params["patch_id"],
+                                        path_id_kind::patch_id, "patch");
+                      if (!id)
+                        return;
+                      std::string patch = std::move(*id);
                       authorize(ex, operation::cancel, [ex, patch](caller who) {
                         if (!acceptable_body(ex))
                           return;
@@ -551,7 +702,12 @@ void add_decision_routes(router_t& r, server_context& ctx) {
   r.http_get("/hitl/decisions/:decision_id",
              route(ctx, "/hitl/decisions/{decision_id}",
                    [](exchange_ptr ex, const auto& params) {
-                     std::string id{params["decision_id"]};
+                     auto checked = path_id(ex, params["decision_id"],
+                                            path_id_kind::decision_id,
+                                            "decision");
+                     if (!checked)
+                       return;
+                     std::string id = std::move(*checked);
                      authorize(ex, operation::read_decision, [ex, id](caller) {
                        bool ok = false;
                        auto q = query_of(*ex->request(), ok);
@@ -592,11 +748,26 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                          return;
                        }
                        // Long-poll: the supervisor answers when the decision
-                       // becomes final or the time is up; then read it.
-                       ask(ex, ex->context().backend.supervisor,
+                       // becomes final or the time is up; then read it. The
+                       // place is held until that answer (or its timeout).
+                       auto& ctx = ex->context();
+                       auto place = ctx.bounds->long_polls.try_acquire(
+                         ex->token_key());
+                       if (!place) {
+                         ex->too_many(
+                           "this token has "
+                             + std::to_string(
+                               ctx.opts.limits.max_long_polls_per_token)
+                             + " long-polls in flight already",
+                           std::nullopt);
+                         return;
+                       }
+                       auto held = std::make_shared<long_poll_held>(
+                         std::move(place), ctx);
+                       ask(ex, ctx.backend.supervisor,
                            std::chrono::seconds(wait + 10),
-                           [read](bool) { read(); }, atoms::wait::value, id,
-                           wait);
+                           [read, held](bool) { read(); }, atoms::wait::value,
+                           id, wait);
                      });
                    }));
 }
@@ -658,8 +829,28 @@ void add_read_routes(router_t& r, server_context& ctx) {
         summary_query sq;
         if (!take(ex, p, sq))
           return;
+        auto bound = [](const std::optional<timestamp>& t) {
+          return t ? format_iso(*t) : std::string{"-"};
+        };
+        auto& gate = ex->context().bounds->summary_scans;
+        auto in = gate.admit(bound(sq.since) + "/" + bound(sq.until),
+                             clock_type::now());
+        if (in.reused) {
+          ex->json_reply(200, *in.reused);
+          return;
+        }
+        if (!in.run) {
+          ex->too_many("the summary is being computed for other requests; "
+                       "retry shortly", gate.retry_after());
+          return;
+        }
         ask(ex, ex->context().backend.reader, actor_timeout,
-            [ex](decision_summary& s) { ex->json_reply(200, summary_json(s)); },
+            [ex, run = in.run](decision_summary& s) {
+              auto body = std::make_shared<const std::string>(
+                json_body(summary_json(s)));
+              run->keep(body, clock_type::now());
+              ex->json_reply(200, *body);
+            },
             atoms::summary::value, summary_request{sq.since, sq.until});
       });
     }));
@@ -691,8 +882,19 @@ void add_read_routes(router_t& r, server_context& ctx) {
     "/hitl/audit/verify",
     route(ctx, "/hitl/audit/verify", [](exchange_ptr ex, const auto&) {
       authorize(ex, operation::verify_audit, [ex](caller) {
+        auto& gate = ex->context().bounds->verify_scans;
+        auto in = gate.admit("", clock_type::now());
+        if (in.reused) {
+          ex->json_reply(200, *in.reused);
+          return;
+        }
+        if (!in.run) {
+          ex->too_many("the audit trail is being verified for another "
+                       "request; retry shortly", gate.retry_after());
+          return;
+        }
         ask(ex, ex->context().backend.reader, std::chrono::seconds(120),
-            [ex](verification_report& rep) {
+            [ex, run = in.run](verification_report& rep) {
               json body{{"intact", !rep.first_break},
                         {"checked", rep.checked},
                         {"head_hash", rep.head_hash},
@@ -701,7 +903,9 @@ void add_read_routes(router_t& r, server_context& ctx) {
                 body["first_break"] = {{"seq", rep.first_break->seq},
                                        {"kind", to_string(rep.first_break->kind)},
                                        {"message", rep.first_break->message}};
-              ex->json_reply(200, body);
+              auto text = std::make_shared<const std::string>(json_body(body));
+              run->keep(text, clock_type::now());
+              ex->json_reply(200, *text);
             },
             atoms::verify::value);
       });
@@ -879,9 +1083,16 @@ void add_event_stream_route(router_t& r, server_context& ctx) {
 }
 
 void add_web_routes(router_t& r, server_context& ctx) {
-  auto serve = [&ctx](restinio::request_handle_t req, auto) {
+  auto serve = [&ctx](restinio::request_handle_t req, auto params) {
     auto ex = std::make_shared<exchange>(ctx, req, "/{ui}");
     std::string path{req->header().path()};
+    auto file = params.has("file") ? params["file"] : restinio::string_view_t{};
+    if (params.has("file")
+        && !parse_path_id({file.data(), file.size()},
+                          path_id_kind::file_name)) {
+      ex->problem_reply(404, "no route for " + echoable_text(path, 200));
+      return restinio::request_accepted();
+    }
     if (!ctx.site) {
       ex->respond(503,
                   "<!doctype html><title>HITL</title><p>The web UI was not "
@@ -892,7 +1103,7 @@ void add_web_routes(router_t& r, server_context& ctx) {
     }
     const static_file* f = ctx.site->find(path);
     if (!f) {
-      ex->problem_reply(404, "no route for " + path);
+      ex->problem_reply(404, "no route for " + echoable_text(path, 200));
       return restinio::request_accepted();
     }
     ex->respond(200, f->body, f->content_type.c_str(), "Cache-Control",
@@ -959,13 +1170,31 @@ void add_method_guards(router_t& r, server_context& ctx) {
     r.add_handler(std::move(wrong), g.path,
                   route(ctx, g.route, [allow](exchange_ptr ex, const auto&) {
                     ex->respond(405,
-                                problem(405,
-                                        "allowed methods: " + std::string{allow},
-                                        {})
-                                  .dump(),
+                                problem_body(405, "allowed methods: "
+                                                    + std::string{allow}),
                                 "application/problem+json", "Allow", allow);
                   }));
   }
+}
+
+restinio::request_handling_status_t
+answer_unrouted(server_context& ctx, restinio::request_handle_t req) {
+  exchange ex{ctx, std::move(req), "unmatched"};
+  auto path = ex.request()->header().path();
+  ex.problem_reply(404, "no route for "
+                          + echoable_text({path.data(), path.size()}, 200));
+  return restinio::request_accepted();
+}
+
+restinio::request_handling_status_t
+edge_router::operator()(restinio::request_handle_t req) const {
+  namespace norm = restinio::utils::uri_normalization::unreserved_chars;
+  try {
+    (void) norm::estimate_required_capacity(req->header().path());
+  } catch (const std::exception&) {
+    return answer_unrouted(ctx_, std::move(req));
+  }
+  return router_t::operator()(std::move(req));
 }
 
 /// Enough bridges that a slow continuation (a large JSON reply) does not
@@ -1052,13 +1281,20 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
                       .Name("http_request_duration_seconds")
                       .Help("HTTP request latency by method and route template")
                       .Register(reg);
+  ctx->long_polls = &prometheus::BuildGauge()
+                       .Name("hitl_http_long_polls")
+                       .Help("Long-polls (GET /hitl/decisions/{id}?wait=N) "
+                             "in flight")
+                       .Register(reg)
+                       .Add({});
   ctx->site = static_site::load(locate_web_root());
   if (ctx->site)
     spdlog::info("web UI: {} bytes from {}", ctx->site->bytes(),
                  locate_web_root());
   else
     spdlog::warn("web UI not found next to the binary; serving the API only");
-  auto router = std::make_unique<router_t>();
+  ctx->bounds = std::make_unique<request_bounds>(opts.limits);
+  auto router = std::make_unique<edge_router>(*ctx);
   // The router tries each route's regex in turn, after its method: the
   // busiest routes (create, GET decision) go first.
   add_decision_routes(*router, *ctx);
@@ -1069,10 +1305,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   add_web_routes(*router, *ctx);
   add_method_guards(*router, *ctx);
   router->non_matched_request_handler([c = ctx.get()](auto req) {
-    exchange ex{*c, std::move(req), "unmatched"};
-    ex.problem_reply(404, "no route for "
-                            + std::string{ex.request()->header().path()});
-    return restinio::request_accepted();
+    return answer_unrouted(*c, std::move(req));
   });
   // RESTinio drops a connection whose body passes its own limit; ours, lower,
   // answers 413 first.

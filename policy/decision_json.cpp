@@ -14,6 +14,11 @@ using json = nlohmann::json;
 
 // Every object's keys are written in sorted order, as nlohmann's std::map
 // holds them, so the text equals the DOM's dump (see json_text.hpp).
+//
+// Every text here replaces invalid UTF-8 instead of throwing: its strings
+// come from clients and the database, and a throw would end the actor that
+// writes it. Valid text gives the same bytes either way, so content hashes
+// do not change.
 
 void write_metadata(json_text& w, const patch_metadata& m) {
   w.begin_object();
@@ -135,7 +140,7 @@ json to_json(const comment& c) {
 std::string content_json(const new_decision& nd) {
   std::string out;
   out.reserve(768);
-  json_text w{out};
+  json_text w{out, json_text::invalid_utf8::replace};
   w.begin_object();
   w.key("decision_id").string(nd.decision_id);
   w.key("ml_prediction");
@@ -158,7 +163,7 @@ std::string content_json(const new_decision& nd) {
 std::string record_json(const decision_record& d) {
   std::string out;
   out.reserve(1536);
-  json_text w{out};
+  json_text w{out, json_text::invalid_utf8::replace};
   write_record(w, d);
   return out;
 }
@@ -169,11 +174,12 @@ std::string event_payload(const std::string& event, const decision_record& d,
   auto url = base_url + "/hitl/decisions/" + d.decision_id;
   std::string out;
   out.reserve(2048);
-  json_text w{out};
+  json_text w{out, json_text::invalid_utf8::replace};
   w.begin_object();
   w.key("at").time(at);
   if (c)
-    w.key("comment").raw(to_json(*c).dump());
+    w.key("comment").raw(to_json(*c).dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace));
   w.key("decision");
   write_record(w, d);
   w.key("decision_url").string(url);

@@ -365,12 +365,21 @@ TEST_CASE("an audit entry's canonical text is unchanged, bad UTF-8 included") {
   }
 }
 
-TEST_CASE("text that is not UTF-8 is refused in a record, as the DOM refused") {
+TEST_CASE("text that is not UTF-8 is written as U+FFFD in a record, never "
+          "thrown") {
+  // A throw here ended the bridge actor that wrote the response (issue 17).
   gen g;
   auto d = g.record();
   d.patch_id = "p\xff";
-  CHECK_THROWS_AS(ref_record(d).dump(), json::type_error);
-  CHECK_THROWS_AS(record_json(d), json::type_error);
+  std::string text;
+  REQUIRE_NOTHROW(text = record_json(d));
+  CHECK(text == ref_record(d).dump(-1, ' ', false,
+                                   json::error_handler_t::replace));
+  CHECK(json::parse(text)["patch_id"] == "p\xEF\xBF\xBD");
+  comment c{1, d.decision_id, "r\xc3", "bad \xff\xfe text", d.created_at};
+  REQUIRE_NOTHROW(text = event_payload("comment.added", d, c, d.created_at,
+                                       "http://h"));
+  CHECK(json::parse(text)["comment"]["comment"] == "bad \xEF\xBF\xBD\xEF\xBF\xBD text");
 }
 
 TEST_CASE("json_text separates members and elements, and writes odd numbers "

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <optional>
 #include <string>
 
 using namespace hitl;
@@ -953,4 +955,163 @@ TEST_CASE("header text is made storable: valid UTF-8, no controls, bounded") {
   for (int i = 0; i < 256; ++i)
     noise += static_cast<char>(i);
   CHECK_NOTHROW(json(storable_text(noise, 1024)).dump());
+}
+
+// -- path parameters and client text (issue 17) -------------------------------
+
+TEST_CASE("path ids: percent-decoded, and kept only when the body's rules "
+          "allow them") {
+  using k = path_id_kind;
+  const std::string e_acute = "\xC3\xA9";
+  std::string longest;
+  for (int i = 0; i < 255; ++i)
+    longest += e_acute;
+  struct row {
+    std::string raw;
+    path_id_kind kind;
+    std::optional<std::string> id;
+  };
+  const std::vector<row> rows{
+    {"dec-1", k::decision_id, "dec-1"},
+    {"dec%2D1", k::decision_id, "dec-1"},
+    {std::string(255, 'd'), k::decision_id, std::string(255, 'd')},
+    {std::string(256, 'd'), k::decision_id, std::nullopt},
+    {"", k::decision_id, std::nullopt},
+    {"a b", k::decision_id, std::nullopt},
+    {"a%20b", k::decision_id, std::nullopt},
+    {"caf%C3%A9", k::decision_id, std::nullopt}, // not [A-Za-z0-9._:-]
+    {"a%FF", k::decision_id, std::nullopt},
+    {"a\xFF", k::decision_id, std::nullopt},
+    {"patch-42", k::patch_id, "patch-42"},
+    {"my%20patch", k::patch_id, "my patch"},
+    {"a%2Fb", k::patch_id, "a/b"},
+    {"caf%C3%A9", k::patch_id, "caf" + e_acute},
+    {"caf" + e_acute, k::patch_id, "caf" + e_acute}, // sent unencoded
+    {longest, k::patch_id, longest},                 // 255 characters
+    {longest + "x", k::patch_id, std::nullopt},
+    {"a%FF", k::patch_id, std::nullopt},             // the attack, encoded
+    {"a\xFF", k::patch_id, std::nullopt},            // the attack, raw
+    {"a%C0%AF", k::patch_id, std::nullopt},          // overlong '/'
+    {"a%ED%A0%80", k::patch_id, std::nullopt},       // surrogate
+    {"a%E2%82", k::patch_id, std::nullopt},          // cut short
+    {"a%00", k::patch_id, std::nullopt},
+    {"a%0A", k::patch_id, std::nullopt},
+    {"a\t", k::patch_id, std::nullopt},
+    {"a%7F", k::patch_id, std::nullopt},
+    {"a%C2%85", k::patch_id, std::nullopt},          // C1 control
+    {"%20", k::patch_id, std::nullopt},              // blank
+    {"", k::patch_id, std::nullopt},
+    {"a%", k::patch_id, std::nullopt},
+    {"a%4", k::patch_id, std::nullopt},
+    {"a%zz", k::patch_id, std::nullopt},
+    {"index-DjgQ0kby.js", k::file_name, "index-DjgQ0kby.js"},
+    {"a%01.js", k::file_name, std::nullopt},
+    {"a\xFF.js", k::file_name, std::nullopt},
+    {std::string(256, 'f'), k::file_name, std::nullopt},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.raw);
+    CAPTURE(static_cast<int>(r.kind));
+    CHECK(parse_path_id(r.raw, r.kind) == r.id);
+  }
+  // Whatever the bytes, no throw and nothing longer than the limit.
+  std::string noise;
+  for (int i = 0; i < 256; ++i)
+    noise += static_cast<char>(i);
+  CHECK_NOTHROW(parse_path_id(noise, k::patch_id));
+  CHECK_FALSE(parse_path_id(std::string(4000, 'a'), k::patch_id));
+}
+
+TEST_CASE("path ids: a patch_id a create body accepts is one a path names") {
+  auto body_accepts = [](const std::string& patch) {
+    auto rec = original_record();
+    rec["patch_id"] = patch;
+    return std::holds_alternative<new_decision>(
+      parse_create_decision(rec.dump()));
+  };
+  auto encoded = [](const std::string& s) {
+    std::string out;
+    char buf[4];
+    for (unsigned char c : s) {
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+    return out;
+  };
+  std::string longest;
+  for (int i = 0; i < 255; ++i)
+    longest += "\xE2\x82\xAC"; // €
+  for (const std::string& patch :
+       {std::string{"p-1"}, std::string{"with space"}, std::string{"a/b"},
+        std::string{"caf\xC3\xA9"}, longest, longest + "x",
+        std::string{"tab\there"}, std::string{"bell\x07"},
+        std::string{"c1\xC2\x85"}, std::string{"del\x7F"}, std::string{" "},
+        std::string(255, 'z'), std::string(256, 'z')}) {
+    CAPTURE(patch);
+    bool accepted = body_accepts(patch);
+    CHECK(parse_path_id(encoded(patch), path_id_kind::patch_id).has_value()
+          == accepted);
+    if (accepted)
+      CHECK(*parse_path_id(encoded(patch), path_id_kind::patch_id) == patch);
+  }
+  auto rec = original_record();
+  rec["patch_id"] = "bell\x07";
+  CHECK(message_for(error_of(parse_create_decision(rec.dump())), "patch_id")
+        == "must not contain control characters");
+}
+
+TEST_CASE("query values: valid UTF-8, no control characters, bounded: 400") {
+  const std::string big(2049, 'a');
+  const std::vector<std::pair<query_params, std::string>> rows{
+    {{{"cursor", "\xFF"}}, "cursor"},
+    {{{"cursor", "a\x01"}}, "cursor"},
+    {{{"cursor", "a\xC2\x85"}}, "cursor"},
+    {{{"priority", "high\x7F"}}, "priority"},
+    {{{"sort", big}}, "sort"},
+  };
+  for (const auto& [params, field] : rows) {
+    CAPTURE(field);
+    const auto& err = error_of(parse_pending_query(params));
+    CHECK(err.status == 400);
+    CHECK(fields_of(err) == std::vector<std::string>{field});
+    check_serializable(err);
+  }
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"performed_by", "alice\n"},
+         {"performed_by", "\xC0\xAF"},
+         {"decision_id", "d\xFF"},
+         {"since", "2026-01-01T00:00:00Z\x01"},
+         {"performed_by", big}}) {
+    CAPTURE(key);
+    const auto& err = error_of(parse_audit_query({{key, value}}));
+    CHECK(err.status == 400);
+    CHECK(fields_of(err) == std::vector<std::string>{key});
+  }
+  CHECK(error_of(parse_summary_query({{"until", "\xFF"}})).status == 400);
+  CHECK(error_of(parse_wait_query({{"wait", std::string("1\0", 2)}})).status
+        == 400);
+  CHECK(message_for(error_of(parse_pending_query({{"cursor", "a\x01"}})),
+                    "cursor")
+        == "must be valid UTF-8 without control characters");
+  CHECK(message_for(error_of(parse_pending_query({{"sort", big}})), "sort")
+        == "is longer than 2048 bytes");
+  // Text that is fine stays fine.
+  CHECK(value_of(parse_audit_query({{"performed_by", "Ren\xC3\xA9"}}))
+          .performed_by
+        == "Ren\xC3\xA9");
+}
+
+TEST_CASE("client text is echoed escaped, valid UTF-8, and cut") {
+  CHECK(echoable_text("a\xFF" "b", 64) == "a\\xFFb");
+  CHECK(echoable_text("new\nline", 64) == "new\\x0Aline");
+  CHECK(echoable_text("c1\xC2\x85", 64) == "c1\\xC2\\x85");
+  CHECK(echoable_text("caf\xC3\xA9", 64) == "caf\xC3\xA9");
+  CHECK(echoable_text("abcdef", 3) == "abc...");
+  std::string noise;
+  for (int i = 0; i < 256; ++i)
+    noise += static_cast<char>(i);
+  CHECK_NOTHROW(json(echoable_text(noise, 1000)).dump());
+  // C1 controls are replaced in stored header text too, once each.
+  CHECK(storable_text("a\xC2\x85" "b", 64) == "a\xEF\xBF\xBD" "b");
 }
