@@ -38,6 +38,13 @@ const char* title_of(int status) {
       return "Too Many Requests";
     case 503:
       return "Service Unavailable";
+    // Refused by the transport (http/transport_limits.hpp).
+    case 408:
+      return "Request Timeout";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
     default:
       return "Internal Server Error";
   }

@@ -25,6 +25,7 @@
 #include "http/token_cache.hpp"
 #include "http/ws_connection.hpp"
 #include "http/ws_handshake.hpp"
+#include "http/transport_limits.hpp"
 #include "policy/decision_json.hpp"
 #include "persistence/token_repository.hpp"
 #include "policy/sha256.hpp"
@@ -71,8 +72,16 @@ private:
   server_context& ctx_;
 };
 
+class refusal_gate;
+
+// Beyond limits.max_connections, new connections wait in the kernel's
+// backlog (RESTinio stops accepting); the methods mapper selects the parser
+// callbacks of http/transport_limits.hpp, and refusal_gate answers what they
+// refused.
 struct traits_t : restinio::default_traits_t {
-  using request_handler_t = edge_router;
+  using request_handler_t = refusal_gate;
+  using http_methods_mapper_t = transport::http_methods;
+  static constexpr bool use_connection_count_limiter = true;
 };
 
 using server_handle = restinio::running_server_handle_t<traits_t>;
@@ -512,15 +521,11 @@ query_params query_of(const restinio::request_t& req, bool& ok) {
   return out;
 }
 
-/// 413 and 415 checks of a JSON body; false when a response was sent.
+/// The 415 check of a JSON body; false when a response was sent. (A body
+/// over max_body_bytes never gets here: the transport refused it with 413
+/// before storing more than that, see http/transport_limits.hpp.)
 bool acceptable_body(const exchange_ptr& ex) {
   const auto& req = *ex->request();
-  if (req.body().size() > ex->context().opts.max_body_bytes) {
-    ex->problem_reply(413, "the body is larger than "
-                             + std::to_string(ex->context().opts.max_body_bytes)
-                             + " bytes");
-    return false;
-  }
   // An empty body needs no Content-Type; the parser says whether one was
   // required (400) or not.
   if (req.body().empty())
@@ -1204,6 +1209,75 @@ constexpr size_t bridge_count = 4;
 /// How long a stop waits for requests in flight (long-polls may be cut).
 constexpr auto drain_limit = std::chrono::seconds(5);
 
+// -- requests the transport refused ------------------------------------------
+
+/// The request handler of traits_t: a request that the parser callbacks of
+/// http/transport_limits.hpp refused is answered here, with the connection
+/// closed after it; the others go to the router.
+class refusal_gate {
+public:
+  refusal_gate(std::unique_ptr<edge_router> router, server_context& ctx)
+    : router_(std::move(router)), ctx_(&ctx) {
+  }
+
+  restinio::request_handling_status_t
+  operator()(restinio::request_handle_t req) const {
+    auto why = transport::refusal_of(req->header());
+    if (why == transport::refusal::none)
+      return (*router_)(std::move(req));
+    answer(why, std::move(req));
+    return restinio::request_accepted();
+  }
+
+private:
+  void answer(transport::refusal why, restinio::request_handle_t req) const {
+    using transport::refusal;
+    const auto& l = ctx_->opts.limits;
+    auto bytes = [](size_t n) { return std::to_string(n) + " bytes"; };
+    auto secs = [](edge_limits::seconds s) {
+      return fmt::format("{:g} s", s.count());
+    };
+    exchange ex{*ctx_, std::move(req), "refused"};
+    switch (why) {
+      case refusal::target_too_long:
+        ex.problem_reply(414, "the request target is longer than "
+                                + bytes(l.max_request_line_bytes));
+        return;
+      case refusal::field_too_large:
+        ex.problem_reply(431, "a header field (name and value) is longer than "
+                                + bytes(l.max_header_bytes));
+        return;
+      case refusal::fields_too_large:
+        ex.problem_reply(431, "the header fields are longer than "
+                                + bytes(l.max_headers_total_bytes)
+                                + " in all");
+        return;
+      case refusal::too_many_fields:
+        ex.problem_reply(431, "more than "
+                                + std::to_string(l.max_header_count)
+                                + " header fields");
+        return;
+      case refusal::body_too_large:
+        ex.problem_reply(413, "the body is larger than "
+                                + bytes(ctx_->opts.max_body_bytes));
+        return;
+      case refusal::too_slow:
+        ex.problem_reply(408, "the headers must arrive within "
+                                + secs(l.header_timeout)
+                                + " of the request's first byte, the body "
+                                  "within "
+                                + secs(l.body_timeout) + " after them");
+        return;
+      case refusal::none:
+        break;
+    }
+    ex.problem_reply(400, "malformed request");
+  }
+
+  std::unique_ptr<edge_router> router_;
+  server_context* ctx_;
+};
+
 class restinio_server : public http_server {
 public:
   restinio_server(std::shared_ptr<server_context> ctx, server_handle h)
@@ -1307,20 +1381,27 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   router->non_matched_request_handler([c = ctx.get()](auto req) {
     return answer_unrouted(*c, std::move(req));
   });
-  // RESTinio drops a connection whose body passes its own limit; ours, lower,
-  // answers 413 first.
-  auto transport_limit =
-    std::max<uint64_t>(opts.max_body_bytes * 4, uint64_t{1} << 20);
+  // The bounds of a request are the parser callbacks' (transport_limits.hpp);
+  // RESTinio's own, about twice as large, stay behind them as a backstop.
+  // RESTinio has one read limit: from the end of the previous response (or
+  // the accept) to the end of the next request, keep-alive idle time
+  // included. It is the sum of the header and body times, for a client that
+  // stops sending; the callbacks hold each phase to its own time. Requests
+  // are handled within 90 s: above the longest long-poll (60 s).
+  transport::configure(opts.limits, opts.max_body_bytes);
+  auto read_limit = std::chrono::duration_cast<std::chrono::milliseconds>(
+    opts.limits.header_timeout + opts.limits.body_timeout);
   auto settings =
     restinio::server_settings_t<traits_t>{}
       .address(opts.host)
       .port(opts.port)
-      .read_next_http_message_timelimit(std::chrono::seconds(60))
+      .max_parallel_connections(opts.limits.max_connections)
+      .read_next_http_message_timelimit(read_limit)
       .write_http_response_timelimit(std::chrono::seconds(30))
       .handle_request_timeout(std::chrono::seconds(90))
       .incoming_http_msg_limits(
-        restinio::incoming_http_msg_limits_t{}.max_body_size(transport_limit))
-      .request_handler(std::move(router));
+        transport::backstop_limits(opts.limits, opts.max_body_bytes))
+      .request_handler(std::move(router), *ctx);
   // Before the first request can arrive; stopped again if the start fails.
   actor_failures failures{ctx->backend.registry};
   for (size_t i = 0; i < bridge_count; ++i)
