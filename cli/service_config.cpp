@@ -272,7 +272,9 @@ service_config load_service_config(const std::string& path) {
   json doc;
   try {
     doc = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number beyond a double (1e400) is
+    // out_of_range.406.
     throw config_error(path + ": not valid JSON: " + e.what());
   }
   return parse_service_config(doc);
