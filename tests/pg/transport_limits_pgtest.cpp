@@ -294,6 +294,15 @@ TEST_CASE("transport: a request target over the limit is answered 414") {
     check_refusal(c, 414, "longer than 256 bytes");
   }
   {
+    // Behind a request that is served, on the same connection.
+    raw_client c{s.port()};
+    REQUIRE(c.send(get("/openapi.json") + get(path + "a")));
+    auto first = c.response();
+    REQUIRE(first);
+    CHECK(first->status == 200);
+    check_refusal(c, 414, "longer than 256 bytes");
+  }
+  {
     // Far over, yet within the backstop (twice the limits).
     raw_client c{s.port()};
     REQUIRE(c.send(get(path + std::string(1200, 'a'))));
@@ -387,6 +396,13 @@ TEST_CASE("transport: a chunked body growing past max_body_bytes is "
     REQUIRE(c.send(chunked + "400\r\n" + std::string(body_max, ' ')
                    + "\r\n1\r\n"));
     check_refusal(c, 413, "larger than 1024 bytes");
+  }
+  {
+    // Trailers are header fields too.
+    raw_client c{s.port()};
+    REQUIRE(c.send(chunked + "5\r\nhello\r\n0\r\n"
+                   + fields_of(1, field_max) + "\r\n"));
+    check_refusal(c, 431, "a header field");
   }
   {
     // A chunk declaring a gigabyte: refused before any of it is sent.
