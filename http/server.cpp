@@ -956,6 +956,75 @@ void add_operations_routes(router_t& r, server_context& ctx) {
              }));
 }
 
+// -- requests the transport refused ------------------------------------------
+
+/// The request handler of traits_t: a request that the parser callbacks of
+/// http/transport_limits.hpp refused is answered here, with the connection
+/// closed after it; the others go to the router.
+class refusal_gate {
+public:
+  refusal_gate(std::unique_ptr<edge_router> router, server_context& ctx)
+    : router_(std::move(router)), ctx_(&ctx) {
+  }
+
+  restinio::request_handling_status_t
+  operator()(restinio::request_handle_t req) const {
+    auto why = transport::refusal_of(req->header());
+    if (why == transport::refusal::none)
+      return (*router_)(std::move(req));
+    answer(why, std::move(req));
+    return restinio::request_accepted();
+  }
+
+private:
+  void answer(transport::refusal why, restinio::request_handle_t req) const {
+    using transport::refusal;
+    const auto& l = ctx_->opts.limits;
+    auto bytes = [](size_t n) { return std::to_string(n) + " bytes"; };
+    auto secs = [](edge_limits::seconds s) {
+      return fmt::format("{:g} s", s.count());
+    };
+    exchange ex{*ctx_, std::move(req), "refused"};
+    switch (why) {
+      case refusal::target_too_long:
+        ex.problem_reply(414, "the request target is longer than "
+                                + bytes(l.max_request_line_bytes));
+        return;
+      case refusal::field_too_large:
+        ex.problem_reply(431, "a header field (name and value) is longer than "
+                                + bytes(l.max_header_bytes));
+        return;
+      case refusal::fields_too_large:
+        ex.problem_reply(431, "the header fields are longer than "
+                                + bytes(l.max_headers_total_bytes)
+                                + " in all");
+        return;
+      case refusal::too_many_fields:
+        ex.problem_reply(431, "more than "
+                                + std::to_string(l.max_header_count)
+                                + " header fields");
+        return;
+      case refusal::body_too_large:
+        ex.problem_reply(413, "the body is larger than "
+                                + bytes(ctx_->opts.max_body_bytes));
+        return;
+      case refusal::too_slow:
+        ex.problem_reply(408, "the headers must arrive within "
+                                + secs(l.header_timeout)
+                                + " of the request's first byte, the body "
+                                  "within "
+                                + secs(l.body_timeout) + " after them");
+        return;
+      case refusal::none:
+        break;
+    }
+    ex.problem_reply(400, "malformed request");
+  }
+
+  std::unique_ptr<edge_router> router_;
+  server_context* ctx_;
+};
+
 // -- the live event stream and the web UI ------------------------------------
 
 /// The token of a WebSocket upgrade and the subprotocol to echo: see
@@ -1208,75 +1277,6 @@ constexpr size_t bridge_count = 4;
 
 /// How long a stop waits for requests in flight (long-polls may be cut).
 constexpr auto drain_limit = std::chrono::seconds(5);
-
-// -- requests the transport refused ------------------------------------------
-
-/// The request handler of traits_t: a request that the parser callbacks of
-/// http/transport_limits.hpp refused is answered here, with the connection
-/// closed after it; the others go to the router.
-class refusal_gate {
-public:
-  refusal_gate(std::unique_ptr<edge_router> router, server_context& ctx)
-    : router_(std::move(router)), ctx_(&ctx) {
-  }
-
-  restinio::request_handling_status_t
-  operator()(restinio::request_handle_t req) const {
-    auto why = transport::refusal_of(req->header());
-    if (why == transport::refusal::none)
-      return (*router_)(std::move(req));
-    answer(why, std::move(req));
-    return restinio::request_accepted();
-  }
-
-private:
-  void answer(transport::refusal why, restinio::request_handle_t req) const {
-    using transport::refusal;
-    const auto& l = ctx_->opts.limits;
-    auto bytes = [](size_t n) { return std::to_string(n) + " bytes"; };
-    auto secs = [](edge_limits::seconds s) {
-      return fmt::format("{:g} s", s.count());
-    };
-    exchange ex{*ctx_, std::move(req), "refused"};
-    switch (why) {
-      case refusal::target_too_long:
-        ex.problem_reply(414, "the request target is longer than "
-                                + bytes(l.max_request_line_bytes));
-        return;
-      case refusal::field_too_large:
-        ex.problem_reply(431, "a header field (name and value) is longer than "
-                                + bytes(l.max_header_bytes));
-        return;
-      case refusal::fields_too_large:
-        ex.problem_reply(431, "the header fields are longer than "
-                                + bytes(l.max_headers_total_bytes)
-                                + " in all");
-        return;
-      case refusal::too_many_fields:
-        ex.problem_reply(431, "more than "
-                                + std::to_string(l.max_header_count)
-                                + " header fields");
-        return;
-      case refusal::body_too_large:
-        ex.problem_reply(413, "the body is larger than "
-                                + bytes(ctx_->opts.max_body_bytes));
-        return;
-      case refusal::too_slow:
-        ex.problem_reply(408, "the headers must arrive within "
-                                + secs(l.header_timeout)
-                                + " of the request's first byte, the body "
-                                  "within "
-                                + secs(l.body_timeout) + " after them");
-        return;
-      case refusal::none:
-        break;
-    }
-    ex.problem_reply(400, "malformed request");
-  }
-
-  std::unique_ptr<edge_router> router_;
-  server_context* ctx_;
-};
 
 class restinio_server : public http_server {
 public:
