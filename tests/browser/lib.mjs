@@ -148,8 +148,8 @@ function slug(name) {
 
 /** One browser test: `fn` gets a helper that opens pages (each in its own
  *  browser context, i.e. its own session) and closes them afterwards. On
- *  failure every open page is saved as a screenshot. JavaScript errors on
- *  any page fail the test. */
+ *  failure every open page is saved as a screenshot. JavaScript errors and
+ *  Content-Security-Policy refusals on any page fail the test. */
 export function uiTest(name, fn, { timeout = 60000 } = {}) {
   test(name, { timeout }, async () => {
     const contexts = [];
@@ -164,6 +164,12 @@ export function uiTest(name, fn, { timeout = 60000 } = {}) {
         const page = await context.newPage();
         page.setDefaultTimeout(10000);
         page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+        // The server's Content-Security-Policy: anything it refuses (an
+        // inline script or style, a foreign connection) fails the test too.
+        page.on("console", (m) => {
+          if (m.type() === "error" && /Content Security Policy/i.test(m.text()))
+            pageErrors.push(`${page.url()}: ${m.text()}`);
+        });
         pages.push(page);
         await page.goto(`${env.base}/${hash}`);
         return page;

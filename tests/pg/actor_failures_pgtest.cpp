@@ -400,7 +400,9 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
   CHECK(value_of<health_report>(sys, health, atoms::health::value));
 
   token_cache cache;
-  auto refresher = spawn_token_refresher(sys, a.reader, cache, failures);
+  event_stream stream;
+  auto refresher =
+    spawn_token_refresher(sys, a.reader, cache, stream, failures);
   check_drill_answer(error_of(sys, refresher, failure_drill{"refresher"}));
   CHECK(failures_of(*registry, "token_refresher") == 1);
   // Still refreshing: a token made after the drill reaches the cache.
@@ -415,7 +417,6 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
     std::this_thread::sleep_for(50ms);
   CHECK(cache.find(hash, info) == token_cache::lookup::valid);
 
-  event_stream stream;
   auto feed = spawn_event_feed(sys, a.auditor, stream, "http://hitl.test",
                                failures);
   check_drill_answer(error_of(sys, feed, failure_drill{"feed"}));
@@ -427,7 +428,7 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
   check_drill_answer(error_of(sys, feed, failure_drill{"feed"}));
   CHECK(failures_of(*registry, "event_feed") == 3);
 
-  for (const auto& x : {health, refresher, feed})
+  for (const caf::actor& x : {health, refresher, feed})
     caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
 }
 
