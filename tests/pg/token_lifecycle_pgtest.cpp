@@ -6,6 +6,7 @@
 
 #include "actors/db_reader.hpp"
 #include "http/edge_actors.hpp"
+#include "http/event_stream.hpp"
 #include "http/token_cache.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
@@ -308,12 +309,13 @@ TEST_CASE("the token refresher writes the uses the cache saw to "
   REQUIRE_FALSE(bob_hash.empty());
 
   token_cache cache;
+  event_stream stream; // outlives the actor system, as in the server
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
   auto reader = spawn_db_reader(sys, pool, 1);
-  auto refresher = spawn_token_refresher(sys, reader, cache);
+  auto refresher = spawn_token_refresher(sys, reader, cache, stream);
   // Stopped on every way out of this test, a failed REQUIRE included: the
   // reader's worker is detached, and ~actor_system waits for it.
   struct stopper {
@@ -322,7 +324,7 @@ TEST_CASE("the token refresher writes the uses the cache saw to "
       for (auto& a : actors)
         caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }
-  } stop{{refresher, reader}};
+  } stop{std::vector<caf::actor>{refresher, reader}};
 
   // Nothing but the refresher fills this cache: once alice is found, the
   // refresher loaded her (and the find counts as her use).
