@@ -62,8 +62,8 @@ private:
     if (!p_.pending())
       return;
     try {
-      p_.deliver(make_service_error(service_errc::internal,
-                                    "the auditor failed; see the server log"));
+      p_.deliver(make_service_error(
+        service_errc::internal, "the auditor failed; see the server log"));
     } catch (...) {
       // Out of memory: the requester's timeout answers it.
     }
@@ -618,7 +618,8 @@ void flush(auditor_actor* self) {
 void recover_from_failure(auditor_actor* self) {
   auto& st = self->state;
   if (!st.flight.empty())
-    abandon_in_flight(self, db_error(db_errc::in_doubt, "the auditor failed"));
+    abandon_in_flight(self,
+                      db_error(db_errc::in_doubt, "the auditor failed"));
   st.pipe.reset();
   st.head.reset();
   if (!st.queue.empty()) {

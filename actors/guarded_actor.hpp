@@ -103,10 +103,10 @@ private:
   // answered unexpected_message); a drill throws.
   static caf::result<caf::message> unmatched(caf::scheduled_actor* self,
                                              caf::message_view& x) {
-    auto& content = x.content();
-    if (content.size() > 0 && content.template match_element<failure_drill>(0))
+    auto& xs = x.content();
+    if (xs.size() > 0 && xs.template match_element<failure_drill>(0))
       throw std::runtime_error("failure drill: "
-                               + content.template get_as<failure_drill>(0).what);
+                               + xs.template get_as<failure_drill>(0).what);
     return caf::print_and_drop(self, x);
   }
 };
