@@ -683,6 +683,21 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                     0.25, 0.5, 1, 2.5});
   }
+  // Everyone waiting on a commit hears back before the auditor goes: the
+  // queue is written and each batch in flight answered as PostgreSQL decides
+  // it (bounded by answer_limit). A patch actor left waiting would not stop
+  // before its request's timeout (five minutes for an escalation), and
+  // ~actor_system waits for every actor.
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    auto& st = self->state;
+    while (!st.queue.empty() || !st.flight.empty()) {
+      if (st.flight.empty())
+        flush(self);
+      else
+        collect_oldest(self, answer_limit);
+    }
+    self->quit(em.reason);
+  });
   return {
     [=](atoms::commit, commit_request& req) {
       auto& st = self->state;

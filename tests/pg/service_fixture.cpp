@@ -1,6 +1,7 @@
 #include "tests/pg/service_fixture.hpp"
 
 #include "actors/atoms.hpp"
+#include "tests/pg/actor_shutdown.hpp"
 
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
@@ -31,6 +32,9 @@ void running_service::stop() {
   if (!sys_)
     return;
   stop_service(*sys_, actors_);
+  // Also when a failed REQUIRE unwinds: every actor is stopped within the
+  // ceiling, or the run ends saying so, instead of hanging in ~actor_system.
+  await_actors_stopped(*sys_);
   sys_.reset();
   cfg_.reset();
   pool_.reset();

@@ -44,7 +44,8 @@ public:
   }
   auditor_stats auditor_stats_now();
 
-  /// Stops the node (as a crash would, but letting in-flight commits end).
+  /// Stops the node (as a crash would, but letting in-flight commits end)
+  /// and waits until all its actors are gone. Called on destruction too.
   void stop();
 
 private:

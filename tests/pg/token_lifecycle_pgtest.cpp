@@ -2,6 +2,7 @@
 // the real binary and HTTP, the name issued again after it, and last_used_at
 // written from the uses the edge saw, at most once a minute.
 
+#include "tests/pg/actor_shutdown.hpp"
 #include "tests/pg/pg_fixture.hpp"
 
 #include "actors/db_reader.hpp"
@@ -316,15 +317,8 @@ TEST_CASE("the token refresher writes the uses the cache saw to "
   caf::actor_system sys{cfg};
   auto reader = spawn_db_reader(sys, pool, 1);
   auto refresher = spawn_token_refresher(sys, reader, cache, stream);
-  // Stopped on every way out of this test, a failed REQUIRE included: the
-  // reader's worker is detached, and ~actor_system waits for it.
-  struct stopper {
-    std::vector<caf::actor> actors;
-    ~stopper() {
-      for (auto& a : actors)
-        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    }
-  } stop{std::vector<caf::actor>{refresher, reader}};
+  // The reader's worker is detached: stopped on every way out.
+  actor_stopper stop{sys, {refresher, reader}};
 
   // Nothing but the refresher fills this cache: once alice is found, the
   // refresher loaded her (and the find counts as her use).

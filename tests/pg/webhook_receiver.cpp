@@ -120,7 +120,13 @@ void webhook_receiver::serve(int listener) {
         std::lock_guard<std::mutex> guard{mtx_};
         received_.push_back(hook);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
+      int left = delayed_left_.load();
+      if (left != 0) {
+        if (left > 0)
+          delayed_left_ = left - 1;
+        std::this_thread::sleep_for(
+          std::chrono::milliseconds(delay_ms_.load()));
+      }
       auto reply = "HTTP/1.1 " + std::to_string(status_.load())
                    + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       ::send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);

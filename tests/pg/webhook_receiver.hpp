@@ -30,7 +30,10 @@ public:
   void set_status(int status) {
     status_ = status;
   }
-  void set_delay(std::chrono::milliseconds d) {
+  /// Answers the next `requests` requests (all, when negative) after `d`,
+  /// later ones at once.
+  void set_delay(std::chrono::milliseconds d, int requests = -1) {
+    delayed_left_ = requests;
     delay_ms_ = static_cast<int>(d.count());
   }
   /// Closes the listening socket: connections are refused until up().
@@ -48,6 +51,7 @@ private:
   int port_ = 0;
   std::atomic<int> status_{200};
   std::atomic<int> delay_ms_{0};
+  std::atomic<int> delayed_left_{-1};
   std::atomic<bool> running_{false};
   std::thread thread_;
   mutable std::mutex mtx_;
