@@ -33,6 +33,19 @@ std::string element(const std::string& path, size_t index) {
   return path + "[" + std::to_string(index) + "]";
 }
 
+// Text from the file as a message shows it: a control character is
+// written as its JSON escape, for a NUL would end what() there and cut the
+// reason off. (The parser has checked that the text is UTF-8.)
+std::string shown(const std::string& text) {
+  bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20;
+  });
+  if (plain)
+    return text;
+  auto quoted = json(text).dump();
+  return quoted.substr(1, quoted.size() - 2);
+}
+
 // An unknown key is probably a typo of a known one, so it is an error
 // rather than something to skip.
 void expect_object(const json& j, const std::string& path,
@@ -41,7 +54,7 @@ void expect_object(const json& j, const std::string& path,
     fail(path.empty() ? "config" : path, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it)
     if (std::find(keys.begin(), keys.end(), it.key()) == keys.end())
-      fail(member(path, it.key()), "unknown key");
+      fail(member(path, shown(it.key())), "unknown key");
 }
 
 int64_t read_integer(const json& j, const std::string& path, int64_t lo,
@@ -104,7 +117,7 @@ std::vector<std::string> read_events(const json& j, const std::string& path) {
     auto known = std::find(std::begin(webhook_events),
                            std::end(webhook_events), name);
     if (known == std::end(webhook_events))
-      fail(element(path, i), "unknown event \"" + name + "\"");
+      fail(element(path, i), "unknown event \"" + shown(name) + "\"");
     events.push_back(std::move(name));
   }
   return events;

@@ -4,6 +4,7 @@
 #include "cli/service_config.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -23,4 +24,20 @@ TEST_CASE("fuzz: a config number beyond a double is a config_error") {
   CHECK_THROWS_WITH_AS(load_service_config(path),
                        doctest::Contains("not valid JSON"), config_error);
   std::remove(path.c_str());
+}
+
+TEST_CASE("fuzz: a config key with a NUL keeps its message whole") {
+  // fuzz_config_file: the unknown key was copied into the message as it
+  // was, and what() ended at its NUL: "notifications.auth_failure".
+  auto doc = nlohmann::json::parse(
+    R"({"notifications": {"auth_failure\u0000_window_seconds": 1}})");
+  CHECK_THROWS_WITH_AS(
+    parse_service_config(doc),
+    "notifications.auth_failure\\u0000_window_seconds: unknown key",
+    config_error);
+  doc = nlohmann::json::parse(
+    R"({"webhooks": [{"url": "http://x", "events": ["a\u0000\n"]}]})");
+  CHECK_THROWS_WITH_AS(parse_service_config(doc),
+                       R"(webhooks[0].events[0]: unknown event "a\u0000\n")",
+                       config_error);
 }
