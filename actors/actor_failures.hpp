@@ -21,9 +21,10 @@ namespace hitl {
 
 class actor_failures {
 public:
-  /// Counts in `registry`; with none, only logs (tests that spawn one actor).
-  explicit actor_failures(std::shared_ptr<prometheus::Registry> registry
-                          = nullptr);
+  /// Only logs (tests that spawn one actor).
+  actor_failures() = default;
+  /// Counts in `registry` too.
+  explicit actor_failures(std::shared_ptr<prometheus::Registry> registry);
 
   /// Logs and counts the exception `e` as a failure of `actor` (one of the
   /// labels of hitl_actor_failures_total), and returns the error for whoever
