@@ -349,6 +349,12 @@ std::optional<request_error> read_object(std::string_view body,
     return request_error{400, "the request body is empty; a JSON object is "
                               "required", {}};
   }
+  // nlohmann's lexer takes a raw NUL for the end of the input, so that
+  // `{...}\0anything` would parse; JSON never holds one unescaped.
+  if (auto nul = body.find('\0'); nul != std::string_view::npos)
+    return request_error{400, "malformed JSON: a raw NUL byte at offset "
+                                + std::to_string(nul),
+                         {}};
   try {
     dom_builder builder{out, errors};
     json::sax_parse(body.begin(), body.end(), &builder);

@@ -1090,10 +1090,13 @@ void add_event_stream_route(router_t& r, server_context& ctx) {
       restinio::http_field::sec_websocket_version);
     if (!header_has_token(*req, "Upgrade", "websocket")
         || !header_has_token(*req, "Connection", "upgrade")
-        || !key || key->empty() || !version || *version != "13") {
+        || !key || !valid_ws_key(*key) || !version || *version != "13"
+        || req->header().http_major() != 1
+        || req->header().http_minor() < 1) {
       ex->problem_reply(400, "this is a WebSocket endpoint (Upgrade: "
                              "websocket, Connection: Upgrade, "
-                             "Sec-WebSocket-Key, Sec-WebSocket-Version: 13)");
+                             "a Sec-WebSocket-Key of 16 bytes in base64, "
+                             "Sec-WebSocket-Version: 13, HTTP/1.1)");
       return restinio::request_accepted();
     }
     if (cred.refusal) {

@@ -170,10 +170,13 @@ inline void add_field_bytes(http_parser_ctx_t& c, uint64_t n) noexcept {
   set_field_bytes(c, field_bytes(c) + n);
 }
 
-inline void restore_header(http_parser_ctx_t& c) noexcept {
+// The version is the one the request line gave (an HTTP/1.0 client must
+// not be offered a WebSocket, for one).
+inline void restore_header(const http_parser* p,
+                           http_parser_ctx_t& c) noexcept {
   c.m_header.content_length(0);
-  c.m_header.http_major(1);
-  c.m_header.http_minor(1);
+  c.m_header.http_major(p->http_major);
+  c.m_header.http_minor(p->http_minor);
 }
 
 // -- refusing -----------------------------------------------------------------
@@ -201,7 +204,7 @@ inline int end_request(http_parser* p, http_parser_ctx_t& c) {
   // A refused upgrade request is answered like any other.
   p->upgrade = 0;
   std::string{}.swap(c.m_body);
-  restore_header(c);
+  restore_header(p, c);
   return 0;
 }
 
@@ -336,7 +339,7 @@ inline int on_message_complete(http_parser* p) {
   if (refused(c))
     return end_request(p, c);
   int r = restinio::impl::restinio_message_complete_cb<http_methods>(p);
-  restore_header(c);
+  restore_header(p, c);
   return r;
 }
 

@@ -50,4 +50,19 @@ ws_credentials ws_credentials_of(const std::optional<std::string>& bearer,
   return out;
 }
 
+bool valid_ws_key(std::string_view key) {
+  if (key.size() != 24 || key.substr(22) != "==")
+    return false;
+  auto base64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  };
+  for (size_t i = 0; i < 22; ++i)
+    if (!base64(key[i]))
+      return false;
+  // The 22nd character carries the last 2 bits of the 16th byte and 4 bits
+  // of padding, which must be zero.
+  return std::string_view{"AQgw"}.find(key[21]) != std::string_view::npos;
+}
+
 } // namespace hitl

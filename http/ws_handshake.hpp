@@ -36,6 +36,10 @@ struct ws_credentials {
   std::optional<std::string> refusal;
 };
 
+/// A Sec-WebSocket-Key as RFC 6455 §4.1 has it: 16 bytes in base64
+/// (24 characters, the last two `==`).
+bool valid_ws_key(std::string_view key);
+
 /// `bearer`: the token of an Authorization header, if it had one.
 ws_credentials ws_credentials_of(const std::optional<std::string>& bearer,
                                  const ws_offer& offer);

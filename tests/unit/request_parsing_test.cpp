@@ -1115,3 +1115,14 @@ TEST_CASE("client text is echoed escaped, valid UTF-8, and cut") {
   // C1 controls are replaced in stored header text too, once each.
   CHECK(storable_text("a\xC2\x85" "b", 64) == "a\xEF\xBF\xBD" "b");
 }
+
+TEST_CASE("a raw NUL byte after a JSON document is malformed JSON (400)") {
+  // nlohmann's lexer ends the input at a NUL: without the check the
+  // document before it was taken, whatever followed.
+  std::string body = R"({"reason":"no"})";
+  body += '\0';
+  body += "garbage";
+  auto p = hitl::parse_reject(body);
+  REQUIRE(std::holds_alternative<hitl::request_error>(p));
+  CHECK(std::get<hitl::request_error>(p).status == 400);
+}

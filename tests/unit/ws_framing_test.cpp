@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+
+#include <string>
 #include <vector>
 
 using namespace hitl;
@@ -231,4 +233,16 @@ TEST_CASE("handshake: subprotocols without hitl.v1 are refused, so the "
   ws_offer none;
   add_ws_protocols("hitl.v1, bearer.", none); // an empty token is no token
   CHECK(ws_credentials_of(std::nullopt, none).token.empty());
+}
+
+TEST_CASE("ws handshake: a Sec-WebSocket-Key is 16 bytes in base64") {
+  CHECK(hitl::valid_ws_key("dGhlIHNhbXBsZSBub25jZQ=="));  // RFC 6455's
+  CHECK(hitl::valid_ws_key("AAAAAAAAAAAAAAAAAAAAAA=="));
+  CHECK_FALSE(hitl::valid_ws_key(""));
+  CHECK_FALSE(hitl::valid_ws_key("!!!"));
+  CHECK_FALSE(hitl::valid_ws_key("MTIzNDU2Nzg="));                // 8 bytes
+  CHECK_FALSE(hitl::valid_ws_key("dGhlIHNhbXBsZSBub25jZQ="));    // 23 chars
+  CHECK_FALSE(hitl::valid_ws_key("dGhlIHNhbXBsZSBub25jZR=="));   // bits set
+  CHECK_FALSE(hitl::valid_ws_key("dGhlIHNhbXBsZSBub25j!Q=="));
+  CHECK_FALSE(hitl::valid_ws_key(std::string(1000, 'A')));
 }
