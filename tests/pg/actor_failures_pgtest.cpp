@@ -320,19 +320,30 @@ TEST_CASE("an exception while the auditor seals a batch: its requester "
       CHECK_MESSAGE(service_code(e) == service_errc::unavailable,
                     to_string(e));
     });
+  // Since every JSON writer replaces what is not UTF-8 (issue 17), sealing
+  // does not throw on it any more: the change is then committed, or refused
+  // by the database. Either way the requester hears at once and the
+  // auditor goes on.
   caf::error refused;
-  bad_one.receive([](commit_receipt&) { FAIL("committed invalid UTF-8"); },
-                  [&](caf::error& e) { refused = e; });
-  REQUIRE(refused);
-  MESSAGE("answered " << to_string(refused));
-  CHECK(service_code(refused) != service_errc::unavailable); // not a timeout
-  bool sealing_threw = service_code(refused) == service_errc::internal
-                       && service_detail(refused).find("auditor failed")
-                            != std::string::npos;
-  if (sealing_threw)
-    CHECK(failures_reaching(*a.registry, "auditor", 1) == 1);
-  else
+  bool stored = false;
+  bad_one.receive(
+    [&](commit_receipt&) { stored = true; },
+    [&](caf::error& e) { refused = e; });
+  if (!stored) {
+    REQUIRE(refused);
+    MESSAGE("answered " << to_string(refused));
+    CHECK(service_code(refused) != service_errc::unavailable); // no timeout
+    bool sealing_threw = service_code(refused) == service_errc::internal
+                         && service_detail(refused).find("auditor failed")
+                              != std::string::npos;
+    if (sealing_threw)
+      CHECK(failures_reaching(*a.registry, "auditor", 1) == 1);
+    else
+      CHECK(failures_of(*a.registry, "auditor") == 0);
+  } else {
+    MESSAGE("committed");
     CHECK(failures_of(*a.registry, "auditor") == 0);
+  }
   a.check_goes_on(committed);
 }
 
