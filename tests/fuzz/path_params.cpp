@@ -8,12 +8,17 @@
 //   is idempotent.
 //
 // parse_path_id (the edge's check of a path segment, being added to
-// http/request_parsing.hpp on another branch): once it is there, add one
-// line to LLVMFuzzerTestOneInput below,
-//     check_path_id(parse_path_id(text));
-// check_path_id takes its result whether it is a parsed<T> or an
-// optional<request_error>, and checks that a refusal is a 400/404 problem
-// that serializes and that an accepted id is a valid decision id.
+// http/request_parsing.hpp on the `edge` branch as
+// `std::optional<std::string> parse_path_id(std::string_view raw,
+// path_id_kind kind)`): once it is there, add this one line to
+// LLVMFuzzerTestOneInput below:
+//     for (auto k : {path_id_kind::decision_id, path_id_kind::patch_id,
+//                    path_id_kind::file_name})
+//       check_path_id(parse_path_id(text, k), k == path_id_kind::decision_id);
+// check_path_id takes the result (std::optional<std::string>, or a
+// parsed<std::string>) and checks that an accepted id is clean text of at
+// most 255 characters that a 404 problem can echo, and a valid decision id
+// where one is asked for.
 
 #include "tests/fuzz/properties.hpp"
 
@@ -47,15 +52,20 @@ void check_storable_text(std::string_view text, size_t max_bytes) {
 }
 
 // For parse_path_id; unused until it lands (see the top of the file).
-[[maybe_unused]] void check_path_id(const parsed<std::string>& p) {
-  if (const auto* id = accepted(p, {400, 404}))
-    FUZZ_REQUIRE(valid_decision_id(*id));
+[[maybe_unused]] void check_path_id(const std::optional<std::string>& id,
+                                    bool decision_id) {
+  if (!id)
+    return;
+  FUZZ_REQUIRE(!id->empty() && storable(*id, 255) && clean_text(*id));
+  FUZZ_REQUIRE(!decision_id || valid_decision_id(*id));
+  FUZZ_REQUIRE(nlohmann::json::accept(
+    problem(404, "no decision " + *id, {}).dump()));
 }
 
-[[maybe_unused]] void
-check_path_id(const std::optional<request_error>& refused) {
-  if (refused)
-    check_refusal(*refused, {400, 404});
+[[maybe_unused]] void check_path_id(const parsed<std::string>& p,
+                                    bool decision_id) {
+  if (const auto* id = accepted(p, {400, 404}))
+    check_path_id(std::optional<std::string>{*id}, decision_id);
 }
 
 } // namespace
