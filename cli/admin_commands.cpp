@@ -31,6 +31,8 @@ template <class F>
 int guarded(F&& f) {
   try {
     return f();
+  } catch (const schema_error& e) {
+    std::cerr << "hitl: " << e.what() << "\n";
   } catch (const db_error& e) {
     std::cerr << "hitl: database " << to_string(e.code) << ": " << e.what()
               << "\n";
@@ -50,13 +52,19 @@ std::string resolve_database_url(const std::string& flag) {
   return "dbname=hitl";
 }
 
-int run_migrate(const std::string& url) {
+int run_migrate(const std::string& url, const std::string& runtime_role) {
   return guarded([&] {
-    auto report = apply_migrations(url);
+    migrate_options opts;
+    opts.runtime_role = runtime_role;
+    auto report = apply_migrations(url, opts);
     for (const auto& name : report.applied)
       std::cerr << "applied " << name << "\n";
     std::cerr << "schema at version " << report.current_version
               << (report.applied.empty() ? " (nothing to do)" : "") << "\n";
+    if (report.role_created)
+      std::cerr << "created role " << runtime_role << " (NOLOGIN: give it "
+                << "LOGIN and a password for serve)\n";
+    std::cerr << "granted " << runtime_role << " what serve needs\n";
     return EXIT_SUCCESS;
   });
 }

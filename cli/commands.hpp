@@ -9,7 +9,8 @@ namespace hitl {
 /// local socket connection to database `hitl`.
 std::string resolve_database_url(const std::string& flag);
 
-int run_migrate(const std::string& database_url);
+int run_migrate(const std::string& database_url,
+                const std::string& runtime_role);
 int run_token_create(const std::string& database_url, const std::string& name,
                      const std::string& role);
 int run_token_list(const std::string& database_url);
@@ -22,6 +23,8 @@ int run_outbox_retry(const std::string& database_url, int64_t id);
 struct serve_options {
   std::string listen = "127.0.0.1:8027";
   std::string database_url;
+  /// The owner's connection: when set, serve migrates at start.
+  std::string migrate_database_url;
   std::string config_path;
   unsigned http_threads = 2;
 };
