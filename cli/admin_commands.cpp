@@ -42,6 +42,24 @@ int guarded(F&& f) {
   return EXIT_FAILURE;
 }
 
+// The decisions' rows against the chain: one line per mismatch.
+void print_decision_check(const verification_report& report) {
+  if (report.mismatch_count == 0) {
+    std::cout << "decisions agree with the chain: " << report.decisions_checked
+              << " decisions\n";
+    return;
+  }
+  std::cout << "decisions DISAGREE with the chain: " << report.mismatch_count
+            << " mismatch(es) in " << report.decisions_checked
+            << " decisions\n";
+  for (const auto& m : report.mismatches)
+    std::cout << m.message << "\n";
+  auto more = report.mismatch_count
+              - static_cast<int64_t>(report.mismatches.size());
+  if (more > 0)
+    std::cout << "... and " << more << " more\n";
+}
+
 } // namespace
 
 std::string resolve_database_url(const std::string& flag) {
@@ -141,12 +159,16 @@ int run_audit_verify(const std::string& url) {
     if (report.first_break) {
       const auto& b = *report.first_break;
       std::cout << "audit chain BROKEN at seq " << b.seq << " ("
-                << to_string(b.kind) << "): " << b.message << std::endl;
-      return 2;
+                << to_string(b.kind) << "): " << b.message << "\n";
+    } else {
+      std::cout << "audit chain intact: " << report.checked
+                << " entries, head " << report.head_hash << "\n";
     }
-    std::cout << "audit chain intact: " << report.checked << " entries, head "
-              << report.head_hash << std::endl;
-    return EXIT_SUCCESS;
+    print_decision_check(report);
+    std::cout << std::flush;
+    if (report.first_break)
+      return 2;
+    return report.mismatch_count > 0 ? 3 : EXIT_SUCCESS;
   });
 }
 
