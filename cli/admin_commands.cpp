@@ -32,6 +32,8 @@ template <class F>
 int guarded(F&& f) {
   try {
     return f();
+  } catch (const schema_error& e) {
+    std::cerr << "hitl: " << e.what() << "\n";
   } catch (const db_error& e) {
     std::cerr << "hitl: database " << to_string(e.code) << ": " << e.what()
               << "\n";
@@ -39,6 +41,24 @@ int guarded(F&& f) {
     std::cerr << "hitl: " << e.what() << "\n";
   }
   return EXIT_FAILURE;
+}
+
+// The decisions' rows against the chain: one line per mismatch.
+void print_decision_check(const verification_report& report) {
+  if (report.mismatch_count == 0) {
+    std::cout << "decisions agree with the chain: " << report.decisions_checked
+              << " decisions\n";
+    return;
+  }
+  std::cout << "decisions DISAGREE with the chain: " << report.mismatch_count
+            << " mismatch(es) in " << report.decisions_checked
+            << " decisions\n";
+  for (const auto& m : report.mismatches)
+    std::cout << m.message << "\n";
+  auto more = report.mismatch_count
+              - static_cast<int64_t>(report.mismatches.size());
+  if (more > 0)
+    std::cout << "... and " << more << " more\n";
 }
 
 } // namespace
@@ -51,13 +71,19 @@ std::string resolve_database_url(const std::string& flag) {
   return "dbname=hitl";
 }
 
-int run_migrate(const std::string& url) {
+int run_migrate(const std::string& url, const std::string& runtime_role) {
   return guarded([&] {
-    auto report = apply_migrations(url);
+    migrate_options opts;
+    opts.runtime_role = runtime_role;
+    auto report = apply_migrations(url, opts);
     for (const auto& name : report.applied)
       std::cerr << "applied " << name << "\n";
     std::cerr << "schema at version " << report.current_version
               << (report.applied.empty() ? " (nothing to do)" : "") << "\n";
+    if (report.role_created)
+      std::cerr << "created role " << runtime_role << " (NOLOGIN: give it "
+                << "LOGIN and a password for serve)\n";
+    std::cerr << "granted " << runtime_role << " what serve needs\n";
     return EXIT_SUCCESS;
   });
 }
@@ -151,12 +177,16 @@ int run_audit_verify(const std::string& url) {
     if (report.first_break) {
       const auto& b = *report.first_break;
       std::cout << "audit chain BROKEN at seq " << b.seq << " ("
-                << to_string(b.kind) << "): " << b.message << std::endl;
-      return 2;
+                << to_string(b.kind) << "): " << b.message << "\n";
+    } else {
+      std::cout << "audit chain intact: " << report.checked
+                << " entries, head " << report.head_hash << "\n";
     }
-    std::cout << "audit chain intact: " << report.checked << " entries, head "
-              << report.head_hash << std::endl;
-    return EXIT_SUCCESS;
+    print_decision_check(report);
+    std::cout << std::flush;
+    if (report.first_break)
+      return 2;
+    return report.mismatch_count > 0 ? 3 : EXIT_SUCCESS;
   });
 }
 

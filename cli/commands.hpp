@@ -10,7 +10,8 @@ namespace hitl {
 /// local socket connection to database `hitl`.
 std::string resolve_database_url(const std::string& flag);
 
-int run_migrate(const std::string& database_url);
+int run_migrate(const std::string& database_url,
+                const std::string& runtime_role);
 /// `expires_in` as given to --expires-in (e.g. "12h"); none: never expires.
 int run_token_create(const std::string& database_url, const std::string& name,
                      const std::string& role,
@@ -25,6 +26,8 @@ int run_outbox_retry(const std::string& database_url, int64_t id);
 struct serve_options {
   std::string listen = "127.0.0.1:8027";
   std::string database_url;
+  /// The owner's connection: when set, serve migrates at start.
+  std::string migrate_database_url;
   std::string config_path;
   unsigned http_threads = 2;
 };

@@ -24,12 +24,24 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--config", serve.config_path,
                         "JSON config file (env HITL_CONFIG)")
     ->envname("HITL_CONFIG");
+  serve_cmd
+    ->add_option("--migrate-database-url", serve.migrate_database_url,
+                 "The schema owner's PostgreSQL URL: apply pending "
+                 "migrations at start (env HITL_MIGRATE_DATABASE_URL)")
+    ->envname("HITL_MIGRATE_DATABASE_URL");
   serve_cmd->add_option("--http-threads", serve.http_threads,
                         "HTTP I/O threads")
     ->check(CLI::Range(1u, 64u));
 
-  auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending migrations");
+  auto* migrate_cmd = app.add_subcommand(
+    "migrate", "Apply pending migrations as the schema's owner, and grant "
+               "the runtime role what serve needs");
   add_db(migrate_cmd);
+  std::string runtime_role = "hitl_runtime";
+  migrate_cmd->add_option("--runtime-role", runtime_role,
+                          "Role that serve connects as (created NOLOGIN if "
+                          "missing)")
+    ->capture_default_str();
 
   auto* token_cmd = app.add_subcommand("token", "Manage API tokens");
   token_cmd->require_subcommand(1);
@@ -82,7 +94,7 @@ int main(int argc, char** argv) {
     return hitl::run_serve(serve);
   }
   if (*migrate_cmd)
-    return hitl::run_migrate(url);
+    return hitl::run_migrate(url, runtime_role);
   if (*create_cmd)
     return hitl::run_token_create(
       url, name, role,

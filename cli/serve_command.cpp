@@ -1,5 +1,5 @@
-// `hitl serve`: start order is migrations → pool → actors → HTTP; stop order
-// is the reverse, each stop next to its start.
+// `hitl serve`: start order is schema check (and migrations) → pool →
+// actors → HTTP; stop order is the reverse, each stop next to its start.
 
 #include "cli/commands.hpp"
 
@@ -61,6 +61,53 @@ void buffer_log_lines() {
   spdlog::flush_every(std::chrono::seconds(1));
 }
 
+// Serve connects as the runtime role, which may not change the schema:
+// only with the owner's connection does it migrate (and grant itself what
+// it needs); otherwise it refuses an outdated schema or missing grants and
+// names the command that fixes them.
+void prepare_schema(const serve_options& opts) {
+  if (!opts.migrate_database_url.empty()) {
+    migrate_options mo;
+    mo.runtime_role = check_runtime_role(opts.database_url).user;
+    mo.lenient = true;
+    auto report = apply_migrations(opts.migrate_database_url, mo);
+    for (const auto& name : report.applied)
+      spdlog::info("applied migration {}", name);
+    if (report.granted_role)
+      spdlog::info("granted the runtime role '{}' what serve needs",
+                   *report.granted_role);
+  }
+  auto check = check_runtime_role(opts.database_url);
+  // A role that owns the schema is its own runtime role (and is warned
+  // about below); any other is granted by name.
+  auto fix = std::string{"hitl migrate --database-url OWNER_URL"}
+             + (check.excess.empty() ? " --runtime-role " + check.user : "");
+  if (check.schema_version < latest_schema_version() && check.missing.empty())
+    throw schema_error("the database schema is at version "
+                       + std::to_string(check.schema_version)
+                       + " and this hitl needs version "
+                       + std::to_string(latest_schema_version()) + ": run `"
+                       + fix + "` (or start serve with "
+                               "--migrate-database-url OWNER_URL)");
+  if (!check.missing.empty()) {
+    std::string what;
+    for (const auto& m : check.missing)
+      what += (what.empty() ? "" : ", ") + m;
+    throw schema_error("role '" + check.user + "' lacks what serve needs ("
+                       + what + "): run `" + fix + "`");
+  }
+  if (!check.excess.empty()) {
+    std::string what;
+    for (const auto& e : check.excess)
+      what += (what.empty() ? "" : ", ") + e;
+    spdlog::warn("serving as role '{}', which can rewrite the audit trail "
+                 "({}): serve should connect as a runtime role of its own "
+                 "(hitl migrate --runtime-role NAME; see README, "
+                 "Operations)",
+                 check.user, what);
+  }
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
@@ -81,9 +128,7 @@ int run_serve(const serve_options& opts) {
       config.public_url =
         "http://" + http.host + ":" + std::to_string(http.port);
 
-    auto report = apply_migrations(opts.database_url);
-    for (const auto& name : report.applied)
-      spdlog::info("applied migration {}", name);
+    prepare_schema(opts);
 
     pool_options pool_opts;
     pool_opts.url = opts.database_url;
@@ -124,6 +169,8 @@ int run_serve(const serve_options& opts) {
     server->stop();
     stop_actors();
     return EXIT_SUCCESS;
+  } catch (const schema_error& e) {
+    spdlog::error("{}", e.what());
   } catch (const db_error& e) {
     spdlog::error("database {}: {}", to_string(e.code), e.what());
   } catch (const std::exception& e) {

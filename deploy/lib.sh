@@ -113,3 +113,114 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
     || echo $((20000 + RANDOM % 20000))
 }
+
+# -- the private cluster of deploy/run: two roles with passwords ------------
+# (SPEC §11). hitl_owner owns the schema and is used only by `hitl migrate`
+# and `hitl token`; hitl_runtime is what `hitl serve` connects as. Both log
+# in over TCP with scram-sha-256 and the passwords of DIR/../pgpass; the
+# superuser postgres only through the unix socket in DIR (mode 0700), by
+# peer authentication.
+
+# pg_secure DIR: pg_hba.conf and pg_ident.conf of the cluster in DIR/data
+# (rewritten each time, so an older cluster of trust auth is converted).
+pg_secure() {
+  local dir=$1 data=$1/data me
+  me=$(id -un)
+  cat >"$data/pg_hba.conf" <<HBA
+# Written by deploy/lib.sh (pg_secure): the service's roles by password
+# over TCP; the superuser only through the unix socket in $dir (mode 0700).
+local   all    postgres                              peer map=hitl
+host    hitl   hitl_owner,hitl_runtime  127.0.0.1/32  scram-sha-256
+HBA
+  {
+    echo "# Who may be postgres on the unix socket (deploy/lib.sh pg_secure)."
+    echo "hitl  $me  postgres"
+    [ "$me" = postgres ] || echo "hitl  postgres  postgres"
+  } >"$data/pg_ident.conf"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$data/pg_hba.conf" "$data/pg_ident.conf"
+  fi
+  chmod 600 "$data/pg_hba.conf" "$data/pg_ident.conf"
+}
+
+# pg_reload DIR: a running cluster rereads pg_hba.conf.
+pg_reload() {
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$1/data" reload >/dev/null
+}
+
+# pg_superuser_sql DIR PORT DB [psql args]: psql as postgres over the unix
+# socket; the SQL comes on stdin.
+pg_superuser_sql() {
+  local dir=$1 port=$2 db=$3
+  shift 3
+  psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" "$@"
+}
+
+# pg_password_file FILE: the two roles' passwords in pgpass format (mode
+# 0600), made once; libpq finds them through PGPASSFILE.
+pg_password_file() {
+  local file=$1 owner runtime
+  [ -f "$file" ] && return 0
+  owner=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+  runtime=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+  (
+    umask 077
+    printf '127.0.0.1:*:hitl:hitl_owner:%s\n127.0.0.1:*:hitl:hitl_runtime:%s\n' \
+      "$owner" "$runtime" >"$file"
+  )
+}
+
+# pg_password FILE ROLE: the role's password from the pgpass FILE.
+pg_password() {
+  awk -F: -v role="$2" '$4 == role { print $5 }' "$1"
+}
+
+# pg_service_roles DIR PORT PGPASS: the roles with their passwords, and the
+# database hitl owned by hitl_owner. A database that an earlier deploy/run
+# made as postgres is handed over to hitl_owner, objects and all.
+pg_service_roles() {
+  local dir=$1 port=$2 pgpass=$3
+  pg_superuser_sql "$dir" "$port" postgres \
+    -v owner_pw="$(pg_password "$pgpass" hitl_owner)" \
+    -v runtime_pw="$(pg_password "$pgpass" hitl_runtime)" <<'SQL'
+SET password_encryption = 'scram-sha-256';
+SELECT 'CREATE ROLE hitl_owner'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hitl_owner') \gexec
+SELECT 'CREATE ROLE hitl_runtime'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hitl_runtime') \gexec
+ALTER ROLE hitl_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
+  PASSWORD :'owner_pw';
+ALTER ROLE hitl_runtime LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
+  PASSWORD :'runtime_pw';
+SELECT 'CREATE DATABASE hitl OWNER hitl_owner'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'hitl') \gexec
+ALTER DATABASE hitl OWNER TO hitl_owner;
+SQL
+  pg_superuser_sql "$dir" "$port" hitl <<'SQL'
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace
+             AND c.relowner = 'postgres'::regrole
+             AND c.relkind IN ('r', 'p', 'v', 'm') LOOP
+    EXECUTE format('ALTER %s %s OWNER TO hitl_owner',
+                   CASE r.relkind WHEN 'v' THEN 'VIEW'
+                                  WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                  ELSE 'TABLE' END, r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+           WHERE p.pronamespace = 'public'::regnamespace
+             AND p.proowner = 'postgres'::regrole LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO hitl_owner', r.name);
+  END LOOP;
+  FOR r IN SELECT t.oid::regtype AS name FROM pg_type t
+           WHERE t.typnamespace = 'public'::regnamespace
+             AND t.typowner = 'postgres'::regrole AND t.typtype = 'd' LOOP
+    EXECUTE format('ALTER DOMAIN %s OWNER TO hitl_owner', r.name);
+  END LOOP;
+END
+$$;
+SQL
+}

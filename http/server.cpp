@@ -900,14 +900,23 @@ void add_read_routes(router_t& r, server_context& ctx) {
         }
         ask(ex, ex->context().backend.reader, std::chrono::seconds(120),
             [ex, run = in.run](verification_report& rep) {
-              json body{{"intact", !rep.first_break},
+              json body{{"intact", rep.intact()},
                         {"checked", rep.checked},
                         {"head_hash", rep.head_hash},
-                        {"first_break", nullptr}};
+                        {"first_break", nullptr},
+                        {"decisions_checked", rep.decisions_checked},
+                        {"mismatch_count", rep.mismatch_count},
+                        {"mismatches", json::array()}};
               if (rep.first_break)
                 body["first_break"] = {{"seq", rep.first_break->seq},
                                        {"kind", to_string(rep.first_break->kind)},
                                        {"message", rep.first_break->message}};
+              for (const auto& m : rep.mismatches)
+                body["mismatches"].push_back({{"decision_id", m.decision_id},
+                                              {"field", m.field},
+                                              {"in_table", m.in_table},
+                                              {"in_chain", m.in_chain},
+                                              {"message", m.message}});
               auto text = std::make_shared<const std::string>(json_body(body));
               run->keep(text, clock_type::now());
               ex->json_reply(200, *text);

@@ -2,6 +2,7 @@
 
 #include "persistence/audit_repository.hpp"
 #include "persistence/connection_pool.hpp"
+#include "persistence/decision_chain_reader.hpp"
 
 namespace hitl {
 
@@ -9,11 +10,17 @@ verification_report verify_audit_trail(connection_pool& pool) {
   constexpr int page = 5000;
   verification_report report;
   chain_verifier verifier;
+  decision_cross_check decisions{max_reported_mismatches};
   int64_t after = 0;
   // One snapshot for the whole walk, so that entries appended meanwhile do
   // not shift pages; the chain is append-only, so a repeatable read sees a
-  // consistent prefix.
+  // consistent prefix. The decisions are read in the same snapshot, where
+  // each committed change has its entry (they commit together).
   pool.read([&](pqxx::transaction_base& txn) {
+    verifier = chain_verifier{};
+    decisions = decision_cross_check{max_reported_mismatches};
+    report.first_break.reset();
+    after = 0;
     for (;;) {
       auto entries = read_audit_entries(txn, after, page);
       for (const auto& e : entries) {
@@ -24,11 +31,15 @@ verification_report verify_audit_trail(connection_pool& pool) {
         after = e.seq;
       }
       if (report.first_break || entries.size() < static_cast<size_t>(page))
-        return;
+        break;
     }
+    read_decisions_against_chain(txn, decisions);
   });
   report.checked = verifier.checked();
   report.head_hash = verifier.head();
+  report.decisions_checked = decisions.decisions();
+  report.mismatch_count = decisions.mismatch_count();
+  report.mismatches = decisions.mismatches();
   return report;
 }
 

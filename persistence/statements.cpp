@@ -6,6 +6,7 @@
 #include "persistence/batch_writes.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
+#include "persistence/decision_chain_reader.hpp"
 #include "persistence/decision_repository.hpp"
 #include "persistence/outbox_repository.hpp"
 #include "persistence/pending_repository.hpp"
@@ -22,6 +23,7 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_outbox_statements(conn);
   prepare_pending_statements(conn);
   prepare_batch_statements(conn);
+  prepare_decision_chain_statements(conn);
 }
 
 } // namespace hitl

@@ -9,7 +9,11 @@
 #include "policy/audit_chain.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+
+#include <chrono>
+#include <thread>
 
 using namespace hitl;
 using namespace hitl::test;
@@ -46,6 +50,50 @@ std::string copy_of(const std::string& tpl_url) {
   return url;
 }
 
+// Decisions in every state the cross-check compares, written by the actors:
+// dec-flip pending, dec-two approved by two reviewers, dec-esc escalated to
+// level 1 (its SLA is short), dec-ver approved by one.
+std::string decisions_template() {
+  static std::string url;
+  if (!url.empty())
+    return url;
+  url = migrated_database("hitl_decisions_tpl");
+  service_config config;
+  config.policy.sla[static_cast<size_t>(urgency::high)] = from_seconds(0.2);
+  config.policy.max_escalation_level = 1;
+  running_service svc{url, config};
+  auto create = [&](const std::string& id, const std::string& patch,
+                    urgency severity) {
+    auto nd = sample_decision(patch, severity, false);
+    nd.decision_id = id;
+    REQUIRE(svc.create(nd));
+  };
+  create("dec-flip", "p-flip", urgency::medium);
+  create("dec-two", "p-two", urgency::critical);
+  REQUIRE(svc.act(atoms::approve::value, verdict("p-two", "carol")));
+  REQUIRE(svc.act(atoms::approve::value, verdict("p-two", "dave")));
+  create("dec-ver", "p-ver", urgency::medium);
+  REQUIRE(svc.act(atoms::approve::value, verdict("p-ver", "carol")));
+  create("dec-esc", "p-esc", urgency::high);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sql_scalar(url, "SELECT escalation_level FROM hitl_decisions"
+                         " WHERE decision_id = 'dec-esc'")
+           != "1"
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(sql_scalar(url, "SELECT escalation_level FROM hitl_decisions"
+                          " WHERE decision_id = 'dec-esc'")
+          == "1");
+  return url;
+}
+
+// As the schema's owner may: its triggers off for the statement (the
+// version trigger among them), then on again.
+void owner_update(const std::string& url, const std::string& sql) {
+  sql_exec(url, "ALTER TABLE hitl_decisions DISABLE TRIGGER USER;" + sql
+                  + ";ALTER TABLE hitl_decisions ENABLE TRIGGER USER");
+}
+
 void tamper(const std::string& url, const std::string& sql) {
   pqxx::connection conn{url};
   pqxx::work w{conn};
@@ -66,6 +114,8 @@ TEST_CASE("audit verify passes on the chain the actors wrote") {
   auto r = verify(url);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("intact: 8 entries") != std::string::npos);
+  CHECK(r.out.find("decisions agree with the chain: 4 decisions")
+        != std::string::npos);
 }
 
 TEST_CASE("audit verify names an altered entry") {
@@ -132,4 +182,115 @@ TEST_CASE("audit verify names the first of two swapped entries") {
   CHECK(r.exit_code != 0);
   CHECK(r.out.find("seq 6") != std::string::npos);
   MESSAGE(r.out);
+}
+
+// -- the decisions against the chain (SPEC §11) --------------------------------
+
+TEST_CASE("audit verify: every decision the actors wrote agrees with the "
+          "chain") {
+  auto url = decisions_template();
+  auto r = verify(url);
+  CHECK_MESSAGE(r.exit_code == 0, r.out);
+  CHECK(r.out.find("decisions agree with the chain: 4 decisions")
+        != std::string::npos);
+}
+
+TEST_CASE("audit verify: a verdict changed by the owner with triggers off") {
+  auto url = copy_of(decisions_template());
+  owner_update(url, "UPDATE hitl_decisions SET decision = 'approved',"
+                    " decided_by = 'mallory', decided_at = now()"
+                    " WHERE decision_id = 'dec-flip'");
+  auto r = verify(url);
+  MESSAGE(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("audit chain intact") != std::string::npos);
+  CHECK(r.out.find("decision dec-flip: decision is 'approved' in "
+                   "hitl_decisions but the audit chain says 'pending'")
+        != std::string::npos);
+  CHECK(r.out.find("decision dec-flip: decided_by is 'mallory' in "
+                   "hitl_decisions but the audit chain says null")
+        != std::string::npos);
+  CHECK(r.out.find("2 mismatch(es) in 4 decisions") != std::string::npos);
+}
+
+TEST_CASE("audit verify: an approval deleted") {
+  auto url = copy_of(decisions_template());
+  sql_exec(url, "DELETE FROM hitl_approvals WHERE decision_id = 'dec-two'"
+                " AND reviewer = 'dave'");
+  auto r = verify(url);
+  MESSAGE(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("decision dec-two: approvals are [carol] in "
+                   "hitl_approvals but the audit chain says [carol, dave]")
+        != std::string::npos);
+}
+
+TEST_CASE("audit verify: an escalation level changed") {
+  auto url = copy_of(decisions_template());
+  owner_update(url, "UPDATE hitl_decisions SET escalation_level = 3"
+                    " WHERE decision_id = 'dec-esc'");
+  auto r = verify(url);
+  MESSAGE(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("decision dec-esc: escalation_level is 3 in "
+                   "hitl_decisions but the audit chain says 1")
+        != std::string::npos);
+}
+
+TEST_CASE("audit verify: a version changed") {
+  auto url = copy_of(decisions_template());
+  owner_update(url, "UPDATE hitl_decisions SET version = 7"
+                    " WHERE decision_id = 'dec-ver'");
+  auto r = verify(url);
+  MESSAGE(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("decision dec-ver: version is 7 in hitl_decisions but "
+                   "the audit chain says 2")
+        != std::string::npos);
+}
+
+TEST_CASE("audit verify: a bare UPDATE, triggers on, shows in the version "
+          "too") {
+  auto url = copy_of(decisions_template());
+  sql_exec(url, "UPDATE hitl_decisions SET decision = 'rejected',"
+                " decided_by = 'mallory', decided_at = now(), reason = 'x'"
+                " WHERE decision_id = 'dec-esc'");
+  auto r = verify(url);
+  MESSAGE(r.out);
+  CHECK(r.exit_code == 3);
+  for (const char* line :
+       {"decision dec-esc: decision is 'rejected' in hitl_decisions but the "
+        "audit chain says 'escalated'",
+        "decision dec-esc: version is 3 in hitl_decisions but the audit "
+        "chain says 2"})
+    CHECK_MESSAGE(r.out.find(line) != std::string::npos, line);
+}
+
+TEST_CASE("GET /hitl/audit/verify lists the mismatches") {
+  auto url = copy_of(decisions_template());
+  owner_update(url, "UPDATE hitl_decisions SET decision = 'approved',"
+                    " decided_by = 'mallory', decided_at = now()"
+                    " WHERE decision_id = 'dec-flip'");
+  auto made = run_hitl({"token", "create", "--name", "audrey", "--role",
+                        "auditor", "--database-url", url});
+  REQUIRE(made.exit_code == 0);
+  auto token = made.out.substr(0, made.out.find('\n'));
+  served_hitl s{url};
+  auto r = http_request("GET", s.base_url() + "/hitl/audit/verify", {},
+                        {"Authorization: Bearer " + token});
+  REQUIRE(r.status == 200);
+  auto body = nlohmann::json::parse(r.body);
+  CHECK(body["intact"] == false);
+  CHECK(body["first_break"].is_null());
+  CHECK(body["decisions_checked"] == 4);
+  CHECK(body["mismatch_count"] == 2);
+  REQUIRE(body["mismatches"].size() == 2);
+  const auto& m = body["mismatches"][0];
+  CHECK(m["decision_id"] == "dec-flip");
+  CHECK(m["field"] == "decision");
+  CHECK(m["in_table"] == "'approved'");
+  CHECK(m["in_chain"] == "'pending'");
+  CHECK(m["message"]
+        == "decision dec-flip: decision is 'approved' in hitl_decisions but "
+           "the audit chain says 'pending'");
 }

@@ -123,9 +123,40 @@ std::string fresh_database(const std::string& prefix) {
          + " user=postgres";
 }
 
+namespace {
+
+// Once per run; a concurrent run may create it first.
+void ensure_test_runtime_role() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pqxx::connection conn{admin_url()};
+    pqxx::nontransaction q{conn};
+    auto role = q.quote_name(test_runtime_role);
+    q.exec("DO $$ BEGIN CREATE ROLE " + role
+           + "; EXCEPTION WHEN duplicate_object OR unique_violation"
+             " THEN NULL; END $$");
+    q.exec("ALTER ROLE " + role + " LOGIN PASSWORD 'runtime-secret'");
+  });
+}
+
+} // namespace
+
+std::string runtime_url(const std::string& owner_url) {
+  ensure_test_runtime_role();
+  const std::string owner = " user=postgres";
+  auto at = owner_url.rfind(owner);
+  if (at == std::string::npos || at + owner.size() != owner_url.size())
+    throw std::runtime_error("not a URL of fresh_database: " + owner_url);
+  return owner_url.substr(0, at) + " user=" + test_runtime_role
+         + " password=runtime-secret";
+}
+
 std::string migrated_database(const std::string& prefix) {
   auto url = fresh_database(prefix);
-  apply_migrations(url);
+  ensure_test_runtime_role();
+  migrate_options opts;
+  opts.runtime_role = test_runtime_role;
+  apply_migrations(url, opts);
   return url;
 }
 
@@ -222,11 +253,17 @@ command_result run_hitl(const std::vector<std::string>& args) {
 }
 
 served_hitl::served_hitl(const std::string& database_url,
-                         const std::vector<std::string>& extra_args) {
+                         const std::vector<std::string>& extra_args,
+                         serve_as how) {
   port_ = free_port();
   std::vector<std::string> args{"serve", "--listen",
-                                "127.0.0.1:" + std::to_string(port_),
-                                "--database-url", database_url};
+                                "127.0.0.1:" + std::to_string(port_)};
+  if (how == serve_as::runtime_role) {
+    args.insert(args.end(), {"--database-url", runtime_url(database_url),
+                             "--migrate-database-url", database_url});
+  } else {
+    args.insert(args.end(), {"--database-url", database_url});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   log_path_ = temp_path("serve.log");
   pid_ = spawn(args, log_path_, log_path_);

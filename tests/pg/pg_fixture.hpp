@@ -18,8 +18,18 @@ std::string admin_url();
 /// Creates an empty database with a unique name; returns its URL.
 std::string fresh_database(const std::string& prefix = "hitl_test");
 
-/// Creates a fresh database and applies the migrations to it.
+/// Creates a fresh database and applies the migrations to it, granting
+/// `test_runtime_role` what serve needs, as `hitl migrate` does.
 std::string migrated_database(const std::string& prefix = "hitl_test");
+
+/// The role that the tests run serve and the in-process service as: not the
+/// owner, with LOGIN and a password (SPEC §11). It is created once in the
+/// test cluster; `hitl migrate --runtime-role` grants it per database.
+inline constexpr const char* test_runtime_role = "hitl_test_runtime";
+
+/// The URL of a database of `fresh_database` (the owner's URL) as the
+/// runtime role.
+std::string runtime_url(const std::string& owner_url);
 
 /// Runs `psql`-like SQL through libpqxx as the superuser; returns the first
 /// column of the first row (empty for none).
@@ -46,11 +56,22 @@ struct command_result {
 };
 command_result run_hitl(const std::vector<std::string>& args);
 
+/// How served_hitl connects `hitl serve` to its database.
+enum class serve_as {
+  /// As in production: `--database-url` of the runtime role, and the
+  /// owner's URL as `--migrate-database-url`, so serve migrates at start.
+  runtime_role,
+  /// Only `--database-url` with the URL given.
+  given_url,
+};
+
 /// `hitl serve` in the background, stopped (SIGTERM) on destruction.
 class served_hitl {
 public:
+  /// `database_url` is the owner's (from fresh_database).
   served_hitl(const std::string& database_url,
-              const std::vector<std::string>& extra_args = {});
+              const std::vector<std::string>& extra_args = {},
+              serve_as how = serve_as::runtime_role);
   ~served_hitl();
   served_hitl(const served_hitl&) = delete;
   served_hitl& operator=(const served_hitl&) = delete;

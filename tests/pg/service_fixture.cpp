@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "tests/pg/actor_shutdown.hpp"
+#include "tests/pg/pg_fixture.hpp"
 
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
@@ -12,7 +13,8 @@ namespace hitl::test {
 running_service::running_service(const std::string& url,
                                  const service_config& config) {
   pool_options o;
-  o.url = url;
+  // As serve runs: with the runtime role's grants only.
+  o.url = runtime_url(url);
   o.min_size = 2;
   o.max_size = 8;
   pool_ = std::make_unique<connection_pool>(o);

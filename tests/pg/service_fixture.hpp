@@ -16,6 +16,8 @@ namespace hitl::test {
 
 class running_service {
 public:
+  /// `url` is the owner's, of a migrated_database; the node connects as
+  /// the runtime role.
   running_service(const std::string& url, const service_config& config);
   ~running_service();
 

@@ -1,0 +1,133 @@
+#include "persistence/decision_chain_reader.hpp"
+
+#include "policy/decision_replay.hpp"
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+namespace hitl {
+
+namespace {
+
+// Pulls the rows of a cursor one by one, fetching a slice when the last is
+// used up: libpq holds a whole result in memory.
+class cursor_rows {
+public:
+  cursor_rows(pqxx::transaction_base& txn, const char* fetch)
+    : txn_(txn), fetch_(fetch) {
+    // nop
+  }
+
+  /// Moves to the next row; false after the last.
+  bool next() {
+    if (done_)
+      return false;
+    if (at_ == slice_.size()) {
+      slice_ = txn_.exec_prepared(fetch_);
+      at_ = 0;
+      if (slice_.empty()) {
+        done_ = true;
+        return false;
+      }
+    }
+    ++at_;
+    return true;
+  }
+
+  pqxx::row row() const {
+    return slice_[static_cast<pqxx::result::size_type>(at_ - 1)];
+  }
+
+private:
+  pqxx::transaction_base& txn_;
+  const char* fetch_;
+  pqxx::result slice_;
+  size_t at_ = 0;
+  bool done_ = false;
+};
+
+stored_decision read_stored(const pqxx::row& r) {
+  stored_decision d;
+  d.decision_id = r[0].as<std::string>();
+  // A state outside the domain cannot be stored; were the domain dropped,
+  // it shows as pending and differs from the chain.
+  d.status = parse_decision_status(r[1].c_str())
+               .value_or(decision_status::pending);
+  if (!r[2].is_null())
+    d.decided_by = r[2].as<std::string>();
+  if (!r[3].is_null())
+    d.approvals = nlohmann::json::parse(r[3].c_str())
+                    .get<std::vector<std::string>>();
+  d.approvals_required = r[4].as<int>();
+  d.escalation_level = r[5].as<int>();
+  d.version = r[6].as<int64_t>();
+  d.created_by = r[7].as<std::string>();
+  return d;
+}
+
+audit_entry read_replayed(const pqxx::row& r) {
+  audit_entry e;
+  e.decision_id = r[0].as<std::string>();
+  e.seq = r[1].as<int64_t>();
+  // An action outside the domain reads as a second `created`, which the
+  // replay refuses.
+  e.action = parse_audit_action(r[2].c_str()).value_or(audit_action::created);
+  e.performed_by = r[3].as<std::string>();
+  e.at = from_micros(r[4].as<int64_t>());
+  e.details_json = r[5].as<std::string>();
+  return e;
+}
+
+} // namespace
+
+void prepare_decision_chain_statements(pqxx::connection_base& conn) {
+  // Both in byte order of decision_id, the order the replay merges in. The
+  // approvals are grouped once and merged in, not looked up per decision:
+  // 1M decisions, 8.8 s instead of 13.5 s of PostgreSQL's time. Their
+  // decision_id has the database's collation, the decisions' key "C" (014),
+  // so the join names the one it compares in.
+  conn.prepare("chain_check_rows_cursor", R"(
+    DECLARE hitl_check_rows NO SCROLL CURSOR FOR
+    SELECT d.decision_id, d.decision, d.decided_by, a.reviewers::text,
+      d.approvals_required, d.escalation_level, d.version, d.created_by
+    FROM hitl_decisions d LEFT JOIN (
+      SELECT decision_id COLLATE "C" AS decision_id,
+        json_agg(reviewer ORDER BY approved_at, reviewer) AS reviewers
+      FROM hitl_approvals GROUP BY 1) a ON a.decision_id = d.decision_id
+    ORDER BY d.decision_id COLLATE "C")");
+  conn.prepare("chain_check_rows_fetch", "FETCH 5000 FROM hitl_check_rows");
+  conn.prepare("chain_check_rows_close", "CLOSE hitl_check_rows");
+  // Only the details that the replay reads travel: comments can be long.
+  conn.prepare("chain_check_entries_cursor", R"(
+    DECLARE hitl_check_entries NO SCROLL CURSOR FOR
+    SELECT decision_id, seq, action, performed_by, hitl_micros("timestamp"),
+      CASE WHEN action IN ('created', 'escalated', 'rejected', 'cancelled')
+           THEN details::text ELSE '{}' END
+    FROM hitl_audit_logs ORDER BY decision_id COLLATE "C", seq)");
+  conn.prepare("chain_check_entries_fetch",
+               "FETCH 10000 FROM hitl_check_entries");
+  conn.prepare("chain_check_entries_close", "CLOSE hitl_check_entries");
+}
+
+void read_decisions_against_chain(pqxx::transaction_base& txn,
+                                  decision_cross_check& check) {
+  txn.exec_prepared("chain_check_rows_cursor");
+  txn.exec_prepared("chain_check_entries_cursor");
+  cursor_rows rows{txn, "chain_check_rows_fetch"};
+  cursor_rows entries{txn, "chain_check_entries_fetch"};
+  check.run(
+    [&]() -> std::optional<stored_decision> {
+      if (rows.next())
+        return read_stored(rows.row());
+      return std::nullopt;
+    },
+    [&]() -> std::optional<audit_entry> {
+      if (entries.next())
+        return read_replayed(entries.row());
+      return std::nullopt;
+    });
+  txn.exec_prepared("chain_check_rows_close");
+  txn.exec_prepared("chain_check_entries_close");
+}
+
+} // namespace hitl
