@@ -39,11 +39,19 @@ node_packages() {
   command -v npm >/dev/null 2>&1 || echo nodejs npm
 }
 
+# A developer's repeated runs reuse ccache's results when it is installed
+# (CI machines start without it and build everything).
+compiler_launcher() {
+  command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+  return 0
+}
+
 build_hitl() {
   local type=${1:-Release}
   if [ ! -f "$HITL_BUILD/CMakeCache.txt" ]; then
     log "configuring ($type) in $HITL_BUILD"
-    cmake -S "$HITL_ROOT" -B "$HITL_BUILD" -DCMAKE_BUILD_TYPE="$type" >&2
+    cmake -S "$HITL_ROOT" -B "$HITL_BUILD" -DCMAKE_BUILD_TYPE="$type" \
+      $(compiler_launcher) >&2
   fi
   log "building"
   cmake --build "$HITL_BUILD" -j "$(nproc)" >&2
@@ -59,7 +67,7 @@ build_sanitized() {
     log "configuring (Debug -O1, ASan + UBSan) in $dir"
     cmake -S "$HITL_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DHITL_SANITIZE=address,undefined \
-      -DHITL_BUILD_WEB=OFF >&2
+      -DHITL_BUILD_WEB=OFF $(compiler_launcher) >&2
   fi
   log "building with sanitizers"
   cmake --build "$dir" -j "$(nproc)" --target hitl hitl_unit_tests hitl_pg_tests >&2

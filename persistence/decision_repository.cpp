@@ -136,13 +136,18 @@ void attach_approvals(pqxx::transaction_base& txn, decision_record& d) {
 void prepare_decision_statements(pqxx::connection_base& conn) {
   conn.prepare("decision_by_id", std::string{"SELECT "} + decision_columns
                                    + " FROM hitl_decisions WHERE decision_id = $1");
+  // The approvals' and comments' decision_id keep the database's default
+  // collation while the decision's is "C" (schema 014): compared without
+  // COLLATE, their indexes only filter and each detail read scans them whole.
   conn.prepare("decision_view", std::string{"SELECT "} + decision_columns + R"(,
     (SELECT coalesce(json_agg(json_build_array(reviewer,
               hitl_micros(approved_at), comment) ORDER BY approved_at, reviewer),
-            '[]') FROM hitl_approvals a WHERE a.decision_id = d.decision_id)::text,
+            '[]') FROM hitl_approvals a
+            WHERE a.decision_id = d.decision_id COLLATE "default")::text,
     (SELECT coalesce(json_agg(json_build_array(comment_id, author, comment,
               hitl_micros(created_at)) ORDER BY created_at, comment_id), '[]')
-       FROM hitl_comments c WHERE c.decision_id = d.decision_id)::text,
+       FROM hitl_comments c
+       WHERE c.decision_id = d.decision_id COLLATE "default")::text,
     (SELECT coalesce(json_agg(json_build_object(
               'seq', seq, 'decision_id', decision_id, 'action', action,
               'performed_by', performed_by,
