@@ -13,6 +13,7 @@
 #include "actors/service_error.hpp"
 #include "http/access_policy.hpp"
 #include "http/bridge.hpp"
+#include "http/connection_limiter.hpp"
 #include "http/auth_failure_limiter.hpp"
 #include "http/edge_actors.hpp"
 #include "http/event_stream.hpp"
@@ -75,10 +76,12 @@ private:
 class refusal_gate;
 
 // Beyond limits.max_connections, new connections wait in the kernel's
-// backlog (RESTinio stops accepting); the methods mapper selects the parser
-// callbacks of http/transport_limits.hpp, and refusal_gate answers what they
-// refused.
+// backlog (RESTinio stops accepting; the strand type selects the limiter of
+// http/connection_limiter.hpp, which says why); the methods mapper selects
+// the parser callbacks of http/transport_limits.hpp, and refusal_gate
+// answers what they refused.
 struct traits_t : restinio::default_traits_t {
+  using strand_t = transport::connection_strand;
   using request_handler_t = refusal_gate;
   using http_methods_mapper_t = transport::http_methods;
   static constexpr bool use_connection_count_limiter = true;
