@@ -155,7 +155,8 @@ int run_serve(const serve_options& opts) {
       server = start_http_server(
         http, sys,
         http_backend{actors.supervisor, actors.reader, actors.auditor,
-                     registry, config.public_url, actors.changes});
+                     registry, config.public_url, actors.changes,
+                     actors.audit_public_key_pem});
     } catch (...) {
       stop_actors();
       throw;

@@ -963,6 +963,19 @@ void add_operations_routes(router_t& r, server_context& ctx) {
              route(ctx, "/openapi.json", [](exchange_ptr ex, const auto&) {
                ex->respond(200, openapi_document());
              }));
+  // No token: whoever keeps checkpoints needs the key to check them, and
+  // a public key is public.
+  r.http_get("/hitl/audit/public-key",
+             route(ctx, "/hitl/audit/public-key",
+                   [](exchange_ptr ex, const auto&) {
+                     const auto& pem = ex->context().backend.audit_public_key_pem;
+                     if (pem.empty()) {
+                       ex->problem_reply(404, "no audit signing key is "
+                                              "configured (audit.signing_key)");
+                       return;
+                     }
+                     ex->respond(200, pem, "application/x-pem-file");
+                   }));
 }
 
 // -- requests the transport refused ------------------------------------------
@@ -1219,6 +1232,7 @@ void add_method_guards(router_t& r, server_context& ctx) {
     {"/hitl/analytics/summary", "/hitl/analytics/summary", false},
     {"/hitl/analytics/audit-logs", "/hitl/analytics/audit-logs", false},
     {"/hitl/audit/verify", "/hitl/audit/verify", false},
+    {"/hitl/audit/public-key", "/hitl/audit/public-key", false},
     {"/health", "/health", false},
     {"/metrics", "/metrics", false},
     {"/openapi.json", "/openapi.json", false},

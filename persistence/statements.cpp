@@ -4,6 +4,7 @@
 #include "persistence/analytics_repository.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/batch_writes.hpp"
+#include "persistence/checkpoint_repository.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/decision_chain_reader.hpp"
@@ -24,6 +25,7 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_pending_statements(conn);
   prepare_batch_statements(conn);
   prepare_decision_chain_statements(conn);
+  prepare_checkpoint_statements(conn);
 }
 
 } // namespace hitl
