@@ -36,6 +36,25 @@ inline constexpr int exit_decision_mismatch = 3;
 int run_audit_verify(const std::string& database_url,
                      const audit_verify_options& opts = {});
 
+struct audit_export_options {
+  /// RFC 3339; empty: from the start / to the end.
+  std::string since;
+  std::string until;
+  /// jsonl or csv.
+  std::string format = "jsonl";
+  /// File to write; empty: stdout.
+  std::string out;
+};
+
+/// Writes the audit export (persistence/README.md describes it).
+int run_audit_export(const std::string& database_url,
+                     const audit_export_options& opts);
+
+/// Verifies an export with no database; prints the line of the first
+/// fault and returns exit_chain_broken then.
+int run_export_verify(const std::string& file,
+                      const std::string& public_key_file);
+
 /// Creates an Ed25519 signing key in a new file of mode 0600 and prints its
 /// public key's PEM on stdout.
 int run_key_create(const std::string& out_path);

@@ -79,6 +79,27 @@ int main(int argc, char** argv) {
                  "database (audit.checkpoint_file): check the chain against "
                  "them")
     ->needs(key_opt);
+  std::string export_file;
+  verify_cmd
+    ->add_option("--file", export_file,
+                 "Verify this export (hitl audit export) with no database; "
+                 "needs --public-key")
+    ->needs(key_opt);
+
+  auto* export_cmd = audit_cmd->add_subcommand(
+    "export", "Write the audit trail with its hashes and checkpoints");
+  add_db(export_cmd);
+  hitl::audit_export_options export_opts;
+  export_cmd->add_option("--since", export_opts.since,
+                         "From the first entry at or after this time "
+                         "(RFC 3339)");
+  export_cmd->add_option("--until", export_opts.until,
+                         "To the last entry before this time (RFC 3339)");
+  export_cmd->add_option("--format", export_opts.format, "jsonl or csv")
+    ->check(CLI::IsMember({"jsonl", "csv"}))
+    ->capture_default_str();
+  export_cmd->add_option("--out", export_opts.out,
+                         "File to write (default: stdout)");
 
   auto* key_cmd = app.add_subcommand("key", "Checkpoint signing keys");
   key_cmd->require_subcommand(1);
@@ -124,8 +145,12 @@ int main(int argc, char** argv) {
     return hitl::run_token_list(url);
   if (*revoke_cmd)
     return hitl::run_token_revoke(url, name);
+  if (*verify_cmd && !export_file.empty())
+    return hitl::run_export_verify(export_file, verify_opts.public_key_file);
   if (*verify_cmd)
     return hitl::run_audit_verify(url, verify_opts);
+  if (*export_cmd)
+    return hitl::run_audit_export(url, export_opts);
   if (*key_create_cmd)
     return hitl::run_key_create(key_out);
   if (*outbox_list_cmd)

@@ -2,6 +2,7 @@
 // that the service runs no ad-hoc SQL.
 
 #include "persistence/analytics_repository.hpp"
+#include "persistence/audit_export.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/batch_writes.hpp"
 #include "persistence/checkpoint_repository.hpp"
@@ -26,6 +27,7 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_batch_statements(conn);
   prepare_decision_chain_statements(conn);
   prepare_checkpoint_statements(conn);
+  prepare_export_statements(conn);
 }
 
 } // namespace hitl
