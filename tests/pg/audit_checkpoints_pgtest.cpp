@@ -9,6 +9,7 @@
 #include "persistence/audit_repository.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/audit_checkpoint.hpp"
+#include "policy/audit_export_format.hpp"
 #include "policy/checkpoint_signature.hpp"
 #include "policy/sha256.hpp"
 
@@ -16,9 +17,11 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace hitl;
@@ -419,4 +422,138 @@ TEST_CASE("a forged checkpoint line is refused") {
                 r.out);
   CHECK(r.out.find(file + " line 3") != std::string::npos);
   CHECK(r.out.find("2 refused") != std::string::npos);
+}
+
+// -- export and offline verification (SPEC §11) --------------------------------
+
+namespace {
+
+// Output and exit code of the independent Python verifier.
+command_result python_verify(const std::string& file,
+                             const std::string& public_key) {
+  auto cmd = std::string{"/usr/bin/python3 "} + HITL_SOURCE_DIR
+             + "/tests/audit_export/verify_export.py '" + file + "' '"
+             + public_key + "' 2>&1";
+  command_result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;)
+    r.out.append(buf, n);
+  auto status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+command_result export_trail(const std::string& url, const std::string& out,
+                            const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"audit", "export", "--database-url", url,
+                                "--out", out};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_hitl(args);
+}
+
+command_result offline_verify(const std::string& file,
+                              const std::string& public_key) {
+  return run_hitl({"audit", "verify", "--file", file, "--public-key",
+                   public_key});
+}
+
+} // namespace
+
+TEST_CASE("an export verifies offline with our CLI and with an independent "
+          "Python verifier; both name the line that was edited") {
+  const auto& t = trail_template();
+  auto pub = public_key_file(t);
+  auto file = scratch_path("export.jsonl");
+  auto made = export_trail(t.url, file);
+  REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+  auto lines = lines_of(file);
+  auto entries = std::stoul(head_seq(t.url));
+  REQUIRE(lines.size() == entries + t.seqs.size());
+  CHECK(json::parse(lines.front())["type"] == "entry");
+  CHECK(json::parse(lines.back())["type"] == "checkpoint");
+
+  auto ours = offline_verify(file, pub);
+  CHECK_MESSAGE(ours.exit_code == 0, (ours.out + ours.err));
+  CHECK(ours.out.find("export intact: " + std::to_string(entries)
+                      + " entries, " + std::to_string(t.seqs.size())
+                      + " checkpoints")
+        != std::string::npos);
+  auto theirs = python_verify(file, pub);
+  CHECK_MESSAGE(theirs.exit_code == 0, theirs.out);
+
+  // One entry line edited: both name line 3.
+  auto edited = lines;
+  auto e = json::parse(edited[2]);
+  e["performed_by"] = "mallory";
+  edited[2] = e.dump();
+  auto bad = scratch_path("edited.jsonl");
+  write_lines(bad, edited);
+  ours = offline_verify(bad, pub);
+  CHECK(ours.exit_code == 2);
+  CHECK_MESSAGE(ours.out.find("line 3:") != std::string::npos, ours.out);
+  theirs = python_verify(bad, pub);
+  CHECK(theirs.exit_code == 2);
+  CHECK_MESSAGE(theirs.out.find("line 3:") != std::string::npos, theirs.out);
+  MESSAGE(ours.out << theirs.out);
+
+  // Re-sealed from there on, the entries hold, but the checkpoint after the
+  // edit does not: both name its line.
+  std::string prev = json::parse(edited[1])["hash"];
+  for (size_t i = 2; i < entries; ++i) {
+    auto j = json::parse(edited[i]);
+    auto entry = *parse_export_entry(edited[i]).entry;
+    entry.details_json = canonical_details(j["details"]);
+    seal(entry, prev);
+    j["prev_hash"] = entry.prev_hash;
+    j["hash"] = entry.hash;
+    edited[i] = j.dump();
+    prev = entry.hash;
+  }
+  write_lines(bad, edited);
+  auto first_after = entries + 1; // the first checkpoint line
+  for (auto s : t.seqs)
+    if (s < 3)
+      ++first_after;
+  ours = offline_verify(bad, pub);
+  CHECK(ours.exit_code == 2);
+  auto at = "line " + std::to_string(first_after) + ":";
+  CHECK_MESSAGE(ours.out.find(at) != std::string::npos, ours.out);
+  theirs = python_verify(bad, pub);
+  CHECK(theirs.exit_code == 2);
+  CHECK_MESSAGE(theirs.out.find(at) != std::string::npos, theirs.out);
+}
+
+TEST_CASE("export: a time slice with its checkpoints, and CSV") {
+  const auto& t = trail_template();
+  auto pub = public_key_file(t);
+  auto third = sql_scalar(t.url, "SELECT to_char(\"timestamp\" AT TIME ZONE"
+                                 " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+                                 " FROM hitl_audit_logs WHERE seq = 3");
+  auto file = scratch_path("slice.jsonl");
+  auto made = export_trail(t.url, file, {"--since", third});
+  REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+  auto lines = lines_of(file);
+  REQUIRE(!lines.empty());
+  CHECK(json::parse(lines.front())["seq"] == 3);
+  for (const auto& l : lines)
+    if (json::parse(l)["type"] == "checkpoint")
+      CHECK(json::parse(l)["seq"].get<int64_t>() >= 3);
+  auto ours = offline_verify(file, pub);
+  CHECK_MESSAGE(ours.exit_code == 0, ours.out);
+  CHECK(python_verify(file, pub).exit_code == 0);
+
+  auto csv = scratch_path("trail.csv");
+  REQUIRE(export_trail(t.url, csv, {"--format", "csv"}).exit_code == 0);
+  auto rows = lines_of(csv);
+  REQUIRE(rows.size() == std::stoul(head_seq(t.url)) + 1);
+  CHECK(rows[0] == "seq,timestamp,decision_id,action,performed_by,details,"
+                   "ip_address,user_agent,prev_hash,hash");
+  CHECK(rows[1].rfind("1,", 0) == 0);
+
+  auto bad = run_hitl({"audit", "export", "--database-url", t.url,
+                       "--since", "yesterday"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("--since") != std::string::npos);
 }
