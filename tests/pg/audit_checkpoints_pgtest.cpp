@@ -557,3 +557,42 @@ TEST_CASE("export: a time slice with its checkpoints, and CSV") {
   CHECK(bad.exit_code != 0);
   CHECK(bad.err.find("--since") != std::string::npos);
 }
+
+TEST_CASE("GET /hitl/audit/export streams what the CLI exports, for "
+          "auditors") {
+  const auto& t = trail_template();
+  auto url = copy_of(t.url);
+  auto auditor = token(url, "audrey", "auditor");
+  auto reviewer = token(url, "rita", "reviewer");
+  auto cli_file = scratch_path("cli.jsonl");
+  REQUIRE(export_trail(url, cli_file).exit_code == 0);
+  std::stringstream cli;
+  cli << std::ifstream{cli_file}.rdbuf();
+
+  served_hitl s{url};
+  auto get = [&](const std::string& query, const std::string& tok) {
+    return http_request("GET", s.base_url() + "/hitl/audit/export" + query,
+                        {}, {"Authorization: Bearer " + tok});
+  };
+  auto r = get("", auditor);
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["content-type"] == "application/x-ndjson");
+  CHECK(r.headers["transfer-encoding"] == "chunked");
+  CHECK(r.body == cli.str());
+  auto file = scratch_path("http.jsonl");
+  std::ofstream{file} << r.body;
+  CHECK(offline_verify(file, public_key_file(t)).exit_code == 0);
+
+  auto csv = get("?format=csv", auditor);
+  CHECK(csv.status == 200);
+  CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
+  CHECK(csv.body.rfind("seq,timestamp,decision_id,", 0) == 0);
+
+  auto bad = get("?format=xml", auditor);
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("format") != std::string::npos);
+  CHECK(get("?since=yesterday", auditor).status == 400);
+  CHECK(get("", reviewer).status == 403);
+  CHECK(http_request("GET", s.base_url() + "/hitl/audit/export").status
+        == 401);
+}
