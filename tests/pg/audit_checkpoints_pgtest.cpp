@@ -596,3 +596,23 @@ TEST_CASE("GET /hitl/audit/export streams what the CLI exports, for "
   CHECK(http_request("GET", s.base_url() + "/hitl/audit/export").status
         == 401);
 }
+
+TEST_CASE("checkpoint_entries: signed once that many entries were appended, "
+          "long before checkpoint_seconds") {
+  auto url = fresh_database("hitl_ckpt_entries");
+  auto key_file = scratch_path("key.pem");
+  REQUIRE(key_create(key_file).exit_code == 0);
+  auto cfg = scratch_path("config.json");
+  std::ofstream{cfg} << json{{"audit",
+                              {{"signing_key", key_file},
+                               {"checkpoint_seconds", 3600},
+                               {"checkpoint_entries", 2}}}}
+                          .dump();
+  auto svc = token(url, "wargaming", "service");
+  served_hitl s{url, {"--config", cfg}};
+  create(s, svc, "p-1");
+  create(s, svc, "p-2");
+  auto seq = head_seq(url);
+  CHECK(seq == "2");
+  CHECK_MESSAGE(eventually([&] { return checkpointed(url, seq); }), s.log());
+}
