@@ -99,8 +99,18 @@ void round(signer_state& st) {
     return;
   committed_chain chain;
   st.pool->read([&](pqxx::transaction_base& txn) {
-    if (!st.loaded)
+    if (!st.loaded) {
       st.last = last_checkpoint(txn);
+      // The table is the owner's to write: a row this key did not sign
+      // is no base for the next count.
+      const auto& key = st.opts.key->public_key();
+      if (st.last && checkpoint_fault(*st.last, key)) {
+        spdlog::warn("checkpoint signer: the last checkpoint (seq {}) is "
+                     "not signed by key {}; counting the chain afresh",
+                     st.last->seq, key.key_id());
+        st.last.reset();
+      }
+    }
     chain = read_committed_chain(txn, st.last ? st.last->seq : 0);
   });
   st.loaded = true;

@@ -1117,17 +1117,17 @@ void add_operations_routes(router_t& r, server_context& ctx) {
              }));
   // No token: whoever keeps checkpoints needs the key to check them, and
   // a public key is public.
-  r.http_get("/hitl/audit/public-key",
-             route(ctx, "/hitl/audit/public-key",
-                   [](exchange_ptr ex, const auto&) {
-                     const auto& pem = ex->context().backend.audit_public_key_pem;
-                     if (pem.empty()) {
-                       ex->problem_reply(404, "no audit signing key is "
-                                              "configured (audit.signing_key)");
-                       return;
-                     }
-                     ex->respond(200, pem, "application/x-pem-file");
-                   }));
+  r.http_get(
+    "/hitl/audit/public-key",
+    route(ctx, "/hitl/audit/public-key", [](exchange_ptr ex, const auto&) {
+      const auto& pem = ex->context().backend.audit_public_key_pem;
+      if (pem.empty()) {
+        ex->problem_reply(404, "no audit signing key is configured "
+                               "(audit.signing_key)");
+        return;
+      }
+      ex->respond(200, pem, "application/x-pem-file");
+    }));
 }
 
 // -- requests the transport refused ------------------------------------------

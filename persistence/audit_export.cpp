@@ -102,7 +102,9 @@ export_summary write_audit_export(
         break;
     }
     std::stable_sort(covering.begin(), covering.end(),
-                     [](const auto& a, const auto& b) { return a.seq < b.seq; });
+                     [](const auto& a, const auto& b) {
+                       return a.seq < b.seq;
+                     });
     chunk.clear();
     for (const auto& c : covering) {
       chunk += export_checkpoint_line(c) + "\n";

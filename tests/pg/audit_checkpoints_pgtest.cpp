@@ -265,7 +265,8 @@ TEST_CASE("serve signs the chain head into the table, the file and a "
   REQUIRE(eventually([&] {
     auto lines = lines_of(file);
     return !lines.empty()
-           && json::parse(lines.back())["seq"].get<int64_t>() == std::stoll(seq);
+           && json::parse(lines.back())["seq"].get<int64_t>()
+                == std::stoll(seq);
   }));
   for (const auto& line : lines_of(file)) {
     auto p = parse_checkpoint_line(line);
