@@ -18,6 +18,7 @@ namespace {
 constexpr const char* known_actors[] = {
   "bridge",   "supervisor", "patch",      "auditor",         "reader",
   "notifier", "metrics",    "event_feed", "token_refresher", "health",
+  "checkpoint",
 };
 
 /// The exception's text for the log, on one line: it may quote client bytes,

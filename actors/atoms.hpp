@@ -25,6 +25,7 @@ using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 using baseline = caf::atom_constant<caf::atom("baseline")>;
 using wait = caf::atom_constant<caf::atom("wait")>;
 using verify = caf::atom_constant<caf::atom("verify")>;
+using audit_export = caf::atom_constant<caf::atom("audexport")>;
 using pending = caf::atom_constant<caf::atom("pending")>;
 using summary = caf::atom_constant<caf::atom("summary")>;
 using audit = caf::atom_constant<caf::atom("audit")>;

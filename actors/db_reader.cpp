@@ -5,6 +5,7 @@
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
 #include "persistence/analytics_repository.hpp"
+#include "persistence/audit_export.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/audit_verification.hpp"
 #include "persistence/comment_repository.hpp"
@@ -60,6 +61,18 @@ caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
   guard(self, std::move(failures), "reader");
   return {
     [pool](atoms::ping) -> bool { return pool->ping(); },
+    // Holds this worker for as long as the client reads: the HTTP edge
+    // admits one export at a time (limits.max_concurrent_scans).
+    [pool](atoms::audit_export, export_request& r)
+      -> caf::result<export_summary> {
+      try {
+        return write_audit_export(*pool, r.range, r.format, r.sink);
+      } catch (const db_error& e) {
+        return to_service_error(e);
+      } catch (const export_aborted& e) {
+        return make_service_error(service_errc::unavailable, e.what());
+      }
+    },
     [pool](atoms::get, const std::string& id)
       -> caf::result<std::optional<decision_view>> {
       return guarded_read<std::optional<decision_view>>(

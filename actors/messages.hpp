@@ -4,6 +4,7 @@
 // never leave the process, so CAF may pass them without serializers.
 
 #include "persistence/analytics_repository.hpp"
+#include "persistence/audit_export.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/audit_verification.hpp"
 #include "persistence/pending_repository.hpp"
@@ -14,8 +15,10 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -106,6 +109,21 @@ struct summary_request {
   std::optional<timestamp> until;
 };
 
+/// An audit export for the db_reader to stream (GET /hitl/audit/export):
+/// `sink` gets the export a chunk at a time, on the reader's thread, and
+/// throws export_aborted when the client is gone.
+struct export_request {
+  export_range range;
+  export_format format = export_format::jsonl;
+  std::function<void(std::string_view)> sink;
+};
+
+/// What a sink throws to stop an export: no failure of the reader.
+class export_aborted : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 /// A decision with what the detail view shows besides the record.
 struct decision_view {
   decision_record record;
@@ -117,6 +135,8 @@ struct decision_view {
 } // namespace hitl
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::caller)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::export_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::export_summary)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::verdict_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::create_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::create_result)

@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/auditor.hpp"
 #include "actors/change_clock.hpp"
+#include "actors/checkpoint_signer.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics_actor.hpp"
@@ -11,6 +12,7 @@
 #include "persistence/analytics_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/decision_repository.hpp"
+#include "persistence/signing_key_file.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -52,6 +54,10 @@ void return_freed_memory() {
 service_actors start_service(caf::actor_system& sys, connection_pool& pool,
                              const service_config& config,
                              std::shared_ptr<prometheus::Registry> registry) {
+  std::shared_ptr<const signing_key> key;
+  if (!config.audit.signing_key.empty())
+    key = std::make_shared<const signing_key>(
+      read_key_file(config.audit.signing_key));
   std::vector<decision_record> open;
   decision_summary totals;
   auto started = std::chrono::steady_clock::now();
@@ -79,6 +85,18 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   auto policy = std::make_shared<const policy_config>(config.policy);
   a.supervisor = spawn_supervisor(sys, policy, a.auditor, a.reader,
                                   std::move(open), failures);
+  if (key) {
+    a.audit_public_key_pem = key->public_key().to_pem();
+    spdlog::info("signing audit checkpoints with key {} every {:.3f} s",
+                 key->public_key().key_id(),
+                 std::chrono::duration<double>(
+                   config.audit.checkpoint_interval)
+                   .count());
+    a.checkpoint_signer = spawn_checkpoint_signer(
+      sys, pool,
+      checkpoint_signer_options{std::move(key), config.audit, config.webhooks,
+                                failures});
+  }
   if (a.recovered >= purge_threshold)
     return_freed_memory();
   spdlog::info("recovered {} open decisions in {:.3f} s", a.recovered,
@@ -99,6 +117,7 @@ void stop_service(caf::actor_system& sys, service_actors& a) {
                   caf::after(std::chrono::seconds(10)) >> [] {});
     x = nullptr;
   };
+  stop(a.checkpoint_signer);
   stop(a.supervisor);
   stop(a.notifier);
   stop(a.metrics);

@@ -23,14 +23,21 @@ struct service_actors {
   caf::actor metrics;
   caf::actor supervisor;
   caf::actor notifier;
+  /// Signs checkpoints of the chain; null without `audit.signing_key`.
+  caf::actor checkpoint_signer;
+  /// The signing key's public PEM (GET /hitl/audit/public-key); empty
+  /// without a key.
+  std::string audit_public_key_pem;
   /// Advanced by the auditor at each commit; read caches check against it.
   std::shared_ptr<change_clock> changes;
   size_t recovered = 0;
 };
 
-/// Loads what recovery needs (every open decision, the totals behind the
-/// gauges), then spawns auditor, readers, metrics and supervisor, in that
-/// order. Blocks on the database: call it before serving. Throws db_error.
+/// Reads `audit.signing_key` if set (throws signature_error when it cannot),
+/// loads what recovery needs (every open decision, the totals behind the
+/// gauges), then spawns auditor, readers, metrics, notifier, supervisor and
+/// the checkpoint signer, in that order. Blocks on the database: call it
+/// before serving. Throws db_error.
 service_actors start_service(caf::actor_system& sys, connection_pool& pool,
                              const service_config& config,
                              std::shared_ptr<prometheus::Registry> registry);

@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 
+#include "cli/checkpoint_check.hpp"
 #include "cli/duration_text.hpp"
 #include "persistence/audit_verification.hpp"
 #include "persistence/connection_pool.hpp"
@@ -170,7 +171,8 @@ int run_token_revoke(const std::string& url, const std::string& name) {
   });
 }
 
-int run_audit_verify(const std::string& url) {
+int run_audit_verify(const std::string& url,
+                     const audit_verify_options& opts) {
   return guarded([&] {
     auto pool = make_pool(url);
     auto report = verify_audit_trail(pool);
@@ -183,10 +185,17 @@ int run_audit_verify(const std::string& url) {
                 << " entries, head " << report.head_hash << "\n";
     }
     print_decision_check(report);
+    auto checkpoints = opts.public_key_file.empty()
+                         ? checkpoint_verdict::hold
+                         : check_checkpoints(pool, opts);
     std::cout << std::flush;
     if (report.first_break)
-      return 2;
-    return report.mismatch_count > 0 ? 3 : EXIT_SUCCESS;
+      return exit_chain_broken;
+    if (checkpoints == checkpoint_verdict::contradicted)
+      return exit_checkpoint_contradicted;
+    if (checkpoints == checkpoint_verdict::unsigned_lines)
+      return exit_checkpoint_unsigned;
+    return report.mismatch_count > 0 ? exit_decision_mismatch : EXIT_SUCCESS;
   });
 }
 

@@ -18,7 +18,46 @@ int run_token_create(const std::string& database_url, const std::string& name,
                      const std::optional<std::string>& expires_in);
 int run_token_list(const std::string& database_url);
 int run_token_revoke(const std::string& database_url, const std::string& name);
-int run_audit_verify(const std::string& database_url);
+/// What `hitl audit verify` checks beyond the chain and the decisions.
+struct audit_verify_options {
+  /// A JSON-lines file of signed checkpoints kept outside the database.
+  std::string checkpoints_file;
+  /// The PEM of the key that signed them; with it, the database's own
+  /// checkpoint table is checked too.
+  std::string public_key_file;
+};
+
+/// Exit codes of `hitl audit verify`, the first that applies in this order.
+inline constexpr int exit_chain_broken = 2;
+inline constexpr int exit_checkpoint_contradicted = 4;
+inline constexpr int exit_checkpoint_unsigned = 5;
+inline constexpr int exit_decision_mismatch = 3;
+
+int run_audit_verify(const std::string& database_url,
+                     const audit_verify_options& opts = {});
+
+struct audit_export_options {
+  /// RFC 3339; empty: from the start / to the end.
+  std::string since;
+  std::string until;
+  /// jsonl or csv.
+  std::string format = "jsonl";
+  /// File to write; empty: stdout.
+  std::string out;
+};
+
+/// Writes the audit export (persistence/README.md describes it).
+int run_audit_export(const std::string& database_url,
+                     const audit_export_options& opts);
+
+/// Verifies an export with no database; prints the line of the first
+/// fault and returns exit_chain_broken then.
+int run_export_verify(const std::string& file,
+                      const std::string& public_key_file);
+
+/// Creates an Ed25519 signing key in a new file of mode 0600 and prints its
+/// public key's PEM on stdout.
+int run_key_create(const std::string& out_path);
 int run_outbox_list(const std::string& database_url, const std::string& state,
                     int limit);
 int run_outbox_retry(const std::string& database_url, int64_t id);

@@ -68,6 +68,47 @@ int main(int argc, char** argv) {
   auto* verify_cmd =
     audit_cmd->add_subcommand("verify", "Check the audit hash chain");
   add_db(verify_cmd);
+  hitl::audit_verify_options verify_opts;
+  auto* key_opt = verify_cmd->add_option(
+    "--public-key", verify_opts.public_key_file,
+    "PEM of the key that signs checkpoints: also check the database's "
+    "checkpoint table against the chain");
+  verify_cmd
+    ->add_option("--checkpoints", verify_opts.checkpoints_file,
+                 "JSON-lines file of signed checkpoints kept outside the "
+                 "database (audit.checkpoint_file): check the chain against "
+                 "them")
+    ->needs(key_opt);
+  std::string export_file;
+  verify_cmd
+    ->add_option("--file", export_file,
+                 "Verify this export (hitl audit export) with no database; "
+                 "needs --public-key")
+    ->needs(key_opt);
+
+  auto* export_cmd = audit_cmd->add_subcommand(
+    "export", "Write the audit trail with its hashes and checkpoints");
+  add_db(export_cmd);
+  hitl::audit_export_options export_opts;
+  export_cmd->add_option("--since", export_opts.since,
+                         "From the first entry at or after this time "
+                         "(RFC 3339)");
+  export_cmd->add_option("--until", export_opts.until,
+                         "To the last entry before this time (RFC 3339)");
+  export_cmd->add_option("--format", export_opts.format, "jsonl or csv")
+    ->check(CLI::IsMember({"jsonl", "csv"}))
+    ->capture_default_str();
+  export_cmd->add_option("--out", export_opts.out,
+                         "File to write (default: stdout)");
+
+  auto* key_cmd = app.add_subcommand("key", "Checkpoint signing keys");
+  key_cmd->require_subcommand(1);
+  std::string key_out;
+  auto* key_create_cmd = key_cmd->add_subcommand(
+    "create", "Create an Ed25519 signing key (mode 0600); prints the public "
+              "key");
+  key_create_cmd->add_option("--out", key_out, "New file for the private key")
+    ->required();
 
   auto* outbox_cmd = app.add_subcommand("outbox", "Webhook deliveries");
   outbox_cmd->require_subcommand(1);
@@ -104,8 +145,14 @@ int main(int argc, char** argv) {
     return hitl::run_token_list(url);
   if (*revoke_cmd)
     return hitl::run_token_revoke(url, name);
+  if (*verify_cmd && !export_file.empty())
+    return hitl::run_export_verify(export_file, verify_opts.public_key_file);
   if (*verify_cmd)
-    return hitl::run_audit_verify(url);
+    return hitl::run_audit_verify(url, verify_opts);
+  if (*export_cmd)
+    return hitl::run_audit_export(url, export_opts);
+  if (*key_create_cmd)
+    return hitl::run_key_create(key_out);
   if (*outbox_list_cmd)
     return hitl::run_outbox_list(url, state, limit);
   if (*outbox_retry_cmd)

@@ -9,6 +9,7 @@
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/signing_key_file.hpp"
 
 #include <caf/all.hpp>
 #include <prometheus/registry.h>
@@ -118,6 +119,10 @@ int run_serve(const serve_options& opts) {
     service_config config;
     if (!opts.config_path.empty())
       config = load_service_config(opts.config_path);
+    // Before the database is touched: a key that cannot sign is a
+    // configuration error (start_service reads it again to use it).
+    if (!config.audit.signing_key.empty())
+      read_key_file(config.audit.signing_key);
     http_options http;
     parse_listen(opts.listen, http);
     http.threads = opts.http_threads;
@@ -155,7 +160,8 @@ int run_serve(const serve_options& opts) {
       server = start_http_server(
         http, sys,
         http_backend{actors.supervisor, actors.reader, actors.auditor,
-                     registry, config.public_url, actors.changes});
+                     registry, config.public_url, actors.changes,
+                     actors.audit_public_key_pem});
     } catch (...) {
       stop_actors();
       throw;

@@ -220,13 +220,44 @@ void read_limits(const json& j, edge_limits& l) {
   seconds("auth_failure_window_seconds", l.auth_failure_window);
 }
 
+void read_audit(const json& j, audit_settings& a) {
+  expect_object(j, "audit",
+                {"signing_key", "checkpoint_seconds", "checkpoint_entries",
+                 "checkpoint_file"});
+  auto path_of = [&](const char* key, std::string& out) {
+    if (!j.contains(key))
+      return;
+    out = read_string(j[key], member("audit", key));
+    if (out.empty())
+      fail(member("audit", key), "expected a file path");
+  };
+  path_of("signing_key", a.signing_key);
+  path_of("checkpoint_file", a.checkpoint_file);
+  if (j.contains("checkpoint_seconds")) {
+    auto v = read_seconds(j["checkpoint_seconds"], "audit.checkpoint_seconds");
+    if (!v)
+      fail("audit.checkpoint_seconds", "expected a number");
+    if (*v < std::chrono::milliseconds(100))
+      fail("audit.checkpoint_seconds", "must be at least 0.1 seconds");
+    a.checkpoint_interval = *v;
+  }
+  if (j.contains("checkpoint_entries"))
+    a.checkpoint_entries = read_integer(
+      j["checkpoint_entries"], "audit.checkpoint_entries", 1, 1000000000);
+  if (a.signing_key.empty()
+      && (j.contains("checkpoint_file") || j.contains("checkpoint_entries")
+          || j.contains("checkpoint_seconds")))
+    fail("audit.signing_key", "required to sign checkpoints");
+}
+
 } // namespace
 
 service_config parse_service_config(const json& doc) {
   expect_object(doc, "",
                 {"auto_approve", "sla_seconds", "escalation",
                  "approvals_required", "webhooks", "cors_origins",
-                 "max_body_bytes", "notifications", "public_url", "limits"});
+                 "max_body_bytes", "notifications", "public_url", "limits",
+                 "audit"});
   service_config cfg;
   read_policy(doc, cfg.policy);
   if (doc.contains("notifications")) {
@@ -275,6 +306,8 @@ service_config parse_service_config(const json& doc) {
       read_integer(doc["max_body_bytes"], "max_body_bytes", 1, max_body_limit));
   if (doc.contains("limits"))
     read_limits(doc["limits"], cfg.limits);
+  if (doc.contains("audit"))
+    read_audit(doc["audit"], cfg.audit);
   return cfg;
 }
 

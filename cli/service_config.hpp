@@ -25,11 +25,12 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-/// Event names a webhook may subscribe to, as on the WebSocket.
+/// Event names a webhook may subscribe to: those of the WebSocket, and
+/// the signed checkpoints of the audit chain (SPEC §11).
 inline constexpr std::string_view webhook_events[] = {
   "decision.created",   "decision.auto_approved", "decision.approved",
   "decision.rejected",  "decision.cancelled",     "decision.escalated",
-  "comment.added",
+  "comment.added",      "audit.checkpoint",
 };
 
 struct webhook_subscription {
@@ -56,6 +57,19 @@ struct delivery_settings {
   duration max_backoff = std::chrono::seconds(300);
 };
 
+/// Signed checkpoints of the audit chain (`audit` in the file, SPEC §11).
+struct audit_settings {
+  /// Path of the Ed25519 private key's PEM; empty: no checkpoints. Serve
+  /// reads it at start and refuses to start when it cannot.
+  std::string signing_key;
+  /// A checkpoint is signed this often when the chain moved.
+  duration checkpoint_interval = std::chrono::seconds(10);
+  /// Also once this many entries were appended since the last one (0: no).
+  int64_t checkpoint_entries = 0;
+  /// Append-only JSON-lines file that gets each checkpoint too (optional).
+  std::string checkpoint_file;
+};
+
 struct service_config {
   policy_config policy;
   std::vector<webhook_subscription> webhooks;
@@ -67,6 +81,7 @@ struct service_config {
   size_t max_body_bytes = 1048576;
   /// SPEC §10: the bounds of the HTTP edge (`limits` in the file).
   edge_limits limits;
+  audit_settings audit;
 };
 
 /// Reads a parsed config document.

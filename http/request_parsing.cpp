@@ -1060,6 +1060,22 @@ parsed<summary_query> parse_summary_query(const query_params& params) {
   return out;
 }
 
+parsed<export_query> parse_export_query(const query_params& params) {
+  error_list errors;
+  query_reader q{params, {"since", "until", "format"}, errors};
+  export_query out;
+  read_range(q, out.since, out.until);
+  if (auto f = q.get("format")) {
+    if (*f == "csv")
+      out.csv = true;
+    else if (*f != "jsonl")
+      errors.add("format", "must be jsonl or csv");
+  }
+  if (!errors.empty())
+    return std::move(errors).to_error(400, "query string");
+  return out;
+}
+
 parsed<int> parse_wait_query(const query_params& params) {
   error_list errors;
   query_reader q{params, {"wait"}, errors};

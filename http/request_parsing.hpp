@@ -94,6 +94,14 @@ struct summary_query {
 };
 parsed<summary_query> parse_summary_query(const query_params& q);
 
+/// GET /hitl/audit/export?since&until&format (jsonl or csv).
+struct export_query {
+  std::optional<timestamp> since;
+  std::optional<timestamp> until;
+  bool csv = false;
+};
+parsed<export_query> parse_export_query(const query_params& q);
+
 /// GET /hitl/decisions/{id}?wait=N: seconds to long-poll, 0 to 60.
 parsed<int> parse_wait_query(const query_params& q);
 

@@ -43,6 +43,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -98,6 +100,7 @@ struct request_bounds {
     : verify_scans(l.max_concurrent_scans, duration_of(l.scan_result_reuse)),
       summary_scans(l.max_concurrent_scans,
                     duration_of(l.scan_result_reuse)),
+      export_scans(l.max_concurrent_scans, clock_type::duration::zero()),
       auth_failures(l.max_auth_failures, duration_of(l.auth_failure_window)),
       long_polls(l.max_long_polls_per_token) {
   }
@@ -106,6 +109,8 @@ struct request_bounds {
   }
   scan_gate verify_scans;
   scan_gate summary_scans;
+  /// Exports are streamed, never kept: a place, no reuse.
+  scan_gate export_scans;
   auth_failure_limiter auth_failures;
   long_poll_quota long_polls;
 };
@@ -199,6 +204,28 @@ public:
     add_cors(resp);
     resp.set_body(std::move(body));
     send(resp, status);
+  }
+
+  /// Starts a streamed 200 (chunked): the headers of every answer. The
+  /// caller appends and flushes chunks, then calls end_stream.
+  template <class Resp>
+  void begin_stream(Resp& resp, const char* content_type) {
+    resp.append_header(restinio::http_field::content_type, content_type);
+    resp.append_header(restinio::http_field::cache_control, "no-store");
+    add_cors(resp);
+    resp.append_header("Content-Security-Policy", content_security_policy);
+    resp.append_header("X-Content-Type-Options", "nosniff");
+    resp.append_header("Referrer-Policy", "no-referrer");
+  }
+
+  template <class Resp>
+  void end_stream(Resp& resp) {
+    record(200);
+    resp.done();
+    if (!answered_) {
+      answered_ = true;
+      ctx_->unanswered.fetch_sub(1);
+    }
   }
 
   /// Sends a response built by the caller, counted and logged like the
@@ -929,6 +956,131 @@ void add_read_routes(router_t& r, server_context& ctx) {
     }));
 }
 
+// -- the streamed audit export ------------------------------------------------
+
+/// GET /hitl/audit/export as it goes out: chunks come from a db_reader's
+/// thread, a page of entries each, and each waits until RESTinio wrote it,
+/// so a slow client slows the export down instead of filling memory. The
+/// headers go with the first chunk: until then a failure is still a
+/// problem document. A failure after it ends the stream with an error line,
+/// which no verifier takes for part of the trail.
+class export_stream {
+public:
+  export_stream(exchange_ptr ex, const char* content_type, bool csv)
+    : ex_(std::move(ex)), content_type_(content_type), csv_(csv) {
+  }
+
+  /// A client that reads nothing for this long is given up on.
+  static constexpr auto write_timeout = std::chrono::seconds(60);
+
+  void write(std::string_view chunk) {
+    auto written = std::make_shared<std::promise<bool>>();
+    auto result = written->get_future();
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (closed_)
+        throw export_aborted("the export was ended");
+      start();
+      resp_->append_chunk(std::string{chunk});
+      resp_->flush([written](const restinio::asio_ns::error_code& ec) {
+        written->set_value(!ec);
+      });
+    }
+    if (result.wait_for(write_timeout) != std::future_status::ready
+        || !result.get())
+      throw export_aborted("the client stopped reading the export");
+  }
+
+  bool started() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return resp_.has_value();
+  }
+
+  void finish() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_)
+      return;
+    closed_ = true;
+    start();
+    ex_->end_stream(*resp_);
+  }
+
+  void abort() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_ || !resp_)
+      return;
+    closed_ = true;
+    resp_->append_chunk(std::string{
+      csv_ ? "error: the export failed; see the server log\n"
+           : R"({"detail":"the export failed; see the server log","type":"error"})"
+             "\n"});
+    ex_->end_stream(*resp_);
+  }
+
+private:
+  void start() {
+    if (resp_)
+      return;
+    resp_.emplace(
+      ex_->request()->create_response<restinio::chunked_output_t>());
+    ex_->begin_stream(*resp_, content_type_);
+  }
+
+  exchange_ptr ex_;
+  const char* content_type_;
+  bool csv_;
+  std::mutex mtx_;
+  std::optional<restinio::response_builder_t<restinio::chunked_output_t>>
+    resp_;
+  bool closed_ = false;
+};
+
+/// Long enough for the whole trail to a client that keeps reading.
+constexpr auto export_timeout = std::chrono::seconds(3600);
+
+void add_export_route(router_t& r, server_context& ctx) {
+  r.http_get(
+    "/hitl/audit/export",
+    route(ctx, "/hitl/audit/export", [](exchange_ptr ex, const auto&) {
+      authorize(ex, operation::verify_audit, [ex](caller) {
+        bool ok = false;
+        auto params = query_of(*ex->request(), ok);
+        if (!ok) {
+          ex->problem_reply(400, "malformed query string");
+          return;
+        }
+        auto q = parse_export_query(params);
+        export_query query;
+        if (!take(ex, q, query))
+          return;
+        auto& gate = ex->context().bounds->export_scans;
+        auto in = gate.admit("", clock_type::now());
+        if (!in.run) {
+          ex->too_many("an audit export is running for another request; "
+                       "retry when it ends", gate.retry_after());
+          return;
+        }
+        auto stream = std::make_shared<export_stream>(
+          ex, query.csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
+          query.csv);
+        export_request req;
+        req.range = export_range{query.since, query.until};
+        req.format = query.csv ? export_format::csv : export_format::jsonl;
+        req.sink = [stream](std::string_view chunk) { stream->write(chunk); };
+        ask_or(
+          ex, ex->context().backend.reader, export_timeout,
+          [stream, run = in.run](export_summary&) { stream->finish(); },
+          [ex, stream, run = in.run](caf::error& err) {
+            if (stream->started())
+              stream->abort();
+            else
+              ex->fail(err);
+          },
+          atoms::audit_export::value, std::move(req));
+      });
+    }));
+}
+
 /// Longer than a round of health checks (3 s at most): a request waits at
 /// most for the round under way.
 constexpr auto health_timeout = std::chrono::seconds(10);
@@ -966,6 +1118,19 @@ void add_operations_routes(router_t& r, server_context& ctx) {
              route(ctx, "/openapi.json", [](exchange_ptr ex, const auto&) {
                ex->respond(200, openapi_document());
              }));
+  // No token: whoever keeps checkpoints needs the key to check them, and
+  // a public key is public.
+  r.http_get(
+    "/hitl/audit/public-key",
+    route(ctx, "/hitl/audit/public-key", [](exchange_ptr ex, const auto&) {
+      const auto& pem = ex->context().backend.audit_public_key_pem;
+      if (pem.empty()) {
+        ex->problem_reply(404, "no audit signing key is configured "
+                               "(audit.signing_key)");
+        return;
+      }
+      ex->respond(200, pem, "application/x-pem-file");
+    }));
 }
 
 // -- requests the transport refused ------------------------------------------
@@ -1222,6 +1387,8 @@ void add_method_guards(router_t& r, server_context& ctx) {
     {"/hitl/analytics/summary", "/hitl/analytics/summary", false},
     {"/hitl/analytics/audit-logs", "/hitl/analytics/audit-logs", false},
     {"/hitl/audit/verify", "/hitl/audit/verify", false},
+    {"/hitl/audit/public-key", "/hitl/audit/public-key", false},
+    {"/hitl/audit/export", "/hitl/audit/export", false},
     {"/health", "/health", false},
     {"/metrics", "/metrics", false},
     {"/openapi.json", "/openapi.json", false},
@@ -1391,6 +1558,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   add_verdict_routes(*router, *ctx);
   add_read_routes(*router, *ctx);
   add_operations_routes(*router, *ctx);
+  add_export_route(*router, *ctx);
   add_web_routes(*router, *ctx);
   add_method_guards(*router, *ctx);
   router->non_matched_request_handler([c = ctx.get()](auto req) {

@@ -39,6 +39,8 @@ struct http_backend {
   /// The auditor's commit generations: reads are served from memory while
   /// nothing they show has been committed since.
   std::shared_ptr<const change_clock> changes;
+  /// PEM of the key that signs audit checkpoints; empty: none (404).
+  std::string audit_public_key_pem;
 };
 
 /// A running HTTP server. Destroying it stops it.

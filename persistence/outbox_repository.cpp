@@ -17,7 +17,9 @@ outbox_message read_message(const pqxx::row& r) {
   m.id = r[0].as<int64_t>();
   m.delivery_id = r[1].as<std::string>();
   m.event = r[2].as<std::string>();
-  m.decision_id = r[3].as<std::string>();
+  // NULL for an event of no decision (audit.checkpoint).
+  if (!r[3].is_null())
+    m.decision_id = r[3].as<std::string>();
   m.target_url = r[4].as<std::string>();
   m.payload_json = r[5].as<std::string>();
   m.state = parse_outbox_state(r[6].c_str()).value_or(outbox_state::pending);
@@ -62,7 +64,7 @@ std::optional<outbox_state> parse_outbox_state(std::string_view s) {
 void prepare_outbox_statements(pqxx::connection_base& conn) {
   conn.prepare("outbox_insert", R"(
     INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
-    VALUES ($1, $2, $3, $4::jsonb) RETURNING id)");
+    VALUES ($1, NULLIF($2, ''), $3, $4::jsonb) RETURNING id)");
   conn.prepare("outbox_claim", std::string{R"(
     UPDATE hitl_outbox SET next_attempt_at = hitl_from_micros($1 + $3)
     WHERE id IN (

@@ -27,7 +27,8 @@ struct outbox_message {
   timestamp created_at;
 };
 
-/// Queues an event in the caller's transaction; returns its row id.
+/// Queues an event in the caller's transaction; returns its row id. An
+/// empty `decision_id` is an event of no decision (audit.checkpoint).
 int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
                        const std::string& decision_id,
                        const std::string& target_url,

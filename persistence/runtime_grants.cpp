@@ -117,6 +117,8 @@ const std::vector<table_grant>& runtime_grants() {
      {"decision", "decided_by", "decided_at", "reason", "comment",
       "escalation_level", "requires_escalation"}},
     {"hitl_audit_logs", {"SELECT", "INSERT"}, {}},
+    // Written by the checkpoint signer; append-only like the log.
+    {"hitl_audit_checkpoints", {"SELECT", "INSERT"}, {}},
     {"hitl_approvals", {"SELECT", "INSERT"}, {}},
     {"hitl_comments", {"SELECT", "INSERT"}, {}},
     {"hitl_outbox",

@@ -2,8 +2,10 @@
 // that the service runs no ad-hoc SQL.
 
 #include "persistence/analytics_repository.hpp"
+#include "persistence/audit_export.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/batch_writes.hpp"
+#include "persistence/checkpoint_repository.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/decision_chain_reader.hpp"
@@ -24,6 +26,8 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_pending_statements(conn);
   prepare_batch_statements(conn);
   prepare_decision_chain_statements(conn);
+  prepare_checkpoint_statements(conn);
+  prepare_export_statements(conn);
 }
 
 } // namespace hitl

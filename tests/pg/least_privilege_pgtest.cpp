@@ -96,6 +96,13 @@ TEST_CASE("migrate --runtime-role creates the role NOLOGIN and grants exactly "
                              "REFERENCES"})
     CHECK_MESSAGE(privilege(url, r, "hitl_audit_logs", denied) == "f",
                   denied);
+  // Checkpoints: appended and read, like the log.
+  CHECK(privilege(url, r, "hitl_audit_checkpoints", "INSERT") == "t");
+  CHECK(privilege(url, r, "hitl_audit_checkpoints", "SELECT") == "t");
+  for (const char* denied : {"UPDATE", "DELETE", "TRUNCATE", "TRIGGER",
+                             "REFERENCES"})
+    CHECK_MESSAGE(privilege(url, r, "hitl_audit_checkpoints", denied) == "f",
+                  denied);
   // Decisions change state only: UPDATE of some columns, never DELETE.
   CHECK(sql_scalar(url, "SELECT has_column_privilege('" + r
                           + "', 'hitl_decisions', 'decision', 'UPDATE')")
@@ -172,17 +179,25 @@ TEST_CASE("the runtime role cannot rewrite history") {
            " 'wargaming');"
            "INSERT INTO hitl_audit_logs (seq, decision_id, action,"
            " performed_by, \"timestamp\", prev_hash, hash) VALUES (1, 'd-1',"
-           " 'created', 'wargaming', now(), repeat('0', 64), repeat('1', 64))");
+           " 'created', 'wargaming', now(), repeat('0', 64), repeat('1', 64));"
+           "INSERT INTO hitl_audit_checkpoints (seq, hash, signed_at,"
+           " entry_count, key_id, signature) VALUES (1, repeat('1', 64),"
+           " now(), 1, 'ab', 'sig')");
   const std::string denied = "42501"; // insufficient_privilege
   const char* refused[] = {
     // The audit log: no change, no removal.
     "UPDATE hitl_audit_logs SET performed_by = 'mallory'",
     "DELETE FROM hitl_audit_logs",
     "TRUNCATE hitl_audit_logs",
+    // Nor its checkpoints.
+    "UPDATE hitl_audit_checkpoints SET seq = 2",
+    "DELETE FROM hitl_audit_checkpoints",
+    "TRUNCATE hitl_audit_checkpoints",
     // Triggers stay on: neither by table nor for the session.
     "ALTER TABLE hitl_audit_logs DISABLE TRIGGER"
     " hitl_audit_logs_no_update_delete",
     "ALTER TABLE hitl_audit_logs DISABLE TRIGGER ALL",
+    "ALTER TABLE hitl_audit_checkpoints DISABLE TRIGGER ALL",
     "ALTER TABLE hitl_decisions DISABLE TRIGGER hitl_decisions_touch",
     "SET session_replication_role = replica",
     "CREATE TRIGGER t BEFORE UPDATE ON hitl_decisions FOR EACH ROW"
@@ -225,6 +240,7 @@ TEST_CASE("the runtime role cannot rewrite history") {
   CHECK(sql_scalar(url, "SELECT version FROM hitl_decisions") == "2");
   CHECK(sql_scalar(url, "SELECT performed_by FROM hitl_audit_logs")
         == "wargaming");
+  CHECK(sql_scalar(url, "SELECT seq FROM hitl_audit_checkpoints") == "1");
   CHECK(sql_scalar(url, "SELECT count(*) FROM information_schema.columns"
                         " WHERE column_name = 'forged'")
         == "0");

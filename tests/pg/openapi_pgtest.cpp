@@ -42,6 +42,8 @@ const std::set<route>& served_routes() {
       {"GET", "/hitl/analytics/summary"},
       {"GET", "/hitl/analytics/audit-logs"},
       {"GET", "/hitl/audit/verify"},
+      {"GET", "/hitl/audit/public-key"},
+      {"GET", "/hitl/audit/export"},
       {"GET", "/health"},
       {"GET", "/metrics"},
       {"GET", "/openapi.json"},

@@ -228,3 +228,48 @@ TEST_CASE("limits: SPEC §10's defaults, each settable, typos and bad values "
         == "limits.header_timeout_seconds: expected a number");
   CHECK(error_of(R"({"limits": []})") == "limits: expected an object");
 }
+
+TEST_CASE("audit: signed checkpoints are off by default, each key settable") {
+  auto none = parse_service_config(json::object());
+  CHECK(none.audit.signing_key.empty());
+  CHECK(none.audit.checkpoint_interval == seconds(10));
+  CHECK(none.audit.checkpoint_entries == 0);
+  CHECK(none.audit.checkpoint_file.empty());
+
+  auto cfg = parse_service_config(json::parse(R"({"audit": {
+    "signing_key": "/etc/hitl/checkpoint.pem", "checkpoint_seconds": 1.5,
+    "checkpoint_entries": 500, "checkpoint_file": "/var/log/hitl.ckpt"}})"));
+  CHECK(cfg.audit.signing_key == "/etc/hitl/checkpoint.pem");
+  CHECK(cfg.audit.checkpoint_interval == std::chrono::milliseconds(1500));
+  CHECK(cfg.audit.checkpoint_entries == 500);
+  CHECK(cfg.audit.checkpoint_file == "/var/log/hitl.ckpt");
+
+  CHECK(error_of(R"({"audit": {"signing_ky": "k"}})")
+          .rfind("audit.signing_ky: unknown key", 0)
+        == 0);
+  CHECK(error_of(R"({"audit": {"signing_key": 1}})")
+          .rfind("audit.signing_key: expected a string", 0)
+        == 0);
+  CHECK(error_of(R"({"audit": {"signing_key": "k", "checkpoint_seconds": 0}})")
+          .rfind("audit.checkpoint_seconds: must be greater", 0)
+        == 0);
+  CHECK(error_of(R"({"audit": {"signing_key": "k",
+                               "checkpoint_seconds": 0.01}})")
+          .rfind("audit.checkpoint_seconds: must be at least 0.1", 0)
+        == 0);
+  CHECK(error_of(R"({"audit": {"signing_key": "k",
+                               "checkpoint_entries": 0}})")
+          .rfind("audit.checkpoint_entries: must be between", 0)
+        == 0);
+  CHECK(error_of(R"({"audit": {"checkpoint_file": "/tmp/x"}})")
+          .rfind("audit.signing_key: required", 0)
+        == 0);
+  CHECK(error_of(R"({"audit": []})").rfind("audit: expected an object", 0)
+        == 0);
+}
+
+TEST_CASE("audit.checkpoint is a webhook event") {
+  auto cfg = parse_service_config(json::parse(
+    R"({"webhooks": [{"url": "http://x", "events": ["audit.checkpoint"]}]})"));
+  CHECK(cfg.webhooks[0].wants("audit.checkpoint"));
+}

@@ -1,0 +1,42 @@
+#pragma once
+
+// `hitl audit export` (and GET /hitl/audit/export): the audit chain, or a
+// time slice of it, with its hashes and the checkpoints that cover it,
+// written a page at a time to a sink, never held whole.
+
+#include "persistence/fwd.hpp"
+#include "policy/timestamp.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+namespace hitl {
+
+enum class export_format { jsonl, csv };
+
+struct export_range {
+  /// Entries from the first whose timestamp is at or after `since`, to the
+  /// last whose timestamp is before `until`, and every entry between them
+  /// (a contiguous run of seq, so that its links can be checked).
+  std::optional<timestamp> since;
+  std::optional<timestamp> until;
+};
+
+struct export_summary {
+  int64_t entries = 0;
+  int64_t checkpoints = 0;
+};
+
+/// Writes the export in one snapshot, to `sink` in chunks of a page of
+/// entries (lines end with "\n"). JSONL: the entries, then the checkpoints
+/// whose seq falls within the exported entries, in seq order. CSV: a
+/// header and the entries. Throws db_error, and whatever `sink` throws.
+export_summary write_audit_export(
+  connection_pool& pool, const export_range& range, export_format format,
+  const std::function<void(std::string_view)>& sink);
+
+void prepare_export_statements(pqxx::connection_base& conn);
+
+} // namespace hitl
