@@ -130,10 +130,12 @@ void approval_row(json_text& w, const new_approval& r) {
 }
 
 void audit_row(json_text& w, const audit_entry& e) {
-  w.begin_object()
-    .key("seq").integer(e.seq)
-    .key("decision_id").string(e.decision_id)
-    .key("action").string(to_string(e.action))
+  w.begin_object().key("seq").integer(e.seq).key("decision_id");
+  if (e.decision_id.empty())
+    w.null(); // a token's entry (017)
+  else
+    w.string(e.decision_id);
+  w.key("action").string(to_string(e.action))
     .key("performed_by").string(e.performed_by)
     .key("at").integer(to_micros(e.at))
     .key("details").string(e.details_json);
@@ -387,7 +389,13 @@ write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
     if (e.sqlstate() == "HT409")
       return std::nullopt;
     if (e.sqlstate() == "HT412")
-      throw db_error(db_errc::conflict, e.what());
+      throw chain_moved(e.what());
+    // A writer that appended without the guard seeing it yet (its entry
+    // was not committed when this statement began) took our seq.
+    if (e.sqlstate() == "23505"
+        && std::string_view{e.what()}.find("hitl_audit_logs_pkey")
+             != std::string_view::npos)
+      throw chain_moved(e.what());
     throw;
   }
   return parse_written_versions(r[0][1].c_str());

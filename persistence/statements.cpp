@@ -11,6 +11,7 @@
 #include "persistence/outbox_repository.hpp"
 #include "persistence/pending_repository.hpp"
 #include "persistence/token_repository.hpp"
+#include "persistence/token_trail.hpp"
 
 namespace hitl {
 
@@ -24,6 +25,7 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_pending_statements(conn);
   prepare_batch_statements(conn);
   prepare_decision_chain_statements(conn);
+  prepare_token_trail_statements(conn);
 }
 
 } // namespace hitl

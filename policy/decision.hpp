@@ -51,7 +51,17 @@ enum class audit_action : uint8_t {
   commented,
   escalated,
   cancelled,
+  // An identity's lifecycle (SPEC §11): entries of no decision.
+  token_created,
+  token_revoked,
+  token_expired,
 };
+
+/// Whether entries of `a` belong to a token rather than a decision.
+constexpr bool is_token_action(audit_action a) {
+  return a == audit_action::token_created || a == audit_action::token_revoked
+         || a == audit_action::token_expired;
+}
 
 std::string_view to_string(audit_action a);
 std::optional<audit_action> parse_audit_action(std::string_view s);
