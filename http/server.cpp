@@ -380,6 +380,7 @@ caller caller_of(const exchange& ex, const token_info& t) {
   caller c;
   c.name = t.name;
   c.role = t.role;
+  c.token_id = t.id;
   c.ip_address = req.remote_endpoint().address().to_string();
   if (auto ua = req.header().try_get_field("User-Agent"))
     c.user_agent = storable_text(*ua, 512);

@@ -125,8 +125,10 @@ void approval_row(json_text& w, const new_approval& r) {
     .key("decision_id").string(*r.decision_id)
     .key("reviewer").string(r.given->by)
     .key("comment").string(r.given->comment)
-    .key("at").integer(to_micros(r.given->at))
-    .end_object();
+    .key("at").integer(to_micros(r.given->at));
+  if (r.given->token_id)
+    w.key("token_id").integer(*r.given->token_id);
+  w.end_object();
 }
 
 void audit_row(json_text& w, const audit_entry& e) {
@@ -235,10 +237,12 @@ constexpr std::string_view decisions_update_sql = R"(
     RETURNING d.decision_id, d.version)";
 
 constexpr std::string_view approvals_insert_sql = R"(
-    INSERT INTO hitl_approvals (decision_id, reviewer, comment, approved_at)
-    SELECT decision_id, reviewer, comment, hitl_from_micros(at)
+    INSERT INTO hitl_approvals (decision_id, reviewer, comment, approved_at,
+      token_id)
+    SELECT decision_id, reviewer, comment, hitl_from_micros(at), token_id
     FROM json_to_recordset({rows}) AS r(
-      decision_id text, reviewer text, comment text, at bigint))";
+      decision_id text, reviewer text, comment text, at bigint,
+      token_id bigint))";
 
 constexpr std::string_view audit_append_sql = R"(
     INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,
