@@ -300,4 +300,23 @@ TEST_CASE("audit-logs shows token entries; a decision's detail shows who "
   CHECK(body["intact"] == true);
   CHECK(body["tokens_checked"] == 4);
   CHECK(body["token_mismatch_count"] == 0);
+  // A token row inserted by hand is named there too (once the kept result
+  // of the previous verification has aged out).
+  sql_exec(url, "INSERT INTO hitl_api_tokens (name, role, token_hash)"
+                " VALUES ('mallory', 'reviewer', repeat('b', 64))");
+  json faulty;
+  REQUIRE(eventually([&] {
+    auto again = call(hitl, "GET", "/hitl/audit/verify", auditor);
+    if (again.status != 200)
+      return false;
+    faulty = json::parse(again.body);
+    return faulty["tokens_checked"] == 5;
+  }));
+  CHECK(faulty["intact"] == false);
+  CHECK(faulty["first_break"].is_null());
+  CHECK(faulty["token_mismatch_count"] == 1);
+  CHECK(faulty["token_mismatches"][0]["name"] == "mallory");
+  CHECK(faulty["token_mismatches"][0]["message"]
+        == "token 5 ('mallory', reviewer) has no token_created entry: it was "
+           "not issued by `hitl token create`");
 }
