@@ -313,8 +313,9 @@ std::vector<applied> commit_batch(auditor_actor* self,
 // finds it done; the bound only stops a livelock between two serves.
 constexpr int max_reseals = 20;
 
-std::vector<applied> commit_resealing(auditor_actor* self,
-                                      const std::vector<pending_commit>& batch) {
+std::vector<applied>
+commit_resealing(auditor_actor* self,
+                 const std::vector<pending_commit>& batch) {
   for (int attempt = 1;; ++attempt) {
     try {
       return commit_batch(self, batch);

@@ -224,7 +224,8 @@ find_decision_with_comments(pqxx::transaction_base& txn,
   auto d = read_decision(row);
   auto n = row.size() - 1; // the last column is the audit trail
   audit_trail_json = row[static_cast<int>(n)].as<std::string>();
-  for (const auto& a : nlohmann::json::parse(row[static_cast<int>(n - 2)].c_str())) {
+  auto approvals = nlohmann::json::parse(row[static_cast<int>(n - 2)].c_str());
+  for (const auto& a : approvals) {
     approval given{
       a[0].get<std::string>(), from_micros(a[1].get<int64_t>()),
       a[2].is_null() ? std::nullopt

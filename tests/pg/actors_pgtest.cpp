@@ -734,8 +734,8 @@ TEST_CASE("pipelined batches: a refused one is written alone, the ones behind "
   auto approval = approve_change(first, "alice", std::nullopt, now());
   REQUIRE(approval);
   burst.push_back(commit_request{
-    approval.value(), caller{"alice", role::reviewer, std::nullopt, std::nullopt,
-           std::nullopt},
+    approval.value(),
+    caller{"alice", role::reviewer, std::nullopt, std::nullopt, std::nullopt},
     first.version + 5});
   auto duplicate = creation("d-1");
   duplicate.change.after.patch_id = "p-other";

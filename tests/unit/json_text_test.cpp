@@ -151,7 +151,8 @@ std::string ref_canonical(const audit_entry& e) {
   json j = json::object();
   j["action"] = std::string{to_string(e.action)};
   // A token's entry has none (017); no decision's id is empty.
-  j["decision_id"] = e.decision_id.empty() ? json(nullptr) : json(e.decision_id);
+  j["decision_id"] =
+    e.decision_id.empty() ? json(nullptr) : json(e.decision_id);
   j["details"] = json::parse(e.details_json);
   j["ip_address"] = text(e.ip_address);
   j["performed_by"] = e.performed_by;
