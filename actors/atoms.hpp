@@ -32,6 +32,8 @@ using audit = caf::atom_constant<caf::atom("audit")>;
 using token = caf::atom_constant<caf::atom("token")>;
 /// Record that tokens were used (last_used_at).
 using touch = caf::atom_constant<caf::atom("touch")>;
+/// Append the token_expired entries not yet in the chain (the auditor).
+using expire = caf::atom_constant<caf::atom("expire")>;
 /// The supervisor's timer: start the dormant decisions now due.
 using wake = caf::atom_constant<caf::atom("wake")>;
 /// What /health shows: the write path's checks.

@@ -11,6 +11,7 @@
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
 #include "persistence/pipelined_writer.hpp"
+#include "persistence/token_trail.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision_json.hpp"
 
@@ -303,6 +304,30 @@ std::vector<applied> commit_batch(auditor_actor* self,
   return commit_in_steps(self, batch);
 }
 
+// The auditor is the usual writer of the chain, not the only one: `hitl
+// token create|revoke` appends a token's entry in the transaction that
+// changes its row, and a second serve may share the database. When one of
+// them appended between reading the head and writing, the chain guard
+// refuses the batch with nothing written, and it is sealed again after the
+// new head. The owner's CLI locks the log while it appends, so a retry
+// finds it done; the bound only stops a livelock between two serves.
+constexpr int max_reseals = 20;
+
+std::vector<applied>
+commit_resealing(auditor_actor* self,
+                 const std::vector<pending_commit>& batch) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return commit_batch(self, batch);
+    } catch (const chain_moved&) {
+      self->state.head.reset();
+      self->state.stats.resealed_batches += 1;
+      if (attempt >= max_reseals)
+        throw;
+    }
+  }
+}
+
 // The batch's events, in commit order, to every listener in one message.
 void publish(auditor_actor* self, const std::vector<pending_commit>& batch,
              const std::vector<applied>& results) {
@@ -376,7 +401,7 @@ void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
   auto& st = self->state;
   try {
     auto started = std::chrono::steady_clock::now();
-    auto results = commit_batch(self, batch);
+    auto results = commit_resealing(self, batch);
     time_commit(st, std::chrono::steady_clock::now() - started, batch.size());
     deliver(self, batch, results);
     return;
@@ -409,7 +434,7 @@ void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
     std::vector<pending_commit> one;
     one.push_back(std::move(item));
     try {
-      auto results = commit_batch(self, one);
+      auto results = commit_resealing(self, one);
       deliver(self, one, results);
     } catch (const db_error& e) {
       advance_clock(self, one);
@@ -606,6 +631,64 @@ void flush(auditor_actor* self) {
   }
 }
 
+// -- token expiries ----------------------------------------------------------
+
+// Appends a token_expired entry for each token that expired without one,
+// each alone, after the batches in flight (they were sealed after the
+// head). Exactly once per token: another serve, or the CLI retiring the
+// token, that appended the same expiry first makes this one a duplicate of
+// the unique index of 017, and it is done. What fails otherwise waits for
+// the next nudge.
+void record_expiries(auditor_actor* self) {
+  auto& st = self->state;
+  std::vector<token_info> due;
+  try {
+    st.pool->read_once(
+      [&](pqxx::transaction_base& txn) { due = unrecorded_expiries(txn); });
+  } catch (const db_error& e) {
+    spdlog::warn("auditor: cannot read expired tokens: {}", e.what());
+    return;
+  }
+  if (due.empty())
+    return;
+  while (!st.flight.empty())
+    collect_oldest(self, answer_limit);
+  for (const auto& token : due) {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        chain_head head;
+        st.pool->transact([&](pqxx::transaction_base& txn) {
+          auto e = append_token_entry(
+            txn, token_entry(audit_action::token_expired, token,
+                             expiry_performer, std::nullopt));
+          head = chain_head{e.seq, e.hash};
+        });
+        st.head = head;
+        count_commit(st, 1, 1);
+        break;
+      } catch (const chain_moved&) {
+        st.head.reset();
+        if (attempt < max_reseals)
+          continue;
+        spdlog::warn("auditor: the expiry of token {} stays unrecorded: the "
+                     "chain kept moving", token.id);
+        break;
+      } catch (const db_error& e) {
+        st.head.reset();
+        if (e.code == db_errc::conflict)
+          break; // recorded by another writer meanwhile
+        spdlog::warn("auditor: cannot record the expiry of token {}: {}",
+                     token.id, e.what());
+        return;
+      }
+    }
+  }
+  if (!st.queue.empty() && !st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, atoms::flush::value);
+  }
+}
+
 // -- after an exception ----------------------------------------------------
 
 // An exception unwound the auditor in the middle of its work. The batch it
@@ -712,6 +795,7 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
       return promise;
     },
     [=](atoms::flush) { flush(self); },
+    [=](atoms::expire) { record_expiries(self); },
     [=](atoms::subscribe, caf::actor& listener) {
       self->state.listeners.push_back(std::move(listener));
     },

@@ -43,7 +43,9 @@ struct auditor_options {
 /// flight on one connection in pipeline mode
 /// (persistence/pipelined_writer.hpp). Detached: its database calls block
 /// only its own thread. Committed events go to every actor that sent
-/// `(subscribe, actor)`. `(ping) -> bool`: whether its writer's connection
+/// `(subscribe, actor)`. `(expire)`: appends a `token_expired` entry for
+/// each token that expired without one (once per token, also across
+/// restarts and serves). `(ping) -> bool`: whether its writer's connection
 /// is usable (for /health; writes nothing). An exception in the middle of a
 /// batch answers that batch's requesters `internal`, those in flight
 /// `unavailable` (in doubt), and the auditor goes on with a new connection.

@@ -30,6 +30,8 @@ struct caller {
   hitl::role role = role::service;
   std::optional<std::string> ip_address;
   std::optional<std::string> user_agent;
+  /// The id of the token it authenticated with (recorded with approvals).
+  std::optional<int64_t> token_id;
 };
 
 /// A human action on the open decision of a patch.

@@ -154,7 +154,8 @@ caf::behavior open_behavior(patch_actor* self) {
   return {
     [=](atoms::approve, const verdict_request& v) {
       return verdict(self, v.caller, [&](const decision_record& r) {
-        return approve_change(r, v.caller.name, v.comment, now());
+        return approve_change(r, v.caller.name, v.comment, now(),
+                              v.caller.token_id);
       });
     },
     [=](atoms::reject, const verdict_request& v) {
@@ -180,7 +181,8 @@ caf::behavior open_behavior(patch_actor* self) {
       auto ch = escalate_change(self->state.rec, level, now());
       if (!ch)
         return; // a late or repeated timer: the level is already recorded
-      caller sla{"system:sla", role::service, std::nullopt, std::nullopt};
+      caller sla{"system:sla", role::service, std::nullopt, std::nullopt,
+                 std::nullopt};
       commit(self, std::move(*ch), sla,
              [](caf::response_promise&, const commit_receipt&) {},
              caf::response_promise{}, level);

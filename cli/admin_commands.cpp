@@ -11,6 +11,10 @@
 #include "persistence/migrations.hpp"
 #include "persistence/outbox_repository.hpp"
 #include "persistence/token_repository.hpp"
+#include "persistence/token_trail.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +66,63 @@ void print_decision_check(const verification_report& report) {
     std::cout << "... and " << more << " more\n";
 }
 
+// Who issues or revokes: the flag, else the operating system's user. The
+// chain records it as performed_by, with the database's session user.
+std::optional<std::string> performer_or_os_user(const std::string& flag) {
+  if (!flag.empty())
+    return flag;
+  if (const auto* pw = getpwuid(geteuid()); pw && pw->pw_name && *pw->pw_name)
+    return std::string{pw->pw_name};
+  if (const char* user = std::getenv("USER"); user && *user)
+    return std::string{user};
+  std::cerr << "hitl: cannot tell who you are: pass --issued-by or "
+               "--revoked-by\n";
+  return std::nullopt;
+}
+
+// Runs `fn`, which changes a token's row and appends its entries, in one
+// transaction that holds the audit log, so that a token row without its
+// entry can only come from someone bypassing this command. The lock makes
+// serve's auditor wait and then seal after this entry; were the log
+// appended without it meanwhile, the chain guard refuses this append and it
+// runs again.
+template <class F>
+void appending_token_entries(connection_pool& pool, F&& fn) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pool.transact([&](pqxx::transaction_base& txn) {
+        lock_audit_log(txn);
+        fn(txn);
+      });
+      return;
+    } catch (const chain_moved&) {
+      if (attempt >= 10)
+        throw;
+    }
+  }
+}
+
+// The tokens' rows against their entries: one line per token fault.
+void print_token_check(const token_check& check) {
+  if (check.mismatch_count == 0) {
+    std::cout << "tokens agree with the chain: " << check.tokens_checked
+              << " tokens";
+    if (check.issued_before_trail > 0)
+      std::cout << " (" << check.issued_before_trail
+                << " issued before the chain recorded tokens)";
+    std::cout << "\n";
+    return;
+  }
+  std::cout << "tokens DISAGREE with the chain: " << check.mismatch_count
+            << " fault(s) in " << check.tokens_checked << " tokens\n";
+  for (const auto& m : check.mismatches)
+    std::cout << m.message << "\n";
+  auto more = check.mismatch_count
+              - static_cast<int64_t>(check.mismatches.size());
+  if (more > 0)
+    std::cout << "... and " << more << " more\n";
+}
+
 } // namespace
 
 std::string resolve_database_url(const std::string& flag) {
@@ -91,7 +152,8 @@ int run_migrate(const std::string& url, const std::string& runtime_role) {
 
 int run_token_create(const std::string& url, const std::string& name,
                      const std::string& role_name,
-                     const std::optional<std::string>& expires_in) {
+                     const std::optional<std::string>& expires_in,
+                     const std::string& issued_by) {
   return guarded([&] {
     auto r = parse_role(role_name);
     if (!r) {
@@ -107,14 +169,29 @@ int run_token_create(const std::string& url, const std::string& name,
       }
       lifetime = std::chrono::duration_cast<duration>(parsed.value);
     }
+    auto issuer = performer_or_os_user(issued_by);
+    if (!issuer)
+      return EXIT_FAILURE;
     apply_migrations(url);
     auto pool = make_pool(url);
     auto token = generate_token();
     bool retired = false;
     try {
-      pool.transact([&](pqxx::transaction_base& txn) {
-        retired = retire_expired_token(txn, name);
-        insert_token(txn, name, *r, hash_token(token), lifetime);
+      appending_token_entries(pool, [&](pqxx::transaction_base& txn) {
+        auto db_user = session_user(txn);
+        retired = false;
+        // The name's expired token is retired to free the name; its expiry
+        // goes into the chain here unless serve recorded it already.
+        if (auto old = find_expired_token_of(txn, name)) {
+          retired = retire_expired_token(txn, name);
+          if (!has_token_entry(txn, old->id, audit_action::token_expired))
+            append_token_entry(txn, token_entry(audit_action::token_expired,
+                                                *old, expiry_performer,
+                                                db_user));
+        }
+        auto row = insert_token(txn, name, *r, hash_token(token), lifetime);
+        append_token_entry(txn, token_entry(audit_action::token_created, row,
+                                            *issuer, db_user));
       });
     } catch (const db_error& e) {
       if (e.code == db_errc::conflict) {
@@ -155,12 +232,22 @@ int run_token_list(const std::string& url) {
   });
 }
 
-int run_token_revoke(const std::string& url, const std::string& name) {
+int run_token_revoke(const std::string& url, const std::string& name,
+                     const std::string& revoked_by) {
   return guarded([&] {
+    auto revoker = performer_or_os_user(revoked_by);
+    if (!revoker)
+      return EXIT_FAILURE;
     auto pool = make_pool(url);
     bool revoked = false;
-    pool.transact(
-      [&](pqxx::transaction_base& txn) { revoked = revoke_token(txn, name); });
+    appending_token_entries(pool, [&](pqxx::transaction_base& txn) {
+      auto token = find_active_token_of(txn, name);
+      revoked = token && revoke_token(txn, name);
+      if (revoked)
+        append_token_entry(txn, token_entry(audit_action::token_revoked,
+                                            *token, *revoker,
+                                            session_user(txn)));
+    });
     if (!revoked) {
       std::cerr << "hitl: no active token for '" << name
               << "' (none, revoked or expired)\n";
@@ -185,6 +272,7 @@ int run_audit_verify(const std::string& url,
                 << " entries, head " << report.head_hash << "\n";
     }
     print_decision_check(report);
+    print_token_check(report.tokens);
     auto checkpoints = opts.public_key_file.empty()
                          ? checkpoint_verdict::hold
                          : check_checkpoints(pool, opts);
@@ -195,7 +283,11 @@ int run_audit_verify(const std::string& url,
       return exit_checkpoint_contradicted;
     if (checkpoints == checkpoint_verdict::unsigned_lines)
       return exit_checkpoint_unsigned;
-    return report.mismatch_count > 0 ? exit_decision_mismatch : EXIT_SUCCESS;
+    // A token's row that the chain does not account for is a row that
+    // disagrees with it, as a decision's is.
+    return report.mismatch_count > 0 || report.tokens.mismatch_count > 0
+             ? exit_decision_mismatch
+             : EXIT_SUCCESS;
   });
 }
 

@@ -13,11 +13,15 @@ std::string resolve_database_url(const std::string& flag);
 int run_migrate(const std::string& database_url,
                 const std::string& runtime_role);
 /// `expires_in` as given to --expires-in (e.g. "12h"); none: never expires.
+/// `issued_by` (empty: the OS user) is recorded in the chain's
+/// token_created entry.
 int run_token_create(const std::string& database_url, const std::string& name,
                      const std::string& role,
-                     const std::optional<std::string>& expires_in);
+                     const std::optional<std::string>& expires_in,
+                     const std::string& issued_by);
 int run_token_list(const std::string& database_url);
-int run_token_revoke(const std::string& database_url, const std::string& name);
+int run_token_revoke(const std::string& database_url, const std::string& name,
+                     const std::string& revoked_by);
 /// What `hitl audit verify` checks beyond the chain and the decisions.
 struct audit_verify_options {
   /// A JSON-lines file of signed checkpoints kept outside the database.

@@ -57,11 +57,18 @@ int main(int argc, char** argv) {
     "--expires-in", expires_in,
     "Lifetime: a number and s, m, h or d (e.g. 90s, 30m, 12h, 7d); "
     "without it the token never expires");
+  std::string performed_by;
+  create_cmd->add_option("--issued-by", performed_by,
+                         "Who issues it, for the audit trail (default: the "
+                         "OS user)");
   auto* list_cmd = token_cmd->add_subcommand("list", "List tokens");
   add_db(list_cmd);
   auto* revoke_cmd = token_cmd->add_subcommand("revoke", "Revoke a token");
   add_db(revoke_cmd);
   revoke_cmd->add_option("--name", name, "Identity to revoke")->required();
+  revoke_cmd->add_option("--revoked-by", performed_by,
+                         "Who revokes it, for the audit trail (default: the "
+                         "OS user)");
 
   auto* audit_cmd = app.add_subcommand("audit", "Audit trail");
   audit_cmd->require_subcommand(1);
@@ -140,11 +147,12 @@ int main(int argc, char** argv) {
     return hitl::run_token_create(
       url, name, role,
       expires_opt->count() > 0 ? std::optional<std::string>{expires_in}
-                               : std::nullopt);
+                               : std::nullopt,
+      performed_by);
   if (*list_cmd)
     return hitl::run_token_list(url);
   if (*revoke_cmd)
-    return hitl::run_token_revoke(url, name);
+    return hitl::run_token_revoke(url, name, performed_by);
   if (*verify_cmd && !export_file.empty())
     return hitl::run_export_verify(export_file, verify_opts.public_key_file);
   if (*verify_cmd)

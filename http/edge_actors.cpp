@@ -10,6 +10,8 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <memory>
+#include <optional>
 #include <unordered_set>
 
 namespace hitl {
@@ -55,8 +57,34 @@ void flush_token_uses(caf::event_based_actor* self, const caf::actor& reader,
     });
 }
 
+// When to ask the auditor to record expiries: the earliest expiry among the
+// tokens loaded last, and a tick count for the periodic ask.
+struct expiry_watch {
+  std::optional<timestamp> next;
+  int ticks = 0;
+};
+
+constexpr int expiry_ask_ticks = 30; // a minute of token_refresh
+
+void watch_expiries(caf::event_based_actor* self, const caf::actor& auditor,
+                    expiry_watch& w, const std::vector<token_info>& active) {
+  if (!auditor)
+    return;
+  auto at = now();
+  bool due = w.ticks == 0 || (w.next && *w.next <= at);
+  w.ticks = (w.ticks + 1) % expiry_ask_ticks;
+  w.next.reset();
+  for (const auto& t : active)
+    if (t.expires_at && (!w.next || *t.expires_at < *w.next))
+      w.next = t.expires_at;
+  if (due)
+    self->send(auditor, atoms::expire::value);
+}
+
 caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
-                              token_cache* cache, event_stream* stream) {
+                              token_cache* cache, event_stream* stream,
+                              caf::actor auditor) {
+  auto watch = std::make_shared<expiry_watch>();
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
@@ -75,6 +103,7 @@ caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
             // was revoked or has expired. On an error nothing is closed:
             // an unreachable database says nothing about tokens.
             stream->close_inactive(hashes, asked);
+            watch_expiries(self, auditor, *watch, active);
             self->delayed_send(self, token_refresh, tick_atom::value);
           },
           [=](caf::error&) {
@@ -124,12 +153,19 @@ caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
 caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
                                  token_cache& cache, event_stream& stream,
                                  actor_failures failures) {
+  return spawn_token_refresher(sys, std::move(reader), cache, stream,
+                               std::move(failures), caf::actor{});
+}
+
+caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+                                 token_cache& cache, event_stream& stream,
+                                 actor_failures failures, caf::actor auditor) {
   auto* c = &cache;
   auto* s = &stream;
   return sys.spawn([=](guarded_actor<token_refresher_state>* self) {
     guard(self, failures, "token_refresher",
           rearm_tick<token_refresher_state>(token_refresh, true));
-    return token_refresher(self, reader, c, s);
+    return token_refresher(self, reader, c, s, auditor);
   });
 }
 

@@ -32,4 +32,12 @@ caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
                                  token_cache& cache, event_stream& stream,
                                  actor_failures failures = actor_failures{});
 
+/// As above, and tells `auditor` `(expire)` when a token it loaded has
+/// passed its expiry, at start (tokens may have expired while no serve
+/// ran), and once a minute (in case an attempt failed), so that every
+/// expiry gets its audit entry.
+caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+                                 token_cache& cache, event_stream& stream,
+                                 actor_failures failures, caf::actor auditor);
+
 } // namespace hitl

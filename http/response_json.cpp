@@ -201,7 +201,9 @@ json audit_page_json(const std::vector<audit_entry>& entries, int limit) {
   for (size_t i = 0; i < n; ++i) {
     const auto& e = entries[i];
     items.push_back({{"seq", e.seq},
-                     {"decision_id", e.decision_id},
+                     {"decision_id", e.decision_id.empty()
+                                       ? json(nullptr) // a token's entry
+                                       : json(e.decision_id)},
                      {"action", to_string(e.action)},
                      {"performed_by", e.performed_by},
                      {"timestamp", format_iso(e.at)},

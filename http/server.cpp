@@ -410,6 +410,7 @@ caller caller_of(const exchange& ex, const token_info& t) {
   caller c;
   c.name = t.name;
   c.role = t.role;
+  c.token_id = t.id;
   c.ip_address = req.remote_endpoint().address().to_string();
   if (auto ua = req.header().try_get_field("User-Agent"))
     c.user_agent = storable_text(*ua, 512);
@@ -947,6 +948,13 @@ void add_read_routes(router_t& r, server_context& ctx) {
                                               {"in_table", m.in_table},
                                               {"in_chain", m.in_chain},
                                               {"message", m.message}});
+              body["tokens_checked"] = rep.tokens.tokens_checked;
+              body["token_mismatch_count"] = rep.tokens.mismatch_count;
+              body["token_mismatches"] = json::array();
+              for (const auto& m : rep.tokens.mismatches)
+                body["token_mismatches"].push_back({{"token_id", m.token_id},
+                                                    {"name", m.name},
+                                                    {"message", m.message}});
               auto text = std::make_shared<const std::string>(json_body(body));
               run->keep(text, clock_type::now());
               ex->json_reply(200, *text);
@@ -1606,8 +1614,9 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   // Started last: nothing above may leave them running if it throws.
   ctx->feed = spawn_event_feed(sys, ctx->backend.auditor, ctx->stream,
                                ctx->backend.public_url, failures);
-  ctx->token_refresher = spawn_token_refresher(
-    sys, ctx->backend.reader, ctx->tokens, ctx->stream, failures);
+  ctx->token_refresher =
+    spawn_token_refresher(sys, ctx->backend.reader, ctx->tokens, ctx->stream,
+                          failures, ctx->backend.auditor);
   return std::make_unique<restinio_server>(std::move(ctx), std::move(*handle));
 }
 

@@ -16,7 +16,8 @@ constexpr const char* audit_columns = R"(
 audit_entry read_entry(const pqxx::row& r) {
   audit_entry e;
   e.seq = r[0].as<int64_t>();
-  e.decision_id = r[1].as<std::string>();
+  if (!r[1].is_null())
+    e.decision_id = r[1].as<std::string>();
   // An unknown action can only come from tampering; verify reports it as an
   // altered entry because its hash cannot match.
   e.action = parse_audit_action(r[2].c_str()).value_or(audit_action::created);

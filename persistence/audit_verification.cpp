@@ -34,6 +34,7 @@ verification_report verify_audit_trail(connection_pool& pool) {
         break;
     }
     read_decisions_against_chain(txn, decisions);
+    report.tokens = check_tokens_against_chain(txn, max_reported_mismatches);
   });
   report.checked = verifier.checked();
   report.head_hash = verifier.head();

@@ -2,6 +2,7 @@
 
 #include "persistence/fwd.hpp"
 #include "policy/audit_chain.hpp"
+#include "persistence/token_trail.hpp"
 #include "policy/decision_replay.hpp"
 
 #include <cstddef>
@@ -22,17 +23,23 @@ struct verification_report {
   int64_t mismatch_count = 0;
   /// The first `max_reported_mismatches`, in decision order.
   std::vector<decision_mismatch> mismatches;
+  /// The tokens' rows against their lifecycle entries (at most
+  /// `max_reported_mismatches` named).
+  token_check tokens;
 
-  /// The chain holds and every decision's row agrees with it.
+  /// The chain holds and every decision's and token's row agrees with it.
   bool intact() const {
-    return !first_break && mismatch_count == 0;
+    return !first_break && mismatch_count == 0
+           && tokens.mismatch_count == 0;
   }
 };
 
 /// Walks the whole audit chain in seq order, in pages, and names the first
 /// entry that was altered, removed, inserted or reordered; then replays
 /// every decision's entries and compares the result with its row (SPEC
-/// §11). One snapshot for both. Throws db_error.
+/// §11), and names every token row with no `token_created` entry and every
+/// revoked one with no `token_revoked` entry. One snapshot for all. Throws
+/// db_error.
 verification_report verify_audit_trail(connection_pool& pool);
 
 } // namespace hitl

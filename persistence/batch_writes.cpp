@@ -125,15 +125,19 @@ void approval_row(json_text& w, const new_approval& r) {
     .key("decision_id").string(*r.decision_id)
     .key("reviewer").string(r.given->by)
     .key("comment").string(r.given->comment)
-    .key("at").integer(to_micros(r.given->at))
-    .end_object();
+    .key("at").integer(to_micros(r.given->at));
+  if (r.given->token_id)
+    w.key("token_id").integer(*r.given->token_id);
+  w.end_object();
 }
 
 void audit_row(json_text& w, const audit_entry& e) {
-  w.begin_object()
-    .key("seq").integer(e.seq)
-    .key("decision_id").string(e.decision_id)
-    .key("action").string(to_string(e.action))
+  w.begin_object().key("seq").integer(e.seq).key("decision_id");
+  if (e.decision_id.empty())
+    w.null(); // a token's entry (017)
+  else
+    w.string(e.decision_id);
+  w.key("action").string(to_string(e.action))
     .key("performed_by").string(e.performed_by)
     .key("at").integer(to_micros(e.at))
     .key("details").string(e.details_json);
@@ -233,10 +237,12 @@ constexpr std::string_view decisions_update_sql = R"(
     RETURNING d.decision_id, d.version)";
 
 constexpr std::string_view approvals_insert_sql = R"(
-    INSERT INTO hitl_approvals (decision_id, reviewer, comment, approved_at)
-    SELECT decision_id, reviewer, comment, hitl_from_micros(at)
+    INSERT INTO hitl_approvals (decision_id, reviewer, comment, approved_at,
+      token_id)
+    SELECT decision_id, reviewer, comment, hitl_from_micros(at), token_id
     FROM json_to_recordset({rows}) AS r(
-      decision_id text, reviewer text, comment text, at bigint))";
+      decision_id text, reviewer text, comment text, at bigint,
+      token_id bigint))";
 
 constexpr std::string_view audit_append_sql = R"(
     INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,
@@ -387,7 +393,13 @@ write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
     if (e.sqlstate() == "HT409")
       return std::nullopt;
     if (e.sqlstate() == "HT412")
-      throw db_error(db_errc::conflict, e.what());
+      throw chain_moved(e.what());
+    // A writer that appended without the guard seeing it yet (its entry
+    // was not committed when this statement began) took our seq.
+    if (e.sqlstate() == "23505"
+        && std::string_view{e.what()}.find("hitl_audit_logs_pkey")
+             != std::string_view::npos)
+      throw chain_moved(e.what());
     throw;
   }
   return parse_written_versions(r[0][1].c_str());

@@ -33,6 +33,17 @@ struct db_error : std::runtime_error {
   db_errc code;
 };
 
+/// The audit log no longer ends where an append was sealed: another writer
+/// (`hitl token create|revoke`, another serve) appended meanwhile, and the
+/// chain guard (HT412) or the seq key refused the append. Nothing was
+/// written: seal again after the new head and retry. A conflict to anyone
+/// who does not tell it apart.
+struct chain_moved : db_error {
+  explicit chain_moved(const std::string& what)
+    : db_error(db_errc::conflict, what) {
+  }
+};
+
 /// Rethrows the exception in flight as a db_error. Call only inside a catch.
 [[noreturn]] void rethrow_as_db_error();
 

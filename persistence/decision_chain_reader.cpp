@@ -98,12 +98,15 @@ void prepare_decision_chain_statements(pqxx::connection_base& conn) {
   conn.prepare("chain_check_rows_fetch", "FETCH 5000 FROM hitl_check_rows");
   conn.prepare("chain_check_rows_close", "CLOSE hitl_check_rows");
   // Only the details that the replay reads travel: comments can be long.
+  // A token's entries belong to no decision (017); the chain walk checks
+  // them, and verify compares them with the tokens' rows.
   conn.prepare("chain_check_entries_cursor", R"(
     DECLARE hitl_check_entries NO SCROLL CURSOR FOR
     SELECT decision_id, seq, action, performed_by, hitl_micros("timestamp"),
       CASE WHEN action IN ('created', 'escalated', 'rejected', 'cancelled')
            THEN details::text ELSE '{}' END
-    FROM hitl_audit_logs ORDER BY decision_id COLLATE "C", seq)");
+    FROM hitl_audit_logs WHERE decision_id IS NOT NULL
+    ORDER BY decision_id COLLATE "C", seq)");
   conn.prepare("chain_check_entries_fetch",
                "FETCH 10000 FROM hitl_check_entries");
   conn.prepare("chain_check_entries_close", "CLOSE hitl_check_entries");

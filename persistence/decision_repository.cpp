@@ -120,7 +120,7 @@ namespace {
 
 approval read_approval(const pqxx::row& r) {
   return approval{r[1].as<std::string>(), from_micros(r[2].as<int64_t>()),
-                  opt<std::string>(r[3])};
+                  opt<std::string>(r[3]), std::nullopt, std::nullopt};
 }
 
 
@@ -140,10 +140,16 @@ void prepare_decision_statements(pqxx::connection_base& conn) {
   // collation while the decision's is "C" (schema 014): compared without
   // COLLATE, their indexes only filter and each detail read scans them whole.
   conn.prepare("decision_view", std::string{"SELECT "} + decision_columns + R"(,
-    (SELECT coalesce(json_agg(json_build_array(reviewer,
-              hitl_micros(approved_at), comment) ORDER BY approved_at, reviewer),
-            '[]') FROM hitl_approvals a
-            WHERE a.decision_id = d.decision_id COLLATE "default")::text,
+    (SELECT coalesce(json_agg(json_build_array(a.reviewer,
+              hitl_micros(a.approved_at), a.comment, a.token_id,
+              hitl_micros(t."timestamp"), t.performed_by)
+              ORDER BY a.approved_at, a.reviewer), '[]')
+       FROM hitl_approvals a
+       -- who issued the approver's token, by the index of 017
+       LEFT JOIN hitl_audit_logs t
+         ON t.decision_id IS NULL AND t.action = 'token_created'
+            AND (t.details ->> 'token_id')::bigint = a.token_id
+       WHERE a.decision_id = d.decision_id COLLATE "default")::text,
     (SELECT coalesce(json_agg(json_build_array(comment_id, author, comment,
               hitl_micros(created_at)) ORDER BY created_at, comment_id), '[]')
        FROM hitl_comments c
@@ -222,11 +228,22 @@ find_decision_with_comments(pqxx::transaction_base& txn,
   auto d = read_decision(row);
   auto n = row.size() - 1; // the last column is the audit trail
   audit_trail_json = row[static_cast<int>(n)].as<std::string>();
-  for (const auto& a : nlohmann::json::parse(row[static_cast<int>(n - 2)].c_str()))
-    d.approvals.push_back(approval{
+  auto approvals = nlohmann::json::parse(row[static_cast<int>(n - 2)].c_str());
+  for (const auto& a : approvals) {
+    approval given{
       a[0].get<std::string>(), from_micros(a[1].get<int64_t>()),
       a[2].is_null() ? std::nullopt
-                     : std::optional<std::string>{a[2].get<std::string>()}});
+                     : std::optional<std::string>{a[2].get<std::string>()},
+      std::nullopt, std::nullopt};
+    auto& who = given.identity.emplace();
+    if (!a[3].is_null())
+      given.token_id = who.token_id = a[3].get<int64_t>();
+    if (!a[4].is_null()) {
+      who.issued_at = from_micros(a[4].get<int64_t>());
+      who.issued_by = a[5].get<std::string>();
+    }
+    d.approvals.push_back(std::move(given));
+  }
   for (const auto& c : nlohmann::json::parse(row[static_cast<int>(n - 1)].c_str()))
     comments.push_back(comment{c[0].get<int64_t>(), decision_id,
                                c[1].get<std::string>(), c[2].get<std::string>(),

@@ -13,6 +13,7 @@
 #include "persistence/outbox_repository.hpp"
 #include "persistence/pending_repository.hpp"
 #include "persistence/token_repository.hpp"
+#include "persistence/token_trail.hpp"
 
 namespace hitl {
 
@@ -28,6 +29,7 @@ void prepare_statements(pqxx::connection_base& conn) {
   prepare_decision_chain_statements(conn);
   prepare_checkpoint_statements(conn);
   prepare_export_statements(conn);
+  prepare_token_trail_statements(conn);
 }
 
 } // namespace hitl

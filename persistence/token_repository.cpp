@@ -84,9 +84,29 @@ std::string hash_token(std::string_view token) {
 
 void prepare_token_statements(pqxx::connection_base& conn) {
   auto active = std::string{"revoked_at IS NULL AND "} + unexpired;
-  conn.prepare("token_insert", R"(
+  conn.prepare("token_insert", std::string{R"(
     INSERT INTO hitl_api_tokens (name, role, token_hash, expires_at)
-    VALUES ($1, $2, $3, now() + $4::bigint * interval '1 microsecond'))");
+    VALUES ($1, $2, $3, now() + $4::bigint * interval '1 microsecond')
+    RETURNING )"} + token_columns);
+  conn.prepare("token_by_id", std::string{"SELECT "} + token_columns
+                                + " FROM hitl_api_tokens WHERE id = $1");
+  conn.prepare("token_active_of", std::string{"SELECT "} + token_columns
+                                    + " FROM hitl_api_tokens WHERE name = $1"
+                                      " AND " + active);
+  conn.prepare("token_expired_of", std::string{"SELECT "} + token_columns
+                                     + R"( FROM hitl_api_tokens
+    WHERE name = $1 AND revoked_at IS NULL AND expires_at <= now())");
+  // The partial unique index of 017 answers the NOT EXISTS.
+  conn.prepare("token_unrecorded_expiries", std::string{"SELECT "}
+                                              + token_columns + R"(
+    FROM hitl_api_tokens t
+    WHERE expires_at <= now()
+      AND (revoked_at IS NULL OR revoked_at >= expires_at)
+      AND NOT EXISTS (
+        SELECT 1 FROM hitl_audit_logs a
+        WHERE a.decision_id IS NULL AND a.action = 'token_expired'
+          AND (a.details ->> 'token_id')::bigint = t.id)
+    ORDER BY id LIMIT 100)");
   conn.prepare("token_retire_expired", R"(
     UPDATE hitl_api_tokens SET revoked_at = now()
     WHERE name = $1 AND revoked_at IS NULL AND expires_at <= now())");
@@ -109,16 +129,48 @@ void prepare_token_statements(pqxx::connection_base& conn) {
                                + active);
 }
 
-void insert_token(pqxx::transaction_base& txn, const std::string& name,
-                  role r, const std::string& token_hash,
-                  std::optional<duration> lifetime) {
+token_info insert_token(pqxx::transaction_base& txn,
+                        const std::string& name, role r,
+                        const std::string& token_hash,
+                        std::optional<duration> lifetime) {
   sql_params p;
   p.add(name).add(std::string{to_string(r)}).add(token_hash);
   if (lifetime)
     p.add(static_cast<int64_t>(lifetime->count()));
   else
     p.null();
-  txn.exec_prepared("token_insert", p.dynamic());
+  return read_token(txn.exec_prepared("token_insert", p.dynamic())[0]);
+}
+
+namespace {
+
+std::optional<token_info> first_token(const pqxx::result& r) {
+  if (r.empty())
+    return std::nullopt;
+  return read_token(r[0]);
+}
+
+} // namespace
+
+std::optional<token_info> find_token(pqxx::transaction_base& txn, int64_t id) {
+  return first_token(txn.exec_prepared("token_by_id", id));
+}
+
+std::optional<token_info> find_active_token_of(pqxx::transaction_base& txn,
+                                               const std::string& name) {
+  return first_token(txn.exec_prepared("token_active_of", name));
+}
+
+std::optional<token_info> find_expired_token_of(pqxx::transaction_base& txn,
+                                                const std::string& name) {
+  return first_token(txn.exec_prepared("token_expired_of", name));
+}
+
+std::vector<token_info> unrecorded_expiries(pqxx::transaction_base& txn) {
+  std::vector<token_info> out;
+  for (const auto& r : txn.exec_prepared("token_unrecorded_expiries"))
+    out.push_back(read_token(r));
+  return out;
 }
 
 bool retire_expired_token(pqxx::transaction_base& txn,

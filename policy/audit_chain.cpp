@@ -51,7 +51,10 @@ std::string canonical_text(const audit_entry& entry, std::string_view details) {
   json_text w{out, json_text::invalid_utf8::replace};
   w.begin_object();
   w.key("action").string(to_string(entry.action));
-  w.key("decision_id").string(entry.decision_id);
+  if (entry.decision_id.empty())
+    w.key("decision_id").null();
+  else
+    w.key("decision_id").string(entry.decision_id);
   w.key("details").raw(details);
   w.key("ip_address").string(entry.ip_address);
   w.key("performed_by").string(entry.performed_by);

@@ -27,6 +27,8 @@ inline constexpr std::string_view genesis_prev_hash
 
 struct audit_entry {
   int64_t seq = 0;
+  /// Empty for a token's entry (`is_token_action`), which belongs to no
+  /// decision: NULL in the table, null in the canonical JSON.
   std::string decision_id;
   audit_action action = audit_action::created;
   std::string performed_by;
@@ -44,9 +46,10 @@ struct audit_entry {
 std::string canonical_details(const nlohmann::json& details);
 
 /// The text that the entry's hash covers: a compact JSON object with sorted
-/// keys action, decision_id, details, ip_address, performed_by, seq,
-/// timestamp (`format_iso`) and user_agent. Details are re-parsed, so a
-/// store that reformats them (e.g. `jsonb`) does not break the chain.
+/// keys action, decision_id (null when empty), details, ip_address,
+/// performed_by, seq, timestamp (`format_iso`) and user_agent. Details are
+/// re-parsed, so a store that reformats them (e.g. `jsonb`) does not break
+/// the chain.
 /// @throws std::invalid_argument if `details_json` is not a JSON object.
 std::string canonical_json(const audit_entry& entry);
 

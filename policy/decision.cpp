@@ -22,9 +22,10 @@ constexpr std::array<std::string_view, 6> status_names{
   "pending",  "escalated",     "approved",
   "rejected", "auto_approved", "cancelled"};
 
-constexpr std::array<std::string_view, 8> action_names{
-  "created",  "auto_approved", "approval_added", "approved",
-  "rejected", "commented",     "escalated",      "cancelled"};
+constexpr std::array<std::string_view, 11> action_names{
+  "created",       "auto_approved", "approval_added", "approved",
+  "rejected",      "commented",     "escalated",      "cancelled",
+  "token_created", "token_revoked", "token_expired"};
 
 } // namespace
 

@@ -51,7 +51,17 @@ enum class audit_action : uint8_t {
   commented,
   escalated,
   cancelled,
+  // An identity's lifecycle (SPEC §11): entries of no decision.
+  token_created,
+  token_revoked,
+  token_expired,
 };
+
+/// Whether entries of `a` belong to a token rather than a decision.
+constexpr bool is_token_action(audit_action a) {
+  return a == audit_action::token_created || a == audit_action::token_revoked
+         || a == audit_action::token_expired;
+}
 
 std::string_view to_string(audit_action a);
 std::optional<audit_action> parse_audit_action(std::string_view s);
@@ -93,10 +103,25 @@ struct wargaming_result {
   std::optional<std::string> exploit_id;
 };
 
+/// When and by whom an approver's identity was issued: the token_created
+/// entry of the token the approval was given with (SPEC §11).
+struct issued_identity {
+  /// None for an approval given before approvals recorded their token.
+  std::optional<int64_t> token_id;
+  /// None when the chain has no token_created entry for the token (issued
+  /// before the chain recorded tokens, or inserted by hand).
+  std::optional<timestamp> issued_at;
+  std::optional<std::string> issued_by;
+};
+
 struct approval {
   std::string by;
   timestamp at;
   std::optional<std::string> comment;
+  /// The token the approval was given with, as hitl_approvals records it.
+  std::optional<int64_t> token_id;
+  /// Looked up for a decision's detail only; absent elsewhere.
+  std::optional<issued_identity> identity;
 };
 
 struct comment {

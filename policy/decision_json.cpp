@@ -92,6 +92,14 @@ void write_record(json_text& w, const decision_record& d) {
     w.key("at").time(a.at);
     w.key("by").string(a.by);
     w.key("comment").string(a.comment);
+    if (a.identity) {
+      // Only a decision's detail looks it up (SPEC §11).
+      w.key("identity").begin_object();
+      w.key("issued_at").time(a.identity->issued_at);
+      w.key("issued_by").string(a.identity->issued_by);
+      w.key("token_id").integer(a.identity->token_id);
+      w.end_object();
+    }
     w.end_object();
   }
   w.end_array();

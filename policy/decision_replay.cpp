@@ -135,6 +135,12 @@ void decision_replay::replay(const audit_entry& e) {
   switch (e.action) {
     case audit_action::created:
       break; // above
+    case audit_action::token_created:
+    case audit_action::token_revoked:
+    case audit_action::token_expired:
+      // The reader passes only entries with a decision; one here was
+      // forged under a decision's id, which the table's CHECK forbids.
+      return refuse(e, action + " is a token's entry, not a decision's");
     case audit_action::commented:
       return; // a comment leaves the record as it is
     case audit_action::auto_approved:

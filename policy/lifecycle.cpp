@@ -97,11 +97,11 @@ change create_change(const policy_config& cfg,
 outcome<change> approve_change(const decision_record& rec,
                                const std::string& reviewer,
                                const std::optional<std::string>& comment,
-                               timestamp now) {
+                               timestamp now, std::optional<int64_t> token_id) {
   auto ok = check_approval(rec, reviewer);
   if (!ok)
     return ok.error();
-  approval a{reviewer, now, comment};
+  approval a{reviewer, now, comment, token_id, std::nullopt};
   change c;
   if (ok->completes) {
     c = finalize(rec, decision_status::approved, reviewer, now);

@@ -46,10 +46,13 @@ change create_change(const policy_config& cfg,
                      const std::string& decision_id,
                      const std::string& creator, timestamp now);
 
+/// `token_id`: the token the reviewer authenticated with, recorded with
+/// the approval.
 outcome<change> approve_change(const decision_record& rec,
                                const std::string& reviewer,
                                const std::optional<std::string>& comment,
-                               timestamp now);
+                               timestamp now,
+                               std::optional<int64_t> token_id = std::nullopt);
 
 outcome<change> reject_change(const decision_record& rec,
                               const std::string& reviewer,

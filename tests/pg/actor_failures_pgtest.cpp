@@ -223,7 +223,7 @@ struct lone_auditor {
     return commit_request{create_change(policy, version, nd, content_hash(nd),
                                         id, "wargaming", now()),
                           caller{"wargaming", role::service, std::nullopt,
-                                 std::nullopt},
+                                 std::nullopt, std::nullopt},
                           0};
   }
 

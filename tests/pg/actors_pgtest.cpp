@@ -648,7 +648,8 @@ TEST_CASE("group commit: transactions stay far below audit entries") {
   for (int i = 0; i < n; ++i) {
     auto req = make_create_request(
       sample_decision("p-g" + std::to_string(i), urgency::medium, i % 2 == 0),
-      caller{"wargaming", role::service, std::nullopt, std::nullopt});
+      caller{"wargaming", role::service, std::nullopt, std::nullopt,
+             std::nullopt});
     self->send(svc.actors().supervisor, atoms::create::value, req);
   }
   int done = 0;
@@ -710,7 +711,8 @@ TEST_CASE("pipelined batches: a refused one is written alone, the ones behind "
   caf::scoped_actor self{sys};
   policy_config policy;
   auto version = policy.version();
-  caller service{"wargaming", role::service, std::nullopt, std::nullopt};
+  caller service{"wargaming", role::service, std::nullopt, std::nullopt,
+                 std::nullopt};
   auto creation = [&](const std::string& id) {
     auto nd = sample_decision("p-" + id, urgency::medium, false);
     return commit_request{create_change(policy, version, nd, content_hash(nd),
@@ -732,7 +734,8 @@ TEST_CASE("pipelined batches: a refused one is written alone, the ones behind "
   auto approval = approve_change(first, "alice", std::nullopt, now());
   REQUIRE(approval);
   burst.push_back(commit_request{
-    approval.value(), caller{"alice", role::reviewer, std::nullopt, std::nullopt},
+    approval.value(),
+    caller{"alice", role::reviewer, std::nullopt, std::nullopt, std::nullopt},
     first.version + 5});
   auto duplicate = creation("d-1");
   duplicate.change.after.patch_id = "p-other";

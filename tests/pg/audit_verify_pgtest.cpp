@@ -161,8 +161,11 @@ TEST_CASE("audit verify names an inserted entry, even with a valid hash") {
               " hitl_from_micros(" + std::to_string(to_micros(forged.at))
               + "), '{}', '" + prev + "', '" + forged.hash + "')");
   auto r = verify(url);
-  CHECK(r.exit_code != 0);
-  CHECK(r.out.find("seq 5") != std::string::npos);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find("audit chain BROKEN at seq 5 (inserted_or_reordered): "
+                   "entry 5 was inserted: entry 6 links to the entry before "
+                   "it\n")
+        != std::string::npos);
   MESSAGE(r.out);
 }
 
@@ -179,8 +182,11 @@ TEST_CASE("audit verify names the first of two swapped entries") {
   CHECK(sql_scalar(url, "SELECT count(DISTINCT hash) FROM hitl_audit_logs")
         == "8");
   auto r = verify(url);
-  CHECK(r.exit_code != 0);
-  CHECK(r.out.find("seq 6") != std::string::npos);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find("audit chain BROKEN at seq 6 (inserted_or_reordered): "
+                   "entry 6 does not link to entry 5: an entry was inserted "
+                   "or reordered\n")
+        != std::string::npos);
   MESSAGE(r.out);
 }
 

@@ -440,8 +440,11 @@ TEST_CASE("analytics, audit logs and verify: shapes, filters, roles") {
                              "/hitl/analytics/audit-logs?cursor="
                                + lb["next_cursor"].get<std::string>(),
                              a.auditor));
-  CHECK(rest["items"].size() == 2); // 4 entries in all
+  // 9 entries in all: the 5 tokens' token_created, then the decisions' 4.
+  CHECK(rest["items"].size() == 7);
   CHECK(rest["items"][0]["seq"] == 3);
+  CHECK(rest["items"][0]["action"] == "token_created");
+  CHECK(rest["items"][0]["decision_id"].is_null());
   auto approved = body_of(a.call(
     "GET", "/hitl/analytics/audit-logs?action=approved&performed_by=alice",
     a.auditor));
@@ -454,7 +457,8 @@ TEST_CASE("analytics, audit logs and verify: shapes, filters, roles") {
   auto v = a.call("GET", "/hitl/audit/verify", a.auditor);
   REQUIRE(v.status == 200);
   CHECK(body_of(v)["intact"] == true);
-  CHECK(body_of(v)["checked"] == 4);
+  CHECK(body_of(v)["checked"] == 9);
+  CHECK(body_of(v)["tokens_checked"] == 5);
   CHECK(a.call("GET", "/hitl/audit/verify", a.admin).status == 200);
   CHECK(a.call("GET", "/hitl/audit/verify", a.reviewer).status == 403);
 }

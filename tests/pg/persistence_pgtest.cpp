@@ -239,7 +239,9 @@ TEST_CASE("recovery reads every open decision, across the cursor's slices") {
     txn.exec("UPDATE hitl_decisions SET decision = 'approved',"
              " decided_by = 'bob', decided_at = now()"
              " WHERE decision_id IN ('m-7', 'm-30000')");
-    insert_approval(txn, "m-44999", approval{"bob", now(), std::nullopt});
+    insert_approval(txn, "m-44999",
+                    approval{"bob", now(), std::nullopt, std::nullopt,
+                             std::nullopt});
   });
   std::vector<decision_record> open;
   pool.read([&](pqxx::transaction_base& txn) { open = load_open_decisions(txn); });
@@ -272,7 +274,9 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
   pool.transact([&](pqxx::transaction_base& txn) {
     insert_decision(txn, d);
     insert_comment(txn, comment{0, "r-1", "bob", "looks fine", now()});
-    insert_approval(txn, "r-1", approval{"bob", now(), std::string{"ok"}});
+    insert_approval(txn, "r-1",
+                    approval{"bob", now(), std::string{"ok"}, std::nullopt,
+                             std::nullopt});
     audit_entry e;
     e.seq = 1;
     e.decision_id = "r-1";
@@ -288,7 +292,9 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
   });
   try {
     pool.transact([&](pqxx::transaction_base& txn) {
-      insert_approval(txn, "r-1", approval{"bob", now(), std::nullopt});
+      insert_approval(txn, "r-1",
+                      approval{"bob", now(), std::nullopt, std::nullopt,
+                               std::nullopt});
     });
     FAIL("one reviewer cannot approve twice");
   } catch (const db_error& e) {
@@ -363,7 +369,8 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
   approved.status = decision_status::approved;
   approved.decided_by = "bob";
   approved.decided_at = now();
-  approval given{"bob", now(), std::string{"fine"}};
+  approval given{"bob", now(), std::string{"fine"}, std::nullopt,
+                 std::nullopt};
   batch_rows rows;
   rows.inserts.push_back(&fresh);
   rows.updates.push_back({&approved, 1});

@@ -52,7 +52,7 @@ running_service::create(const new_decision& nd, const std::string& who) {
   caf::expected<create_result> out{caf::error{}};
   auto req = make_create_request(
     nd, caller{who, role::service, std::string{"127.0.0.1"},
-               std::string{"test"}});
+               std::string{"test"}, std::nullopt});
   self->request(actors_.supervisor, std::chrono::seconds(20),
                 atoms::create::value, req)
     .receive([&](create_result& r) { out = std::move(r); },
@@ -94,7 +94,8 @@ verdict_request verdict(const std::string& patch_id, const std::string& who,
                         role r) {
   verdict_request v;
   v.patch_id = patch_id;
-  v.caller = caller{who, r, std::string{"10.0.0.7"}, std::string{"test"}};
+  v.caller = caller{who, r, std::string{"10.0.0.7"}, std::string{"test"},
+                    std::nullopt};
   return v;
 }
 

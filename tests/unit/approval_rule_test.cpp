@@ -17,7 +17,8 @@ decision_record open_decision(int approvals_required = 1) {
 }
 
 void add_approval(decision_record& rec, const std::string& by) {
-  rec.approvals.push_back(approval{by, from_micros(0), std::nullopt});
+  rec.approvals.push_back(
+    approval{by, from_micros(0), std::nullopt, std::nullopt, std::nullopt});
 }
 
 } // namespace

@@ -223,3 +223,28 @@ TEST_CASE("break kind names") {
   CHECK(to_string(break_kind::inserted_or_reordered)
         == "inserted_or_reordered");
 }
+
+TEST_CASE("a token's entry has no decision: null in its canonical JSON") {
+  audit_entry e;
+  e.seq = 1;
+  e.action = audit_action::token_created;
+  e.performed_by = "carol";
+  e.at = *parse_iso("2026-01-02T03:04:05.123456Z");
+  e.details_json = canonical_details(
+    {{"token_id", 7}, {"name", "alice"}, {"role", "reviewer"}});
+  CHECK(canonical_json(e)
+        == R"({"action":"token_created","decision_id":null,)"
+           R"("details":{"name":"alice","role":"reviewer","token_id":7},)"
+           R"("ip_address":null,"performed_by":"carol","seq":1,)"
+           R"("timestamp":"2026-01-02T03:04:05.123456Z","user_agent":null})");
+  seal(e, genesis_prev_hash);
+  chain_verifier v;
+  CHECK_FALSE(v.feed(e));
+  // Named under a decision instead, it is another entry.
+  auto moved = e;
+  moved.decision_id = "d-1";
+  CHECK(chain_verifier{}.feed(moved)->kind == break_kind::altered);
+  CHECK(is_token_action(audit_action::token_expired));
+  CHECK_FALSE(is_token_action(audit_action::created));
+  CHECK(parse_audit_action("token_revoked") == audit_action::token_revoked);
+}

@@ -150,7 +150,9 @@ std::string ref_canonical(const audit_entry& e) {
   };
   json j = json::object();
   j["action"] = std::string{to_string(e.action)};
-  j["decision_id"] = e.decision_id;
+  // A token's entry has none (017); no decision's id is empty.
+  j["decision_id"] =
+    e.decision_id.empty() ? json(nullptr) : json(e.decision_id);
   j["details"] = json::parse(e.details_json);
   j["ip_address"] = text(e.ip_address);
   j["performed_by"] = e.performed_by;
@@ -269,7 +271,8 @@ struct gen {
     d.reason = opt_text();
     d.comment = opt_text();
     for (auto n = rng() % 3; n > 0; --n)
-      d.approvals.push_back({text(), time(), opt_text()});
+      d.approvals.push_back(
+        {text(), time(), opt_text(), std::nullopt, std::nullopt});
     d.approvals_required = static_cast<int>(rng() % 3);
     d.escalation_level = static_cast<int>(rng() % 4);
     d.sla_deadline = opt_time();

@@ -1,0 +1,120 @@
+#include "persistence/token_trail.hpp"
+
+#include "persistence/audit_repository.hpp"
+#include "persistence/batch_writes.hpp"
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+namespace hitl {
+
+audit_entry token_entry(audit_action action, const token_info& token,
+                        const std::string& performed_by,
+                        const std::optional<std::string>& db_user) {
+  nlohmann::json details{{"token_id", token.id},
+                         {"name", token.name},
+                         {"role", std::string{to_string(token.role)}}};
+  if (action != audit_action::token_revoked)
+    details["expires_at"] = token.expires_at
+                              ? nlohmann::json(format_iso(*token.expires_at))
+                              : nlohmann::json(nullptr);
+  if (db_user)
+    details["db_user"] = *db_user;
+  audit_entry e;
+  e.action = action;
+  e.performed_by = performed_by;
+  e.at = now();
+  e.details_json = canonical_details(details);
+  return e;
+}
+
+void lock_audit_log(pqxx::transaction_base& txn) {
+  // Not prepared: every connection prepares the statements, serve's too,
+  // whose role may not take this lock.
+  txn.exec("LOCK TABLE hitl_audit_logs IN SHARE ROW EXCLUSIVE MODE");
+}
+
+audit_entry append_token_entry(pqxx::transaction_base& txn, audit_entry e) {
+  auto head = read_chain_head(txn);
+  e.seq = head.seq + 1;
+  seal(e, head.hash);
+  batch_rows rows;
+  rows.entries.push_back(e);
+  write_batch(txn, rows);
+  return e;
+}
+
+bool has_token_entry(pqxx::transaction_base& txn, int64_t token_id,
+                     audit_action action) {
+  return !txn
+            .exec_prepared("token_trail_has", token_id,
+                           std::string{to_string(action)})
+            .empty();
+}
+
+std::string session_user(pqxx::transaction_base& txn) {
+  return txn.exec_prepared("token_trail_session_user")[0][0].as<std::string>();
+}
+
+token_check check_tokens_against_chain(pqxx::transaction_base& txn,
+                                       size_t limit) {
+  token_check out;
+  for (const auto& r : txn.exec_prepared("token_trail_check")) {
+    out.tokens_checked += 1;
+    auto id = r[0].as<int64_t>();
+    auto name = r[1].as<std::string>();
+    auto who = "token " + std::to_string(id) + " ('" + name + "', "
+               + r[2].as<std::string>() + ")";
+    std::vector<std::string> faults;
+    bool before_trail = r[3].as<bool>();
+    if (r[4].is_null()) {
+      if (before_trail)
+        out.issued_before_trail += 1;
+      else
+        faults.push_back(who + " has no token_created entry: it was not "
+                               "issued by `hitl token create`");
+    } else if (r[4].as<std::string>() != name
+               || r[5].as<std::string>() != r[2].as<std::string>()) {
+      faults.push_back(who + " differs from its token_created entry (seq "
+                       + r[6].as<std::string>() + ": '"
+                       + r[4].as<std::string>() + "', "
+                       + r[5].as<std::string>() + ")");
+    }
+    if (r[7].as<bool>())
+      faults.push_back(who + " is revoked but has no token_revoked entry");
+    for (auto& f : faults) {
+      out.mismatch_count += 1;
+      if (out.mismatches.size() < limit)
+        out.mismatches.push_back({id, name, std::move(f)});
+    }
+  }
+  return out;
+}
+
+void prepare_token_trail_statements(pqxx::connection_base& conn) {
+  conn.prepare("token_trail_session_user", "SELECT session_user::text");
+  // Each lookup is one probe of the partial unique index of 017.
+  conn.prepare("token_trail_has", R"(
+    SELECT 1 FROM hitl_audit_logs
+    WHERE decision_id IS NULL AND action = $2
+      AND (details ->> 'token_id')::bigint = $1)");
+  // Tokens created before 017 was applied predate the token entries.
+  conn.prepare("token_trail_check", R"(
+    SELECT t.id, t.name, t.role,
+      t.created_at < coalesce((SELECT applied_at FROM schema_migrations
+                               WHERE version = 17), '-infinity'),
+      c.details ->> 'name', c.details ->> 'role', c.seq,
+      t.revoked_at IS NOT NULL
+        AND (t.expires_at IS NULL OR t.revoked_at < t.expires_at)
+        AND NOT EXISTS (
+          SELECT 1 FROM hitl_audit_logs r
+          WHERE r.decision_id IS NULL AND r.action = 'token_revoked'
+            AND (r.details ->> 'token_id')::bigint = t.id)
+    FROM hitl_api_tokens t
+    LEFT JOIN hitl_audit_logs c
+      ON c.decision_id IS NULL AND c.action = 'token_created'
+         AND (c.details ->> 'token_id')::bigint = t.id
+    ORDER BY t.id)");
+}
+
+} // namespace hitl

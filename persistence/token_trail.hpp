@@ -1,0 +1,69 @@
+#pragma once
+
+// A token's lifecycle in the audit chain (SPEC §11): `token_created`,
+// `token_revoked` and `token_expired` entries, of no decision, each naming
+// its token by id. The owner's CLI appends them in the transaction that
+// changes the token's row; serve's auditor appends the expiries.
+
+#include "persistence/fwd.hpp"
+#include "persistence/token_repository.hpp"
+#include "policy/audit_chain.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hitl {
+
+/// Who performs an expiry: nobody, the clock.
+inline constexpr const char* expiry_performer = "system:expiry";
+
+/// The unsealed entry of `action` for `token`. `performed_by` is whoever
+/// issued or revoked it; `db_user`, when known, is the PostgreSQL session
+/// user that wrote the row.
+audit_entry token_entry(audit_action action, const token_info& token,
+                        const std::string& performed_by,
+                        const std::optional<std::string>& db_user);
+
+/// Takes the audit log for this transaction: the auditor's appends wait
+/// until it commits, then find the chain moved and seal again. Needs the
+/// owner's rights (SHARE ROW EXCLUSIVE).
+void lock_audit_log(pqxx::transaction_base& txn);
+
+/// Seals `e` after the head as `txn` sees it and appends it, behind the
+/// chain guard. Throws chain_moved when another writer appended meanwhile
+/// (nothing written; run the transaction again), db_error{conflict} when
+/// the token already has an entry of this action.
+audit_entry append_token_entry(pqxx::transaction_base& txn, audit_entry e);
+
+/// Whether the token has an entry of `action`.
+bool has_token_entry(pqxx::transaction_base& txn, int64_t token_id,
+                     audit_action action);
+
+/// The PostgreSQL session user of `txn`'s connection.
+std::string session_user(pqxx::transaction_base& txn);
+
+/// A token row that the chain does not account for.
+struct token_mismatch {
+  int64_t token_id = 0;
+  std::string name;
+  std::string message;
+};
+
+/// What verify finds of the tokens against the chain: rows with no
+/// `token_created` entry (inserted by hand), revoked rows with no
+/// `token_revoked` entry. Tokens created before the chain recorded tokens
+/// (migration 017) are counted, not named.
+struct token_check {
+  int64_t tokens_checked = 0;
+  int64_t issued_before_trail = 0;
+  int64_t mismatch_count = 0;
+  std::vector<token_mismatch> mismatches; // the first `limit`
+};
+
+token_check check_tokens_against_chain(pqxx::transaction_base& txn,
+                                       size_t limit);
+
+void prepare_token_trail_statements(pqxx::connection_base& conn);
+
+} // namespace hitl
