@@ -34,7 +34,9 @@ std::string export_entry_line(const audit_entry& e) {
   json j;
   j["type"] = "entry";
   j["seq"] = e.seq;
-  j["decision_id"] = e.decision_id;
+  // Null for entries of no decision (tokens), as the hash has it.
+  j["decision_id"] =
+    e.decision_id.empty() ? json(nullptr) : json(e.decision_id);
   j["action"] = std::string{to_string(e.action)};
   j["performed_by"] = e.performed_by;
   j["timestamp"] = format_iso(e.at);
