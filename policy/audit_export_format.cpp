@@ -107,8 +107,12 @@ parsed_entry parse_export_entry(std::string_view line) {
     return {std::nullopt, "seq: expected a positive integer"};
   e.seq = seq->get<int64_t>();
   std::string action, at;
-  if (!text("decision_id", e.decision_id))
-    return {std::nullopt, "decision_id: expected a string"};
+  // Null for an entry of no decision (a token's); never "", which would
+  // hash as null too.
+  std::optional<std::string> decision;
+  if (!nullable("decision_id", decision) || (decision && decision->empty()))
+    return {std::nullopt, "decision_id: expected a non-empty string or null"};
+  e.decision_id = decision.value_or("");
   if (!text("action", action))
     return {std::nullopt, "action: expected a string"};
   auto parsed_action = parse_audit_action(action);

@@ -96,3 +96,30 @@ TEST_CASE("an intact export verifies; each fault names its line") {
     CHECK(r.first_fault->line == 5);
   }
 }
+
+TEST_CASE("an entry of no decision exports decision_id null and reads back "
+          "with the hash it was sealed with; an empty string is refused") {
+  audit_entry e;
+  e.seq = 1;
+  e.action = audit_action::token_created;
+  e.performed_by = "root";
+  e.at = from_micros(1764700000000000);
+  e.details_json = R"({"name":"alice","role":"reviewer","token_id":1})";
+  seal(e, std::string{genesis_prev_hash});
+  auto line = export_entry_line(e);
+  CHECK(line.find(R"("decision_id":null)") != std::string::npos);
+  auto back = parse_export_entry(line);
+  REQUIRE(back.entry);
+  CHECK(back.entry->decision_id.empty());
+  auto copy = *back.entry;
+  seal(copy, std::string{genesis_prev_hash});
+  CHECK(copy.hash == e.hash);
+
+  auto empty = line;
+  empty.replace(empty.find(R"("decision_id":null)"),
+                std::string_view{R"("decision_id":null)"}.size(),
+                R"("decision_id":"")");
+  auto refused = parse_export_entry(empty);
+  CHECK_FALSE(refused.entry);
+  CHECK(refused.error == "decision_id: expected a non-empty string or null");
+}
