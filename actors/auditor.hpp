@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/actor_failures.hpp"
-#include "cli/service_config.hpp"
+#include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
 #include <caf/fwd.hpp>

@@ -3,15 +3,15 @@
 // What the actors say to each other: plain values, no HTTP, no SQL. They
 // never leave the process, so CAF may pass them without serializers.
 
-#include "persistence/analytics_repository.hpp"
-#include "persistence/audit_export.hpp"
-#include "persistence/audit_repository.hpp"
-#include "persistence/audit_verification.hpp"
-#include "persistence/pending_repository.hpp"
-#include "persistence/token_repository.hpp"
+#include "policy/api_token.hpp"
+#include "policy/audit_export_format.hpp"
+#include "policy/audit_filter.hpp"
 #include "policy/decision.hpp"
+#include "policy/decision_summary.hpp"
 #include "policy/lifecycle.hpp"
+#include "policy/pending_queue.hpp"
 #include "policy/role.hpp"
+#include "policy/verification_report.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 

@@ -124,7 +124,7 @@ void run(notifier_actor* self) {
 }
 
 caf::behavior notifier(notifier_actor* self, connection_pool* pool,
-                       service_config config,
+                       service_settings config,
                        std::shared_ptr<prometheus::Registry> registry) {
   // Kept alive: what a failed round leased is leased again when the lease
   // runs out (at least once). Only its tick must not be lost with it.
@@ -181,7 +181,7 @@ caf::behavior notifier(notifier_actor* self, connection_pool* pool,
 } // namespace
 
 caf::actor spawn_notifier(caf::actor_system& sys, connection_pool& pool,
-                          const service_config& config,
+                          const service_settings& config,
                           std::shared_ptr<prometheus::Registry> registry) {
   return sys.spawn<caf::detached>(notifier, &pool, config, std::move(registry));
 }

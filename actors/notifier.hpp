@@ -1,6 +1,6 @@
 #pragma once
 
-#include "cli/service_config.hpp"
+#include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
 #include <caf/fwd.hpp>
@@ -21,7 +21,7 @@ namespace hitl {
 /// its blocking calls never touch the scheduler. Counts
 /// hitl_notifications_total{result}.
 caf::actor spawn_notifier(caf::actor_system& sys, connection_pool& pool,
-                          const service_config& config,
+                          const service_settings& config,
                           std::shared_ptr<prometheus::Registry> registry);
 
 } // namespace hitl

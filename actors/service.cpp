@@ -52,7 +52,7 @@ void return_freed_memory() {
 } // namespace
 
 service_actors start_service(caf::actor_system& sys, connection_pool& pool,
-                             const service_config& config,
+                             const service_settings& config,
                              std::shared_ptr<prometheus::Registry> registry) {
   std::shared_ptr<const signing_key> key;
   if (!config.audit.signing_key.empty())

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "cli/service_config.hpp"
+#include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
 #include <caf/actor.hpp>
@@ -39,7 +39,7 @@ struct service_actors {
 /// the checkpoint signer, in that order. Blocks on the database: call it
 /// before serving. Throws db_error.
 service_actors start_service(caf::actor_system& sys, connection_pool& pool,
-                             const service_config& config,
+                             const service_settings& config,
                              std::shared_ptr<prometheus::Registry> registry);
 
 /// Stops the actors in the reverse order of their start. In-flight commits

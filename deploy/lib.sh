@@ -70,7 +70,7 @@ build_sanitized() {
       -DHITL_BUILD_WEB=OFF $(compiler_launcher) >&2
   fi
   log "building with sanitizers"
-  cmake --build "$dir" -j "$(nproc)" --target hitl hitl_unit_tests hitl_pg_tests >&2
+  cmake --build "$dir" -j "$(nproc)" --target hitl hitl_policy_tests hitl_unit_tests hitl_pg_tests >&2
 }
 
 # Runs a PostgreSQL server binary as the postgres user when we are root

@@ -1,9 +1,9 @@
 #include "http/response_json.hpp"
 
+#include "http/json_null.hpp"
 #include "http/request_parsing.hpp"
 #include "policy/decision_json.hpp"
 #include "policy/escalation_schedule.hpp"
-#include "policy/json_null.hpp"
 #include "policy/json_text.hpp"
 
 #include <nlohmann/json.hpp>

@@ -2,10 +2,10 @@
 
 // JSON bodies of the read endpoints, and the opaque pagination cursors.
 
-#include "persistence/analytics_repository.hpp"
-#include "persistence/pending_repository.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision.hpp"
+#include "policy/decision_summary.hpp"
+#include "policy/pending_queue.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -28,7 +28,7 @@
 #include "http/ws_handshake.hpp"
 #include "http/transport_limits.hpp"
 #include "policy/decision_json.hpp"
-#include "persistence/token_repository.hpp"
+#include "policy/api_token.hpp"
 #include "policy/sha256.hpp"
 
 #include <caf/all.hpp>

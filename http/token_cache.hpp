@@ -6,7 +6,7 @@
 // also notes which tokens were used, for the token refresher to record in
 // last_used_at.
 
-#include "persistence/token_repository.hpp"
+#include "policy/api_token.hpp"
 
 #include <chrono>
 #include <mutex>

@@ -1,29 +1,12 @@
 #pragma once
 
 #include "persistence/fwd.hpp"
+#include "policy/decision_summary.hpp"
 #include "policy/timestamp.hpp"
 
 #include <optional>
 
 namespace hitl {
-
-/// Totals over the decisions created in [since, until) (all when unset).
-struct decision_summary {
-  int64_t total = 0;
-  int64_t pending = 0;
-  int64_t escalated = 0;
-  int64_t approved = 0;
-  int64_t rejected = 0;
-  int64_t auto_approved = 0;
-  int64_t cancelled = 0;
-  std::optional<double> avg_decision_time_seconds;
-  /// Human verdicts on patches with an ML prediction, and how many agreed.
-  int64_t ml_judged = 0;
-  int64_t ml_agreed = 0;
-  std::optional<double> p50_decision_seconds;
-  std::optional<double> p90_decision_seconds;
-  int64_t sla_breaches = 0;
-};
 
 decision_summary read_decision_summary(pqxx::transaction_base& txn,
                                        std::optional<timestamp> since,

@@ -5,6 +5,7 @@
 // written a page at a time to a sink, never held whole.
 
 #include "persistence/fwd.hpp"
+#include "policy/audit_export_format.hpp"
 #include "policy/timestamp.hpp"
 
 #include <cstdint>
@@ -13,21 +14,6 @@
 #include <string_view>
 
 namespace hitl {
-
-enum class export_format { jsonl, csv };
-
-struct export_range {
-  /// Entries from the first whose timestamp is at or after `since`, to the
-  /// last whose timestamp is before `until`, and every entry between them
-  /// (a contiguous run of seq, so that its links can be checked).
-  std::optional<timestamp> since;
-  std::optional<timestamp> until;
-};
-
-struct export_summary {
-  int64_t entries = 0;
-  int64_t checkpoints = 0;
-};
 
 /// Writes the export in one snapshot, to `sink` in chunks of a page of
 /// entries (lines end with "\n"). JSONL: the entries, then the checkpoints

@@ -2,6 +2,7 @@
 
 #include "persistence/fwd.hpp"
 #include "policy/audit_chain.hpp"
+#include "policy/audit_filter.hpp"
 
 #include <optional>
 #include <string>
@@ -24,16 +25,6 @@ chain_head read_chain_head(pqxx::transaction_base& txn);
 /// Up to `limit` entries with seq > after_seq, in seq order (for verify).
 std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
                                             int64_t after_seq, int limit);
-
-struct audit_filter {
-  std::optional<std::string> decision_id;
-  std::optional<audit_action> action;
-  std::optional<std::string> performed_by;
-  std::optional<timestamp> since;
-  std::optional<timestamp> until;
-  int64_t after_seq = 0;
-  int limit = 100;
-};
 
 /// Entries matching `f` in seq order, at most f.limit + 1 (the extra one
 /// tells the caller that another page follows).

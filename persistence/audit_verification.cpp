@@ -3,6 +3,7 @@
 #include "persistence/audit_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/decision_chain_reader.hpp"
+#include "persistence/token_trail.hpp"
 
 namespace hitl {
 

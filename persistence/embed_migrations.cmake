@@ -1,6 +1,8 @@
 # Turns schema/NNN_name.sql into a C++ table of migrations, so that the
 # binary carries its schema and never looks for it relative to the cwd.
+# schema/current.sql is not one: it is what they leave (schema/dump-current).
 file(GLOB files "${SCHEMA_DIR}/*.sql")
+list(FILTER files EXCLUDE REGEX "/current\\.sql$")
 list(SORT files)
 set(body "")
 foreach(f IN LISTS files)

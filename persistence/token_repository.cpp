@@ -2,7 +2,6 @@
 
 #include "persistence/db_error.hpp"
 #include "persistence/sql_params.hpp"
-#include "policy/sha256.hpp"
 
 #include <openssl/rand.h>
 #include <pqxx/pqxx>
@@ -37,25 +36,6 @@ constexpr const char* unexpired = "(expires_at IS NULL OR expires_at > now())";
 
 } // namespace
 
-token_state state_of(const token_info& t, timestamp at) {
-  // Retired at or after its expiry: it ended by expiring.
-  if (expired(t, at) && (!t.revoked_at || *t.revoked_at >= *t.expires_at))
-    return token_state::expired;
-  return t.revoked_at ? token_state::revoked : token_state::active;
-}
-
-std::string_view to_string(token_state s) {
-  switch (s) {
-    case token_state::active:
-      return "active";
-    case token_state::revoked:
-      return "revoked";
-    case token_state::expired:
-      return "expired";
-  }
-  return "?";
-}
-
 std::string generate_token() {
   std::array<unsigned char, 32> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
@@ -76,10 +56,6 @@ std::string generate_token() {
   if (bits > 0)
     out += alphabet[(acc << (6 - bits)) & 0x3f];
   return out;
-}
-
-std::string hash_token(std::string_view token) {
-  return sha256_hex(token);
 }
 
 void prepare_token_statements(pqxx::connection_base& conn) {

@@ -1,46 +1,16 @@
 #pragma once
 
 #include "persistence/fwd.hpp"
-#include "policy/role.hpp"
-#include "policy/timestamp.hpp"
+#include "policy/api_token.hpp"
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace hitl {
 
-/// What the database knows of a token; never the token itself.
-struct token_info {
-  int64_t id = 0;
-  std::string name;
-  hitl::role role = role::reviewer;
-  timestamp created_at;
-  std::optional<timestamp> revoked_at;
-  std::optional<timestamp> last_used_at;
-  /// When it stops working; never when absent.
-  std::optional<timestamp> expires_at;
-  /// SHA-256 of the token, compared in constant time by the HTTP edge.
-  std::string token_hash;
-};
-
-/// Whether `t` has expired at `at`.
-inline bool expired(const token_info& t, timestamp at) {
-  return t.expires_at && *t.expires_at <= at;
-}
-
-/// What `hitl token list` shows: a token retired because it expired counts
-/// as expired, not revoked.
-enum class token_state { active, revoked, expired };
-token_state state_of(const token_info& t, timestamp at);
-std::string_view to_string(token_state s);
-
 /// A fresh bearer token: "hitl_" and 256 random bits, base64url.
 std::string generate_token();
-
-/// Lowercase hex SHA-256 of a token: what the table stores and lookups use.
-std::string hash_token(std::string_view token);
 
 /// Stores the hash of a new token, valid for `lifetime` from now (the
 /// database's clock) or for ever. Throws db_error{conflict} when `name`

@@ -8,6 +8,7 @@
 #include "persistence/fwd.hpp"
 #include "persistence/token_repository.hpp"
 #include "policy/audit_chain.hpp"
+#include "policy/verification_report.hpp"
 
 #include <optional>
 #include <string>
@@ -42,24 +43,6 @@ bool has_token_entry(pqxx::transaction_base& txn, int64_t token_id,
 
 /// The PostgreSQL session user of `txn`'s connection.
 std::string session_user(pqxx::transaction_base& txn);
-
-/// A token row that the chain does not account for.
-struct token_mismatch {
-  int64_t token_id = 0;
-  std::string name;
-  std::string message;
-};
-
-/// What verify finds of the tokens against the chain: rows with no
-/// `token_created` entry (inserted by hand), revoked rows with no
-/// `token_revoked` entry. Tokens created before the chain recorded tokens
-/// (migration 017) are counted, not named.
-struct token_check {
-  int64_t tokens_checked = 0;
-  int64_t issued_before_trail = 0;
-  int64_t mismatch_count = 0;
-  std::vector<token_mismatch> mismatches; // the first `limit`
-};
 
 token_check check_tokens_against_chain(pqxx::transaction_base& txn,
                                        size_t limit);

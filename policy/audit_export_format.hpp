@@ -7,12 +7,29 @@
 
 #include "policy/audit_chain.hpp"
 #include "policy/audit_checkpoint.hpp"
+#include "policy/timestamp.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace hitl {
+
+enum class export_format { jsonl, csv };
+
+struct export_range {
+  /// Entries from the first whose timestamp is at or after `since`, to the
+  /// last whose timestamp is before `until`, and every entry between them
+  /// (a contiguous run of seq, so that its links can be checked).
+  std::optional<timestamp> since;
+  std::optional<timestamp> until;
+};
+
+struct export_summary {
+  int64_t entries = 0;
+  int64_t checkpoints = 0;
+};
 
 /// `{"action":…,"decision_id":…,"details":{…},"hash":…,"ip_address":…,
 /// "performed_by":…,"prev_hash":…,"seq":…,"timestamp":…,"type":"entry",

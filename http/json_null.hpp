@@ -1,5 +1,8 @@
 #pragma once
 
+// Here, not in policy/, because it needs the whole of nlohmann/json in a
+// header: policy/'s headers only forward-declare it (json_fwd.hpp).
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
