@@ -35,11 +35,20 @@ bool id_char(char c) {
          || c == '-';
 }
 
+// Valid UTF-8 without C0 or C1 control characters. In valid UTF-8 a C1
+// control (U+0080..U+009F) is exactly 0xC2 followed by 0x80..0x9F.
 bool clean_text(std::string_view s) {
-  return dumpable(s) && std::none_of(s.begin(), s.end(), [](char c) {
-           auto u = static_cast<unsigned char>(c);
-           return u < 0x20 || u == 0x7F;
-         });
+  if (!dumpable(s))
+    return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x20 || u == 0x7F)
+      return false;
+    if (u == 0xC2 && i + 1 < s.size()
+        && static_cast<unsigned char>(s[i + 1]) <= 0x9F)
+      return false;
+  }
+  return true;
 }
 
 void check_storable_text(std::string_view text, size_t max_bytes) {
