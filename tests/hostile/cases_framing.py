@@ -63,11 +63,13 @@ def pipelined(t):
     garbage = b"\x00\x01\x02 /x HTTP/1.1\r\n\r\n"
     ok200 = frozenset({200})
     cases = [
-        # The attack is answered 404 in its place; RESTinio 0.6.16 may then
-        # close the connection before the last two (see fifty GETs below).
+        # The attack is answered 404 in its place, or RESTinio 0.6.16 closes
+        # the connection before it or after it (see fifty GETs below; seen
+        # once in a fresh-clone run, 2026-12-03, after the first two). Its
+        # own answer is required where it is sent alone (cases_paths).
         http_case("pipelined", "five good ones with the attack inside",
                   health + get + attack + get + comment,
-                  [ok200, ok200, PATH_ID_BAD, frozenset({200, NONE}),
+                  [ok200, ok200, PATH_ID_BAD | {NONE}, frozenset({200, NONE}),
                    frozenset({201, NONE})]),
         # After a request it cannot frame, a server may answer 400 and must
         # close (it cannot find the next request's start): later requests
