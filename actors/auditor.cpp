@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/change_clock.hpp"
+#include "actors/crypto_thread_state.hpp"
 #include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
@@ -808,7 +809,9 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
 
 caf::actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
                          auditor_options opts) {
-  return sys.spawn<caf::detached>(auditor, &pool, std::move(opts));
+  auto a = sys.spawn<caf::detached>(auditor, &pool, std::move(opts));
+  release_crypto_state_at_exit(a);
+  return a;
 }
 
 } // namespace hitl

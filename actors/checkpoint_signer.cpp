@@ -1,5 +1,6 @@
 #include "actors/checkpoint_signer.hpp"
 
+#include "actors/crypto_thread_state.hpp"
 #include "actors/guarded_actor.hpp"
 #include "persistence/checkpoint_file.hpp"
 #include "persistence/checkpoint_repository.hpp"
@@ -170,7 +171,9 @@ caf::behavior checkpoint_signer(signer_actor* self, connection_pool* pool,
 caf::actor spawn_checkpoint_signer(caf::actor_system& sys,
                                    connection_pool& pool,
                                    checkpoint_signer_options opts) {
-  return sys.spawn<caf::detached>(checkpoint_signer, &pool, std::move(opts));
+  auto a = sys.spawn<caf::detached>(checkpoint_signer, &pool, std::move(opts));
+  release_crypto_state_at_exit(a);
+  return a;
 }
 
 } // namespace hitl

@@ -1,6 +1,7 @@
 #include "actors/db_reader.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/crypto_thread_state.hpp"
 #include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/service_error.hpp"
@@ -159,7 +160,9 @@ caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
   return caf::actor_pool::make(
     sys.dummy_execution_unit(), workers,
     [&sys, p, failures] {
-      return sys.spawn<caf::detached>(reader_worker, p, failures);
+      auto a = sys.spawn<caf::detached>(reader_worker, p, failures);
+      release_crypto_state_at_exit(a);
+      return a;
     },
     caf::actor_pool::round_robin());
 }

@@ -1,6 +1,7 @@
 #include "actors/notifier.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/crypto_thread_state.hpp"
 #include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/webhook_sender.hpp"
@@ -183,7 +184,9 @@ caf::behavior notifier(notifier_actor* self, connection_pool* pool,
 caf::actor spawn_notifier(caf::actor_system& sys, connection_pool& pool,
                           const service_settings& config,
                           std::shared_ptr<prometheus::Registry> registry) {
-  return sys.spawn<caf::detached>(notifier, &pool, config, std::move(registry));
+  auto a = sys.spawn<caf::detached>(notifier, &pool, config, std::move(registry));
+  release_crypto_state_at_exit(a);
+  return a;
 }
 
 } // namespace hitl
