@@ -1,7 +1,7 @@
 #include "http/response_json.hpp"
 
 #include "http/json_null.hpp"
-#include "http/request_parsing.hpp"
+#include "http/request_error.hpp"
 #include "policy/decision_json.hpp"
 #include "policy/escalation_schedule.hpp"
 #include "policy/json_text.hpp"

@@ -58,4 +58,17 @@ bool ml_wargaming_agreement(const std::optional<ml_prediction>& ml,
   return ml && wg && ml->prediction == wg->validation_passed;
 }
 
+bool valid_decision_id(std::string_view id) {
+  if (id.empty() || id.size() > 255)
+    return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':'
+              || c == '-';
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
 } // namespace hitl

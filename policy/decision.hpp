@@ -21,6 +21,9 @@ enum class urgency : uint8_t { low = 0, medium = 1, high = 2, critical = 3 };
 
 constexpr int urgency_count = 4;
 
+/// A decision id as SPEC §1 allows: 1–255 of [A-Za-z0-9._:-].
+bool valid_decision_id(std::string_view id);
+
 std::string_view to_string(urgency u);
 std::optional<urgency> parse_urgency(std::string_view s);
 

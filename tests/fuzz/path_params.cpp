@@ -6,19 +6,9 @@
 // - storable_text returns at most the bytes asked for, valid UTF-8 with no
 //   control character, is the identity on text that already is such, and
 //   is idempotent.
-//
-// parse_path_id (the edge's check of a path segment, being added to
-// http/request_parsing.hpp on the `edge` branch as
-// `std::optional<std::string> parse_path_id(std::string_view raw,
-// path_id_kind kind)`): once it is there, add this one line to
-// LLVMFuzzerTestOneInput below:
-//     for (auto k : {path_id_kind::decision_id, path_id_kind::patch_id,
-//                    path_id_kind::file_name})
-//       check_path_id(parse_path_id(text, k), k == path_id_kind::decision_id);
-// check_path_id takes the result (std::optional<std::string>, or a
-// parsed<std::string>) and checks that an accepted id is clean text of at
-// most 255 characters that a 404 problem can echo, and a valid decision id
-// where one is asked for.
+// - parse_path_id (the edge's check of a path segment) accepts only clean
+//   text of at most 255 characters that a 404 problem can echo, and a
+//   valid decision id where one is asked for.
 
 #include "tests/fuzz/properties.hpp"
 
@@ -60,21 +50,13 @@ void check_storable_text(std::string_view text, size_t max_bytes) {
   FUZZ_REQUIRE(storable_text(out, max_bytes) == out);
 }
 
-// For parse_path_id; unused until it lands (see the top of the file).
-[[maybe_unused]] void check_path_id(const std::optional<std::string>& id,
-                                    bool decision_id) {
+void check_path_id(const std::optional<std::string>& id, bool decision_id) {
   if (!id)
     return;
   FUZZ_REQUIRE(!id->empty() && storable(*id, 255) && clean_text(*id));
   FUZZ_REQUIRE(!decision_id || valid_decision_id(*id));
   FUZZ_REQUIRE(nlohmann::json::accept(
     problem(404, "no decision " + *id, {}).dump()));
-}
-
-[[maybe_unused]] void check_path_id(const parsed<std::string>& p,
-                                    bool decision_id) {
-  if (const auto* id = accepted(p, {400, 404}))
-    check_path_id(std::optional<std::string>{*id}, decision_id);
 }
 
 } // namespace
@@ -93,5 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The server's bound for User-Agent, and a small one to reach the cut.
   check_storable_text(text, 512);
   check_storable_text(text, size % 17);
+
+  for (auto k : {path_id_kind::decision_id, path_id_kind::patch_id,
+                 path_id_kind::file_name})
+    check_path_id(parse_path_id(text, k), k == path_id_kind::decision_id);
   return 0;
 }

@@ -4,7 +4,10 @@
 // 400/422 problem, and whatever a parser returns can be written as JSON and
 // stored. A violated property aborts, so libFuzzer keeps the input.
 
-#include "http/request_parsing.hpp"
+#include "http/body_schemas.hpp"
+#include "http/client_text.hpp"
+#include "http/path_ids.hpp"
+#include "http/query_strings.hpp"
 #include "http/response_json.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision_json.hpp"

@@ -1,4 +1,7 @@
-#include "http/request_parsing.hpp"
+#include "http/body_schemas.hpp"
+#include "http/client_text.hpp"
+#include "http/path_ids.hpp"
+#include "http/query_strings.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
