@@ -3,7 +3,7 @@
 // pages in headless Chromium and keeps screenshots of failures.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -111,6 +111,39 @@ export function hitlCli(...args) {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   }).trim();
+}
+
+/** Holds an ACCESS EXCLUSIVE lock on `table` in a psql session of its own,
+ *  so that a scan of it waits; `release()` commits and ends the session. */
+export async function holdTableLock(table) {
+  const psql = spawn("psql", [env.databaseUrl, "-qAt", "-v", "ON_ERROR_STOP=1"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const exited = new Promise((resolve) => psql.on("exit", resolve));
+  await new Promise((resolve, reject) => {
+    let out = "";
+    psql.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("locked")) resolve();
+    });
+    psql.on("exit", (code) => reject(new Error(`psql ended (${code}) before the lock was held`)));
+    psql.stdin.write(`BEGIN;\nLOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE;\nSELECT 'locked';\n`);
+  });
+  return {
+    async release() {
+      psql.stdin.end("COMMIT;\n");
+      assert.equal(await exited, 0, "the lock's psql session ended cleanly");
+    },
+  };
+}
+
+/** Sessions of the test database waiting for a lock. */
+export function lockWaiters() {
+  return Number(
+    execFileSync("psql", [env.databaseUrl, "-qAt", "-c", "SELECT count(*) FROM pg_locks WHERE NOT granted"], {
+      encoding: "utf8",
+    }).trim(),
+  );
 }
 
 // -- selectors ----------------------------------------------------------------------

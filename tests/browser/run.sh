@@ -9,6 +9,8 @@
 # chromium (HITL_CHROMIUM overrides /usr/bin/chromium).
 # Optional: HITL_WEB_ROOT (the built UI to serve; default web/dist, built
 # here when missing or older than its sources).
+# HITL_BROWSER_TEST_FILTER (a regular expression: run only the tests whose
+# name matches, e.g. "^14").
 # Output: tests/output/browser/ (server.log, screenshots of failures).
 set -euo pipefail
 
@@ -145,4 +147,4 @@ node -e '
 
 export HITL_BROWSER_OUTPUT="$out"
 cd "$here"
-node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec ${HITL_BROWSER_TEST_FILTER:+--test-name-pattern="$HITL_BROWSER_TEST_FILTER"} ./*.test.mjs

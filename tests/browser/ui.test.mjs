@@ -10,6 +10,8 @@ import {
   eventually,
   getDecision,
   hitlCli,
+  holdTableLock,
+  lockWaiters,
   row,
   tid,
   uiTest,
@@ -437,4 +439,51 @@ uiTest("13. live inserts land where the server lists them, for each sort", async
     );
   }
   assert.equal(refetches, 0, "the pages refetched instead of applying the events");
+});
+
+uiTest("14. a summary the service is too busy for is asked again when it says, not shown as a failure", async (h) => {
+  const page = await h.open(env.auditor, "#/analytics");
+  await page.locator(tid("analytics")).waitFor();
+  const answers = [];
+  page.on("response", (r) => {
+    if (new URL(r.url()).pathname === "/hitl/analytics/summary")
+      answers.push({ url: r.url(), status: r.status(), retryAfter: r.headers()["retry-after"], at: Date.now() });
+  });
+  // Everything the error line says from now on.
+  await page.evaluate((sel) => {
+    window.shownErrors = [];
+    const el = document.querySelector(sel);
+    new MutationObserver(() => {
+      if (el.textContent) window.shownErrors.push(el.textContent);
+    }).observe(el, { childList: true, subtree: true, characterData: true });
+  }, tid("analytics-error"));
+  // Another auditor's scan waits on a locked table and so holds the one
+  // summary place (SPEC §10); the page's next summary is refused with 429.
+  const lock = await holdTableLock("hitl_decisions");
+  let held;
+  let refused;
+  try {
+    held = api("GET", "/hitl/analytics/summary?since=2001-01-01T00%3A00%3A00Z", env.auditor);
+    await eventually(() => lockWaiters() >= 1, 20000, "the other scan to wait on the lock");
+    await page.locator(tid("analytics-range")).selectOption("7d");
+    refused = await eventually(() => answers.find((a) => a.status === 429), 20000, "a 429 for the page's summary");
+  } finally {
+    await lock.release();
+  }
+  assert.equal((await held).status, 200);
+  assert.equal(refused.retryAfter, "5", "the default scan_result_reuse");
+  // The page asks for the same range again once Retry-After has passed.
+  const retried = await eventually(
+    () => answers.find((a) => a.url === refused.url && a.status === 200),
+    20000,
+    "the page to ask again and get the summary",
+  );
+  assert.ok(retried.at - refused.at >= 4500, `asked again after ${retried.at - refused.at} ms`);
+  const summary = (await api("GET", "/hitl/analytics/summary?since=2001-01-02T00%3A00%3A00Z", env.auditor)).body;
+  await eventually(
+    async () => (await page.locator(`${tid("stat-total")} .stat-value`).textContent()) === String(summary.total_patches),
+    5000,
+    "the page to show the summary",
+  );
+  assert.deepEqual(await page.evaluate(() => window.shownErrors), [], "a refusal the page retries is not shown");
 });

@@ -107,8 +107,17 @@ TEST_CASE("an expiring token works, then is refused after its expiry; its "
     token.clear();
   }
   REQUIRE_FALSE(token.empty());
-  CHECK(listed(url, name).size() == 1);
-  CHECK(contains(listed(url, name).at(0), " active "));
+  // The list says active while the token lasts. On a machine so busy that
+  // the token ran out between its first use and the list, it says expired,
+  // and only if the database agrees afterwards (time only moves on).
+  auto lines = listed(url, name);
+  REQUIRE(lines.size() == 1);
+  if (!contains(lines.at(0), " active ")) {
+    CHECK(contains(lines.at(0), " expired "));
+    CHECK(sql_scalar(url, "SELECT expires_at <= now() FROM hitl_api_tokens"
+                          " WHERE name = '" + name + "'")
+          == "t");
+  }
 
   // It works until its expiry and is refused from then on: a refusal is
   // checked against the database's clock after the answer came.
@@ -133,7 +142,7 @@ TEST_CASE("an expiring token works, then is refused after its expiry; its "
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="})
           .status
         == 401);
-  auto lines = listed(url, name);
+  lines = listed(url, name);
   REQUIRE(lines.size() == 1);
   CHECK(contains(lines[0], " expired "));
   // An expired token cannot be revoked: there is nothing active to revoke.

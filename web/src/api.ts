@@ -54,6 +54,32 @@ function learnClock(res: Response, sentAt: number): void {
   noteServerTime(server + 500, (sentAt + Date.now()) / 2);
 }
 
+const MAX_BUSY_RETRIES = 3;
+
+/** Retry-After of a 429 in ms (at most 5 s), or null when there is none. */
+function retryAfterMs(res: Response): number | null {
+  const h = res.headers.get("Retry-After");
+  if (h === null) return null;
+  const seconds = Number(h);
+  if (!Number.isFinite(seconds) || seconds < 0) return null;
+  return Math.min(seconds, 5) * 1000;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException("aborted", "AbortError"));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new DOMException("aborted", "AbortError"));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const token = opts.token ?? auth.token();
   const headers: Record<string, string> = { Accept: "application/json" };
@@ -63,22 +89,33 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(opts.body);
   }
-  const sentAt = Date.now();
+  const method = opts.method ?? "GET";
   let res: Response;
-  try {
-    res = await fetch(path, {
-      method: opts.method ?? "GET",
-      headers,
-      body,
-      signal: opts.signal,
-      credentials: "omit",
-      cache: "no-store",
-    });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === "AbortError") throw e;
-    throw new ApiError(0, null, "network error");
+  for (let attempt = 0; ; attempt++) {
+    const sentAt = Date.now();
+    try {
+      res = await fetch(path, {
+        method,
+        headers,
+        body,
+        signal: opts.signal,
+        credentials: "omit",
+        cache: "no-store",
+      });
+    } catch (e) {
+      if (e instanceof DOMException && e.name === "AbortError") throw e;
+      throw new ApiError(0, null, "network error");
+    }
+    learnClock(res, sentAt);
+    // A read the service is too busy for now (one summary or verify scan at
+    // a time, SPEC §10) is asked again when it says, a few times; a write is
+    // never repeated behind the reviewer's back.
+    const wait = retryAfterMs(res);
+    if (method !== "GET" || res.status !== 429 || wait === null || attempt >= MAX_BUSY_RETRIES)
+      break;
+    await res.text();
+    await sleep(wait, opts.signal);
   }
-  learnClock(res, sentAt);
   const text = await res.text();
   let data: unknown = null;
   if (text) {

@@ -67,6 +67,10 @@ export function describeError(err: unknown, action: Action): UserError {
         fields,
       };
     }
+    case 429:
+      return {
+        message: "The service is busy with requests like this one; try again in a moment.",
+      };
     case 503:
       return { message: DB_DOWN };
     default:
