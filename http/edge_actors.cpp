@@ -99,9 +99,11 @@ caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
               cache->store(t.token_hash, t);
               hashes.insert(t.token_hash);
             }
-            // The list is complete, so a stream whose token is not on it
-            // was revoked or has expired. On an error nothing is closed:
-            // an unreachable database says nothing about tokens.
+            // The list is complete, so a token not on it was revoked or
+            // has expired: it is forgotten, and its streams are closed. On
+            // an error nothing is: an unreachable database says nothing
+            // about tokens.
+            cache->forget_all_but(hashes);
             stream->close_inactive(hashes, asked);
             watch_expiries(self, auditor, *watch, active);
             self->delayed_send(self, token_refresh, tick_atom::value);

@@ -24,6 +24,14 @@ token_cache::lookup token_cache::find(const std::string& token_hash,
   return lookup::valid;
 }
 
+void token_cache::forget_all_but(
+  const std::unordered_set<std::string>& active) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto it = entries_.begin(); it != entries_.end();)
+    it = it->second.info && active.count(it->first) == 0 ? entries_.erase(it)
+                                                         : std::next(it);
+}
+
 std::vector<int64_t> token_cache::take_used(clock::time_point at) {
   constexpr auto resolution = std::chrono::minutes(1);
   std::lock_guard<std::mutex> guard{mtx_};

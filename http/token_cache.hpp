@@ -37,6 +37,12 @@ public:
   void store(const std::string& token_hash,
              const std::optional<token_info>& info);
 
+  /// Forgets every token held valid that is not in `active`, the complete
+  /// list of active tokens just read: a revoked token stops working as soon
+  /// as the refresher learns of it, not only when its entry runs out.
+  /// (A token made after the list was read is only looked up again.)
+  void forget_all_but(const std::unordered_set<std::string>& active);
+
   /// Ids of the tokens used since the last call, less those handed out in
   /// the last minute (last_used_at has a minute's resolution: uses within
   /// it are not recorded again).

@@ -270,13 +270,16 @@ uiTest("7. a bad token is sent back to token entry with a message", async (h) =>
       if (await page.locator(tid("token-input")).isVisible()) return true;
       // Any API call will do; the range selector refetches the summary.
       const range = page.locator(tid("analytics-range"));
+      // The page may leave for token entry meanwhile: never wait long for
+      // the selector, or the probe outlives the deadline.
       if (await range.isVisible()) {
-        await range.selectOption((await range.inputValue()) === "all" ? "7d" : "all").catch(() => {});
+        const next = (await range.inputValue({ timeout: 1000 }).catch(() => "all")) === "all" ? "7d" : "all";
+        await range.selectOption(next, { timeout: 1000 }).catch(() => {});
       }
       await page.waitForTimeout(400);
       return false;
     },
-    12000,
+    60000,
     "the revoked token to be refused",
   );
   await page

@@ -2,9 +2,11 @@
 // against the running service: every documented operation is routed, answers
 // a status the document lists, with the documented media type, and the
 // document's security and roles (x-roles) match what the server enforces;
-// and the routes of http/server.cpp are exactly the documented operations.
+// and the routes of http/route_table.cpp are exactly the documented
+// operations.
 // The document's own lint (Redocly) is tests/openapi/lint.sh.
 
+#include "http/route_table.hpp"
 #include "tests/pg/pg_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -25,34 +27,17 @@ namespace {
 
 using route = std::pair<std::string, std::string>; // METHOD, /path/{param}
 
-/// The routes that http/server.cpp registers: each route of
-/// add_*_routes with its method, and OPTIONS for every path of
-/// add_method_guards (which answers every other method with 405). Update
-/// this table together with the router and the document.
+/// The routes that http/server.cpp registers, from its route table: each
+/// documented route with its method, and OPTIONS for its path (every other
+/// method is answered 405 there).
 const std::set<route>& served_routes() {
   static const std::set<route> routes = [] {
-    const std::vector<route> operations = {
-      {"POST", "/hitl/patches/{patch_id}/approve"},
-      {"POST", "/hitl/patches/{patch_id}/reject"},
-      {"POST", "/hitl/patches/{patch_id}/comment"},
-      {"POST", "/hitl/patches/{patch_id}/cancel"},
-      {"POST", "/hitl/admin/create-decision"},
-      {"GET", "/hitl/patches/pending"},
-      {"GET", "/hitl/decisions/{decision_id}"},
-      {"GET", "/hitl/analytics/summary"},
-      {"GET", "/hitl/analytics/audit-logs"},
-      {"GET", "/hitl/audit/verify"},
-      {"GET", "/hitl/audit/public-key"},
-      {"GET", "/hitl/audit/export"},
-      {"GET", "/health"},
-      {"GET", "/metrics"},
-      {"GET", "/openapi.json"},
-      {"GET", "/hitl/ws"},
-    };
     std::set<route> all;
-    for (const auto& [method, path] : operations) {
-      all.insert({method, path});
-      all.insert({"OPTIONS", path});
+    for (const auto& spec : hitl::route_table()) {
+      if (!spec.documented)
+        continue;
+      all.insert({hitl::verb_name(spec.verb), spec.path});
+      all.insert({"OPTIONS", spec.path});
     }
     return all;
   }();

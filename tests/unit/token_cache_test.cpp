@@ -1,5 +1,6 @@
 // The token cache at the HTTP edge: expiry is honoured between reloads, and
-// uses are handed out for last_used_at at most once a minute per token.
+// uses are handed out for last_used_at at most once a minute per token, and
+// a token the refresher no longer lists is forgotten.
 
 #include "http/token_cache.hpp"
 
@@ -74,4 +75,22 @@ TEST_CASE("token cache: uses are handed out once a minute per token") {
   // A flush that failed gives its ids back: the next one carries them.
   cache.restore_used({1});
   CHECK(cache.take_used(t0 + 61s) == std::vector<int64_t>{1});
+}
+
+TEST_CASE("token cache: a token missing from the complete active list is "
+          "forgotten at once") {
+  token_cache cache{1h, 1h};
+  auto kept = token(1, std::nullopt);
+  auto revoked = token(2, std::nullopt);
+  for (const auto& t : {kept, revoked})
+    cache.store(t.token_hash, t);
+  cache.store("hash-bad", std::nullopt); // a refusal stays a refusal
+  cache.forget_all_but({kept.token_hash});
+  token_info out;
+  CHECK(cache.find(kept.token_hash, out) == token_cache::lookup::valid);
+  CHECK(out.id == 1);
+  // Not refused from memory: the next request asks the database again,
+  // which says whether it is still active.
+  CHECK(cache.find(revoked.token_hash, out) == token_cache::lookup::unknown);
+  CHECK(cache.find("hash-bad", out) == token_cache::lookup::invalid);
 }
