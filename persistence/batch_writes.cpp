@@ -1,6 +1,7 @@
 #include "persistence/batch_writes.hpp"
 
 #include "persistence/db_error.hpp"
+#include "persistence/decision_columns.hpp"
 #include "policy/json_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -180,49 +181,9 @@ pqxx::result write_rows(pqxx::transaction_base& txn, const char* statement,
   return txn.exec_prepared(statement, rows_json(rows, to_row));
 }
 
-// Each table's statement; `{rows}` stands for its JSON array parameter.
-constexpr std::string_view decisions_insert_sql = R"(
-    INSERT INTO hitl_decisions (
-      decision_id, patch_id, apv_id, cve_id, package_name, current_version,
-      target_version, severity, cvss_score, cwe_ids, affected_systems,
-      patch_size_lines, ml_confidence, ml_prediction, ml_model_version,
-      ml_shap_values, ml_execution_time_ms, wargaming_phase1, wargaming_phase2,
-      wargaming_passed, wargaming_execution_time_ms, wargaming_error,
-      wargaming_exploit_id, decision, decided_by, decided_at, priority,
-      comment, reason, requires_manual_review, requires_escalation,
-      auto_approval_eligible, policy_version, policy_failed_rules,
-      approvals_required, escalation_level, sla_deadline, content_hash,
-      created_by, created_at, updated_at)
-    SELECT decision_id, patch_id, apv_id, cve_id, package_name,
-      current_version, target_version, severity, cvss_score,
-      coalesce(cwe_ids, '{}'), coalesce(affected_systems, '{}'),
-      patch_size_lines, ml_confidence, ml_prediction, ml_model_version,
-      ml_shap_values, ml_execution_time_ms, wargaming_phase1,
-      wargaming_phase2, wargaming_passed, wargaming_execution_time_ms,
-      wargaming_error, wargaming_exploit_id, decision, decided_by,
-      hitl_from_micros(decided_at), priority, comment, reason,
-      requires_manual_review, escalation_level > 0, auto_approval_eligible,
-      policy_version, coalesce(policy_failed_rules, '{}'), approvals_required,
-      escalation_level, hitl_from_micros(sla_deadline), content_hash,
-      created_by, hitl_from_micros(created_at), hitl_from_micros(created_at)
-    FROM json_to_recordset({rows}) AS r(
-      decision_id text, patch_id text, apv_id text, cve_id text,
-      package_name text, current_version text, target_version text,
-      severity text, cvss_score double precision, cwe_ids text[],
-      affected_systems text[], patch_size_lines bigint,
-      ml_confidence double precision, ml_prediction boolean,
-      ml_model_version text, ml_shap_values jsonb,
-      ml_execution_time_ms double precision, wargaming_phase1 boolean,
-      wargaming_phase2 boolean, wargaming_passed boolean,
-      wargaming_execution_time_ms double precision, wargaming_error text,
-      wargaming_exploit_id text, decision text, decided_by text,
-      decided_at bigint, priority text, comment text, reason text,
-      requires_manual_review boolean, auto_approval_eligible boolean,
-      policy_version text, policy_failed_rules text[],
-      approvals_required smallint, escalation_level smallint,
-      sla_deadline bigint, content_hash text, created_by text,
-      created_at bigint))";
-
+// Each table's statement; `{rows}` stands for its JSON array parameter. The
+// decisions' INSERT is written from their columns' description
+// (decision_insert_sql).
 constexpr std::string_view decisions_update_sql = R"(
     UPDATE hitl_decisions d SET
       decision = r.decision, decided_by = r.decided_by,
@@ -275,7 +236,7 @@ void prepare_batch_statements(pqxx::connection_base& conn) {
   auto one_param = [](std::string_view sql) {
     return with_rows(sql, "$1::json");
   };
-  conn.prepare("decisions_insert_batch", one_param(decisions_insert_sql));
+  conn.prepare("decisions_insert_batch", decision_insert_sql("$1::json"));
   conn.prepare("decisions_update_batch", one_param(decisions_update_sql));
   conn.prepare("audit_append_batch", one_param(audit_append_sql));
   conn.prepare("batch_write", batch_write_sql(batch_part::all));
@@ -304,7 +265,7 @@ std::string batch_write_sql(batch_parts parts) {
     ctes += ")";
   };
   part(batch_part::updates, "upd", decisions_update_sql, "$2::json");
-  part(batch_part::inserts, "ins", decisions_insert_sql, "$1::json");
+  part(batch_part::inserts, "ins", decision_insert_sql("{rows}"), "$1::json");
   part(batch_part::approvals, "apr", approvals_insert_sql, "$3::json");
   part(batch_part::entries, "aud", audit_append_sql, "$4::json");
   part(batch_part::outbox, "obx", outbox_insert_sql, "$5::json");
