@@ -31,6 +31,4 @@ std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
 std::vector<audit_entry> query_audit(pqxx::transaction_base& txn,
                                      const audit_filter& f);
 
-void prepare_audit_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

@@ -221,6 +221,12 @@ constexpr std::string_view outbox_insert_sql = R"(
     FROM json_to_recordset({rows}) AS r(
       event text, decision_id text, target_url text, payload text))";
 
+// The names of the statements below that libpqxx runs.
+constexpr const char* decisions_insert_batch = "decisions_insert_batch";
+constexpr const char* decisions_update_batch = "decisions_update_batch";
+constexpr const char* audit_append_batch = "audit_append_batch";
+constexpr const char* batch_write = "batch_write";
+
 std::string with_rows(std::string_view sql, std::string_view param) {
   constexpr std::string_view token = "{rows}";
   auto at = sql.find(token);
@@ -232,14 +238,20 @@ std::string with_rows(std::string_view sql, std::string_view param) {
 
 } // namespace
 
-void prepare_batch_statements(pqxx::connection_base& conn) {
-  auto one_param = [](std::string_view sql) {
-    return with_rows(sql, "$1::json");
-  };
-  conn.prepare("decisions_insert_batch", decision_insert_sql("$1::json"));
-  conn.prepare("decisions_update_batch", one_param(decisions_update_sql));
-  conn.prepare("audit_append_batch", one_param(audit_append_sql));
-  conn.prepare("batch_write", batch_write_sql(batch_part::all));
+// The batch statements that run through libpqxx: each table's alone, for
+// the writes made in steps, and the whole batch.
+const std::vector<prepared_sql>& batch_statements() {
+  static const std::vector<prepared_sql> all = [] {
+    auto one_param = [](std::string_view sql) {
+      return with_rows(sql, "$1::json");
+    };
+    return std::vector<prepared_sql>{
+      {decisions_insert_batch, decision_insert_sql("$1::json")},
+      {decisions_update_batch, one_param(decisions_update_sql)},
+      {audit_append_batch, one_param(audit_append_sql)},
+      {batch_write, batch_write_sql(batch_part::all)}};
+  }();
+  return all;
 }
 
 // The whole batch as one statement, so that in autocommit it is one round
@@ -320,14 +332,14 @@ parse_written_versions(const char* json_text) {
 
 void insert_decisions(pqxx::transaction_base& txn,
                       const std::vector<const decision_record*>& rows) {
-  write_rows(txn, "decisions_insert_batch", rows, decision_row);
+  write_rows(txn, decisions_insert_batch, rows, decision_row);
 }
 
 std::unordered_map<std::string, int64_t>
 update_decisions(pqxx::transaction_base& txn,
                  const std::vector<decision_update>& rows) {
   std::unordered_map<std::string, int64_t> written;
-  for (const auto& r : write_rows(txn, "decisions_update_batch", rows,
+  for (const auto& r : write_rows(txn, decisions_update_batch, rows,
                                   update_row))
     written.emplace(r[0].as<std::string>(), r[1].as<int64_t>());
   return written;
@@ -335,7 +347,7 @@ update_decisions(pqxx::transaction_base& txn,
 
 void append_audit_entries(pqxx::transaction_base& txn,
                           const std::vector<audit_entry>& entries) {
-  write_rows(txn, "audit_append_batch", entries, audit_row);
+  write_rows(txn, audit_append_batch, entries, audit_row);
 }
 
 std::optional<std::unordered_map<std::string, int64_t>>
@@ -347,7 +359,7 @@ write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
   const char* after_hash = p.after_seq ? p.after_hash.c_str() : nullptr;
   pqxx::result r;
   try {
-    r = txn.exec_prepared("batch_write", p.values[0], p.values[1], p.values[2],
+    r = txn.exec_prepared(batch_write, p.values[0], p.values[1], p.values[2],
                           p.values[3], p.values[4], p.values[5], after_seq,
                           after_hash);
   } catch (const pqxx::sql_error& e) {

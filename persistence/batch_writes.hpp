@@ -8,6 +8,7 @@
 // building a jsonb value only to take it apart).
 
 #include "persistence/fwd.hpp"
+#include "persistence/sql_statement.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision.hpp"
 
@@ -69,7 +70,8 @@ struct batch_rows {
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows);
 
-void prepare_batch_statements(pqxx::connection_base& conn);
+/// The statements above, for every pool connection to prepare.
+const std::vector<prepared_sql>& batch_statements();
 
 // -- for the pipelined writer ---------------------------------------------------
 

@@ -1,5 +1,6 @@
 #include "persistence/decision_chain_reader.hpp"
 
+#include "persistence/decision_chain_sql.hpp"
 #include "persistence/decision_columns.hpp"
 #include "policy/decision_replay.hpp"
 
@@ -103,45 +104,12 @@ audit_entry read_replayed(const pqxx::row& r) {
 
 } // namespace
 
-void prepare_decision_chain_statements(pqxx::connection_base& conn) {
-  // Both in byte order of decision_id, the order the replay merges in. The
-  // approvals are grouped once and merged in, not looked up per decision:
-  // 1M decisions, 8.8 s instead of 13.5 s of PostgreSQL's time. Their
-  // decision_id has the database's collation, the decisions' key "C" (014),
-  // so the join names the one it compares in.
-  conn.prepare("chain_check_rows_cursor", R"(
-    DECLARE hitl_check_rows NO SCROLL CURSOR FOR
-    SELECT d.decision_id, d.decision, d.decided_by,
-      a.reviewers::text AS reviewers, d.approvals_required,
-      d.escalation_level, d.version, d.created_by
-    FROM hitl_decisions d LEFT JOIN (
-      SELECT decision_id COLLATE "C" AS decision_id,
-        json_agg(reviewer ORDER BY approved_at, reviewer) AS reviewers
-      FROM hitl_approvals GROUP BY 1) a ON a.decision_id = d.decision_id
-    ORDER BY d.decision_id COLLATE "C")");
-  conn.prepare("chain_check_rows_fetch", "FETCH 5000 FROM hitl_check_rows");
-  conn.prepare("chain_check_rows_close", "CLOSE hitl_check_rows");
-  // Only the details that the replay reads travel: comments can be long.
-  // A token's entries belong to no decision (017); the chain walk checks
-  // them, and verify compares them with the tokens' rows.
-  conn.prepare("chain_check_entries_cursor", R"(
-    DECLARE hitl_check_entries NO SCROLL CURSOR FOR
-    SELECT decision_id, seq, action, performed_by, hitl_micros("timestamp"),
-      CASE WHEN action IN ('created', 'escalated', 'rejected', 'cancelled')
-           THEN details::text ELSE '{}' END
-    FROM hitl_audit_logs WHERE decision_id IS NOT NULL
-    ORDER BY decision_id COLLATE "C", seq)");
-  conn.prepare("chain_check_entries_fetch",
-               "FETCH 10000 FROM hitl_check_entries");
-  conn.prepare("chain_check_entries_close", "CLOSE hitl_check_entries");
-}
-
 void read_decisions_against_chain(pqxx::transaction_base& txn,
                                   decision_cross_check& check) {
-  txn.exec_prepared("chain_check_rows_cursor");
-  txn.exec_prepared("chain_check_entries_cursor");
-  cursor_rows rows{txn, "chain_check_rows_fetch"};
-  cursor_rows entries{txn, "chain_check_entries_fetch"};
+  txn.exec_prepared(sql::chain_check_rows_cursor.name);
+  txn.exec_prepared(sql::chain_check_entries_cursor.name);
+  cursor_rows rows{txn, sql::chain_check_rows_fetch.name};
+  cursor_rows entries{txn, sql::chain_check_entries_fetch.name};
   std::optional<stored_fields> fields;
   size_t fields_of = 0; // the slice they were found in
   check.run(
@@ -159,8 +127,8 @@ void read_decisions_against_chain(pqxx::transaction_base& txn,
         return read_replayed(entries.row());
       return std::nullopt;
     });
-  txn.exec_prepared("chain_check_rows_close");
-  txn.exec_prepared("chain_check_entries_close");
+  txn.exec_prepared(sql::chain_check_rows_close.name);
+  txn.exec_prepared(sql::chain_check_entries_close.name);
 }
 
 } // namespace hitl

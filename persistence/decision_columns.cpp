@@ -180,6 +180,13 @@ std::string_view name_of(decision_col c) {
   return of(c).name;
 }
 
+std::optional<decision_col> decision_col_named(std::string_view name) {
+  for (const auto& c : columns)
+    if (name == c.name)
+      return c.col;
+  return std::nullopt;
+}
+
 std::string_view result_name_of(decision_col c) {
   return result_name(of(c));
 }

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,9 @@ inline constexpr size_t decision_col_count =
 
 /// The column's name in hitl_decisions.
 std::string_view name_of(decision_col c);
+
+/// The column of that name in hitl_decisions, if there is one.
+std::optional<decision_col> decision_col_named(std::string_view name);
 
 /// Its name in a result of the select lists below: its own, or for a
 /// converted value a name of its own (`created_at_us`, `cwe_ids_json`).

@@ -1,6 +1,7 @@
 #include "persistence/pending_repository.hpp"
 
 #include "persistence/decision_columns.hpp"
+#include "persistence/pending_sql.hpp"
 #include "persistence/sql_params.hpp"
 
 #include <pqxx/pqxx>
@@ -8,27 +9,6 @@
 namespace hitl {
 
 namespace {
-
-constexpr const char* open_filter = R"(
-  decision IN ('pending', 'escalated')
-  AND ($1::text IS NULL OR priority = $1)
-  AND ($2::text IS NULL OR severity = $2))";
-
-// The count of open decisions under the same filters, from the counters.
-constexpr const char* open_count = R"(
-  SELECT coalesce(sum(n), 0)::bigint FROM hitl_open_counts
-  WHERE ($1::text IS NULL OR priority = $1)
-    AND ($2::text IS NULL OR severity = $2))";
-
-// What a pending_item holds.
-std::string item_columns() {
-  using c = decision_col;
-  return decision_select_list(
-    {c::decision_id, c::patch_id, c::apv_id, c::cve_id, c::package_name,
-     c::severity, c::priority, c::decision, c::ml_confidence, c::ml_prediction,
-     c::wargaming_passed, c::created_at, c::sla_deadline, c::escalation_level,
-     c::approvals_required});
-}
 
 pending_item read_item(const pqxx::row& r, const decision_fields& f) {
   using c = decision_col;
@@ -62,48 +42,19 @@ pending_item read_item(const pqxx::row& r, const decision_fields& f) {
   return d;
 }
 
-// No deadline sorts after every deadline.
-constexpr const char* deadline_key =
-  "coalesce(hitl_micros(sla_deadline), 9223372036854775807)";
-
 const char* statement_of(pending_sort s) {
   switch (s) {
     case pending_sort::priority:
-      return "pending_by_priority";
+      return sql::pending_by_priority.name;
     case pending_sort::age:
-      return "pending_by_age";
+      return sql::pending_by_age.name;
     case pending_sort::deadline:
-      return "pending_by_deadline";
+      return sql::pending_by_deadline.name;
   }
-  return "pending_by_priority";
+  return sql::pending_by_priority.name;
 }
 
 } // namespace
-
-// Each page statement carries the total in a last column (an uncorrelated
-// subquery: computed once), so that a page and its total are one statement,
-// one snapshot and one round trip without a transaction around them. Under a
-// load of writes every GET pending misses the cache and comes here: BEGIN,
-// SET TRANSACTION, two SELECTs and COMMIT were five round trips.
-void prepare_pending_statements(pqxx::connection_base& conn) {
-  std::string head = "SELECT " + item_columns() + ", (" + open_count
-                     + ") AS total FROM hitl_decisions WHERE " + open_filter;
-  conn.prepare("pending_by_priority", head + R"(
-    AND ($3::int IS NULL OR hitl_urgency_rank(priority) < $3
-         OR (hitl_urgency_rank(priority) = $3
-             AND (created_at, decision_id) > (hitl_from_micros($4), $5)))
-    ORDER BY hitl_urgency_rank(priority) DESC, created_at, decision_id
-    LIMIT $6)");
-  conn.prepare("pending_by_age", head + R"(
-    AND ($3::bigint IS NULL
-         OR (created_at, decision_id) > (hitl_from_micros($3), $4))
-    ORDER BY created_at, decision_id LIMIT $5)");
-  conn.prepare("pending_by_deadline",
-               head + " AND ($3::bigint IS NULL OR (" + deadline_key
-                 + ", decision_id) > ($3, $4)) ORDER BY " + deadline_key
-                 + ", decision_id LIMIT $5");
-  conn.prepare("pending_count", open_count);
-}
 
 pending_cursor cursor_after(const pending_item& d, pending_sort sort) {
   switch (sort) {
@@ -162,7 +113,7 @@ pending_page list_pending(pqxx::transaction_base& txn,
     sql_params c;
     filters(c);
     page.total =
-      txn.exec_prepared1("pending_count", c.dynamic())[0].as<int64_t>();
+      txn.exec_prepared1(sql::pending_count.name, c.dynamic())[0].as<int64_t>();
   }
   return page;
 }
