@@ -52,12 +52,12 @@ inline constexpr sql_statement decision_latest_by_patch{
 // (load_open_decisions), after counting them.
 inline constexpr sql_statement decisions_open_count{"decisions_open_count", R"(
   SELECT count(*) FROM hitl_decisions
-  WHERE decision IN ('pending', 'escalated'))"};
+  WHERE hitl_decision_is_open(decision))"};
 inline constexpr sql_statement decisions_open_cursor{
   "decisions_open_cursor", R"(
   DECLARE hitl_open_decisions NO SCROLL CURSOR FOR
   SELECT {decision} FROM hitl_decisions
-  WHERE decision IN ('pending', 'escalated'))"};
+  WHERE hitl_decision_is_open(decision))"};
 inline constexpr sql_statement decisions_open_fetch{
   "decisions_open_fetch", "FETCH 20000 FROM hitl_open_decisions"};
 inline constexpr sql_statement decisions_open_close{
@@ -70,7 +70,7 @@ inline constexpr sql_statement approvals_of{"approvals_of", R"(
 inline constexpr sql_statement approvals_of_open{"approvals_of_open", R"(
   SELECT a.decision_id, a.reviewer, hitl_micros(a.approved_at), a.comment
   FROM hitl_approvals a JOIN hitl_decisions d USING (decision_id)
-  WHERE d.decision IN ('pending', 'escalated')
+  WHERE hitl_decision_is_open(d.decision)
   ORDER BY a.approved_at, a.reviewer)"};
 
 inline constexpr sql_statement decision_statements[] = {

@@ -26,7 +26,7 @@ inline constexpr sql_fragment pending_page{"pending_page", R"(
     approvals_required},
     ({pending_total}) AS total
   FROM hitl_decisions
-  WHERE decision IN ('pending', 'escalated')
+  WHERE hitl_decision_is_open(decision)
     AND ($1::text IS NULL OR priority = $1)
     AND ($2::text IS NULL OR severity = $2))"};
 
