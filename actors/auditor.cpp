@@ -410,9 +410,7 @@ void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
     advance_clock(self, batch);
     st.head.reset();
     st.stats.failed_batches += 1;
-    bool data_conflict = e.code == db_errc::conflict
-                         || e.code == db_errc::constraint
-                         || e.code == db_errc::internal;
+    bool data_conflict = service_errc_of(e.code) != service_errc::unavailable;
     if (batch.size() == 1 || !data_conflict) {
       if (!data_conflict)
         spdlog::warn("auditor: batch of {} failed: {}", batch.size(),
