@@ -171,7 +171,6 @@ void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
     }
     for (const auto& note : ch.notes) {
       audit_entry e;
-      e.seq = head.seq + 1;
       e.decision_id = ch.after.decision_id;
       e.action = note.action;
       e.performed_by = note.performed_by.value_or(req.caller.name);
@@ -179,8 +178,7 @@ void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
       e.details_json = note.details_json;
       e.ip_address = req.caller.ip_address;
       e.user_agent = req.caller.user_agent;
-      seal(e, head.hash);
-      head = chain_head{e.seq, e.hash};
+      seal_next(head, e);
       rows.entries.push_back(std::move(e));
     }
     for (const auto& event : ch.events)

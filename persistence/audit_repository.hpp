@@ -10,12 +10,6 @@
 
 namespace hitl {
 
-/// The last entry of the chain: where the next one attaches.
-struct chain_head {
-  int64_t seq = 0;
-  std::string hash = std::string(64, '0');
-};
-
 /// Appends one sealed entry. The table's triggers refuse any later change.
 void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e);
 

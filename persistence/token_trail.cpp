@@ -37,8 +37,7 @@ void lock_audit_log(pqxx::transaction_base& txn) {
 
 audit_entry append_token_entry(pqxx::transaction_base& txn, audit_entry e) {
   auto head = read_chain_head(txn);
-  e.seq = head.seq + 1;
-  seal(e, head.hash);
+  seal_next(head, e);
   batch_rows rows;
   rows.entries.push_back(e);
   write_batch(txn, rows);
