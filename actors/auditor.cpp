@@ -171,7 +171,6 @@ void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
     }
     for (const auto& note : ch.notes) {
       audit_entry e;
-      e.seq = head.seq + 1;
       e.decision_id = ch.after.decision_id;
       e.action = note.action;
       e.performed_by = note.performed_by.value_or(req.caller.name);
@@ -179,8 +178,7 @@ void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
       e.details_json = note.details_json;
       e.ip_address = req.caller.ip_address;
       e.user_agent = req.caller.user_agent;
-      seal(e, head.hash);
-      head = chain_head{e.seq, e.hash};
+      seal_next(head, e);
       rows.entries.push_back(std::move(e));
     }
     for (const auto& event : ch.events)
@@ -410,9 +408,7 @@ void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
     advance_clock(self, batch);
     st.head.reset();
     st.stats.failed_batches += 1;
-    bool data_conflict = e.code == db_errc::conflict
-                         || e.code == db_errc::constraint
-                         || e.code == db_errc::internal;
+    bool data_conflict = service_errc_of(e.code) != service_errc::unavailable;
     if (batch.size() == 1 || !data_conflict) {
       if (!data_conflict)
         spdlog::warn("auditor: batch of {} failed: {}", batch.size(),

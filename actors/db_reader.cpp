@@ -117,9 +117,8 @@ caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
     [pool](atoms::verify) -> caf::result<verification_report> {
       try {
         return verify_audit_trail(*pool);
-      } catch (const db_error&) {
-        return make_service_error(service_errc::unavailable,
-                                  "the database is unavailable");
+      } catch (const db_error& e) {
+        return to_service_error(e);
       }
     },
     [pool](atoms::token) -> caf::result<std::vector<token_info>> {

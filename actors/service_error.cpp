@@ -38,28 +38,43 @@ caf::error make_service_error(service_errc code, std::string detail) {
                     caf::make_message(std::move(detail))};
 }
 
-caf::error to_service_error(const db_error& e) {
-  switch (e.code) {
+service_errc service_errc_of(db_errc e) {
+  switch (e) {
     case db_errc::unavailable:
     case db_errc::in_doubt:
     case db_errc::retry:
+      return service_errc::unavailable;
+    case db_errc::conflict:
+      return service_errc::conflict;
+    case db_errc::constraint:
+      return service_errc::invalid;
+    case db_errc::internal:
+      break;
+  }
+  return service_errc::internal;
+}
+
+caf::error to_service_error(const db_error& e) {
+  auto code = service_errc_of(e.code);
+  switch (code) {
+    case service_errc::unavailable:
       // Said where it happens (pool, auditor), with what was lost.
       spdlog::debug("database unavailable ({}): {}", to_string(e.code),
                     e.what());
-      return make_service_error(service_errc::unavailable,
-                                "the database is unavailable");
-    case db_errc::conflict:
+      return make_service_error(code, "the database is unavailable");
+    case service_errc::conflict:
       spdlog::warn("database refused a change as a conflict: {}", e.what());
-      return make_service_error(service_errc::conflict,
+      return make_service_error(code,
                                 "the change conflicts with what is stored "
                                 "(another request or node changed it); read "
                                 "it again");
-    case db_errc::constraint:
+    case service_errc::invalid:
       spdlog::warn("database refused a change's values: {}", e.what());
-      return make_service_error(service_errc::invalid,
-                                "the values were refused by the database's "
-                                "rules");
-    case db_errc::internal:
+      return make_service_error(code, "the values were refused by the "
+                                      "database's rules");
+    case service_errc::not_found:
+    case service_errc::self_approval:
+    case service_errc::internal:
       break;
   }
   spdlog::error("database error: {}", e.what());

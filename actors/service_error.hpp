@@ -24,12 +24,18 @@ std::string_view to_string(service_errc e);
 /// A caf::error in our category, carrying a human-readable detail.
 caf::error make_service_error(service_errc code, std::string detail);
 
+enum class db_errc : uint8_t;
 struct db_error;
 
-/// The service's answer to a database failure: the code the layers above
-/// act on, with a detail written here. PostgreSQL's text (constraint names,
-/// row values, SQL) goes to the log only, never into a response (SPEC §10).
-/// The one mapping from db_errc to service_errc, for writer and readers.
+/// What a database failure means to a client: the one mapping from db_errc
+/// to service_errc, for the writer and the readers alike. Unreachable, in
+/// doubt or to be retried: unavailable (503); a uniqueness rule: conflict;
+/// a CHECK, NOT NULL or foreign key: invalid; anything else: internal.
+service_errc service_errc_of(db_errc e);
+
+/// The service's answer to a database failure: service_errc_of its code,
+/// with a detail written here. PostgreSQL's text (constraint names, row
+/// values, SQL) goes to the log only, never into a response (SPEC §10).
 caf::error to_service_error(const db_error& e);
 
 /// Our code for any caf::error; timeouts and dead actors are `unavailable`.

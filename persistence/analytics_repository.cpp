@@ -1,40 +1,11 @@
 #include "persistence/analytics_repository.hpp"
 
+#include "persistence/analytics_sql.hpp"
 #include "persistence/sql_params.hpp"
 
 #include <pqxx/pqxx>
 
 namespace hitl {
-
-void prepare_analytics_statements(pqxx::connection_base& conn) {
-  // Human verdicts are approved and rejected; time to decision runs from
-  // creation to that verdict.
-  conn.prepare("decision_summary", R"(
-    SELECT
-      count(*),
-      count(*) FILTER (WHERE decision = 'pending'),
-      count(*) FILTER (WHERE decision = 'escalated'),
-      count(*) FILTER (WHERE decision = 'approved'),
-      count(*) FILTER (WHERE decision = 'rejected'),
-      count(*) FILTER (WHERE decision = 'auto_approved'),
-      count(*) FILTER (WHERE decision = 'cancelled'),
-      avg(EXTRACT(EPOCH FROM (decided_at - created_at)))
-        FILTER (WHERE decision IN ('approved', 'rejected')),
-      count(*) FILTER (WHERE decision IN ('approved', 'rejected')
-                       AND ml_prediction IS NOT NULL),
-      count(*) FILTER (WHERE decision IN ('approved', 'rejected')
-                       AND ml_prediction = (decision = 'approved')),
-      percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY EXTRACT(EPOCH FROM (decided_at - created_at)))
-        FILTER (WHERE decision IN ('approved', 'rejected')),
-      percentile_cont(0.9) WITHIN GROUP (
-        ORDER BY EXTRACT(EPOCH FROM (decided_at - created_at)))
-        FILTER (WHERE decision IN ('approved', 'rejected')),
-      count(*) FILTER (WHERE escalation_level > 0)
-    FROM hitl_decisions
-    WHERE ($1::bigint IS NULL OR created_at >= hitl_from_micros($1))
-      AND ($2::bigint IS NULL OR created_at < hitl_from_micros($2)))");
-}
 
 decision_summary read_decision_summary(pqxx::transaction_base& txn,
                                        std::optional<timestamp> since,
@@ -48,7 +19,7 @@ decision_summary read_decision_summary(pqxx::transaction_base& txn,
     p.add(to_micros(*until));
   else
     p.null();
-  auto r = txn.exec_prepared1("decision_summary", p.dynamic());
+  auto r = txn.exec_prepared1(sql::decision_summary.name, p.dynamic());
   auto opt_double = [](const pqxx::field& f) -> std::optional<double> {
     if (f.is_null())
       return std::nullopt;

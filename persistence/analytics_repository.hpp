@@ -12,6 +12,4 @@ decision_summary read_decision_summary(pqxx::transaction_base& txn,
                                        std::optional<timestamp> since,
                                        std::optional<timestamp> until);
 
-void prepare_analytics_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

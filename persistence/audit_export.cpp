@@ -2,6 +2,7 @@
 
 #include "persistence/audit_repository.hpp"
 #include "persistence/checkpoint_repository.hpp"
+#include "persistence/checkpoint_sql.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/sql_params.hpp"
 #include "policy/audit_export_format.hpp"
@@ -35,22 +36,13 @@ seq_range bounds(pqxx::transaction_base& txn, const export_range& r) {
     p.add(to_micros(*r.until));
   else
     p.null();
-  auto row = txn.exec_prepared1("audit_export_bounds", p.dynamic());
+  auto row = txn.exec_prepared1(sql::audit_export_bounds.name, p.dynamic());
   if (row[0].is_null() || row[1].is_null())
     return {};
   return {row[0].as<int64_t>(), row[1].as<int64_t>()};
 }
 
 } // namespace
-
-void prepare_export_statements(pqxx::connection_base& conn) {
-  conn.prepare("audit_export_bounds", R"(
-    SELECT
-      (SELECT min(seq) FROM hitl_audit_logs
-       WHERE $1::bigint IS NULL OR "timestamp" >= hitl_from_micros($1)),
-      (SELECT max(seq) FROM hitl_audit_logs
-       WHERE $2::bigint IS NULL OR "timestamp" < hitl_from_micros($2)))");
-}
 
 export_summary write_audit_export(
   connection_pool& pool, const export_range& range, export_format format,

@@ -23,6 +23,4 @@ export_summary write_audit_export(
   connection_pool& pool, const export_range& range, export_format format,
   const std::function<void(std::string_view)>& sink);
 
-void prepare_export_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

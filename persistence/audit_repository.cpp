@@ -1,5 +1,6 @@
 #include "persistence/audit_repository.hpp"
 
+#include "persistence/audit_sql.hpp"
 #include "persistence/batch_writes.hpp"
 #include "persistence/sql_params.hpp"
 
@@ -9,10 +10,7 @@ namespace hitl {
 
 namespace {
 
-constexpr const char* audit_columns = R"(
-  seq, decision_id, action, performed_by, hitl_micros("timestamp"),
-  details::text, ip_address, user_agent, prev_hash, hash)";
-
+// The columns of sql::audit_columns, in their order.
 audit_entry read_entry(const pqxx::row& r) {
   audit_entry e;
   e.seq = r[0].as<int64_t>();
@@ -43,28 +41,12 @@ std::vector<audit_entry> read_entries(const pqxx::result& rows) {
 
 } // namespace
 
-void prepare_audit_statements(pqxx::connection_base& conn) {
-  conn.prepare("audit_head",
-               "SELECT seq, hash FROM hitl_audit_logs ORDER BY seq DESC LIMIT 1");
-  conn.prepare("audit_scan", std::string{"SELECT "} + audit_columns
-                               + " FROM hitl_audit_logs WHERE seq > $1"
-                                 " ORDER BY seq LIMIT $2");
-  conn.prepare("audit_query", std::string{"SELECT "} + audit_columns + R"(
-    FROM hitl_audit_logs WHERE seq > $1
-      AND ($2::text IS NULL OR decision_id = $2)
-      AND ($3::text IS NULL OR action = $3)
-      AND ($4::text IS NULL OR performed_by = $4)
-      AND ($5::bigint IS NULL OR "timestamp" >= hitl_from_micros($5))
-      AND ($6::bigint IS NULL OR "timestamp" < hitl_from_micros($6))
-    ORDER BY seq LIMIT $7)");
-}
-
 void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e) {
   append_audit_entries(txn, {e});
 }
 
 chain_head read_chain_head(pqxx::transaction_base& txn) {
-  auto r = txn.exec_prepared("audit_head");
+  auto r = txn.exec_prepared(sql::audit_head.name);
   if (r.empty())
     return {};
   return chain_head{r[0][0].as<int64_t>(), r[0][1].as<std::string>()};
@@ -72,7 +54,8 @@ chain_head read_chain_head(pqxx::transaction_base& txn) {
 
 std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
                                             int64_t after_seq, int limit) {
-  return read_entries(txn.exec_prepared("audit_scan", after_seq, limit));
+  return read_entries(
+    txn.exec_prepared(sql::audit_scan.name, after_seq, limit));
 }
 
 std::vector<audit_entry> query_audit(pqxx::transaction_base& txn,
@@ -93,7 +76,7 @@ std::vector<audit_entry> query_audit(pqxx::transaction_base& txn,
   else
     p.null();
   p.add(f.limit + 1);
-  return read_entries(txn.exec_prepared("audit_query", p.dynamic()));
+  return read_entries(txn.exec_prepared(sql::audit_query.name, p.dynamic()));
 }
 
 } // namespace hitl

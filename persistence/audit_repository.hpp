@@ -10,12 +10,6 @@
 
 namespace hitl {
 
-/// The last entry of the chain: where the next one attaches.
-struct chain_head {
-  int64_t seq = 0;
-  std::string hash = std::string(64, '0');
-};
-
 /// Appends one sealed entry. The table's triggers refuse any later change.
 void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e);
 
@@ -30,7 +24,5 @@ std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,
 /// tells the caller that another page follows).
 std::vector<audit_entry> query_audit(pqxx::transaction_base& txn,
                                      const audit_filter& f);
-
-void prepare_audit_statements(pqxx::connection_base& conn);
 
 } // namespace hitl

@@ -1,10 +1,14 @@
 #include "persistence/batch_writes.hpp"
 
 #include "persistence/db_error.hpp"
+#include "persistence/decision_columns.hpp"
 #include "policy/json_text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+
+#include <iterator>
+#include <stdexcept>
 
 namespace hitl {
 
@@ -180,49 +184,9 @@ pqxx::result write_rows(pqxx::transaction_base& txn, const char* statement,
   return txn.exec_prepared(statement, rows_json(rows, to_row));
 }
 
-// Each table's statement; `{rows}` stands for its JSON array parameter.
-constexpr std::string_view decisions_insert_sql = R"(
-    INSERT INTO hitl_decisions (
-      decision_id, patch_id, apv_id, cve_id, package_name, current_version,
-      target_version, severity, cvss_score, cwe_ids, affected_systems,
-      patch_size_lines, ml_confidence, ml_prediction, ml_model_version,
-      ml_shap_values, ml_execution_time_ms, wargaming_phase1, wargaming_phase2,
-      wargaming_passed, wargaming_execution_time_ms, wargaming_error,
-      wargaming_exploit_id, decision, decided_by, decided_at, priority,
-      comment, reason, requires_manual_review, requires_escalation,
-      auto_approval_eligible, policy_version, policy_failed_rules,
-      approvals_required, escalation_level, sla_deadline, content_hash,
-      created_by, created_at, updated_at)
-    SELECT decision_id, patch_id, apv_id, cve_id, package_name,
-      current_version, target_version, severity, cvss_score,
-      coalesce(cwe_ids, '{}'), coalesce(affected_systems, '{}'),
-      patch_size_lines, ml_confidence, ml_prediction, ml_model_version,
-      ml_shap_values, ml_execution_time_ms, wargaming_phase1,
-      wargaming_phase2, wargaming_passed, wargaming_execution_time_ms,
-      wargaming_error, wargaming_exploit_id, decision, decided_by,
-      hitl_from_micros(decided_at), priority, comment, reason,
-      requires_manual_review, escalation_level > 0, auto_approval_eligible,
-      policy_version, coalesce(policy_failed_rules, '{}'), approvals_required,
-      escalation_level, hitl_from_micros(sla_deadline), content_hash,
-      created_by, hitl_from_micros(created_at), hitl_from_micros(created_at)
-    FROM json_to_recordset({rows}) AS r(
-      decision_id text, patch_id text, apv_id text, cve_id text,
-      package_name text, current_version text, target_version text,
-      severity text, cvss_score double precision, cwe_ids text[],
-      affected_systems text[], patch_size_lines bigint,
-      ml_confidence double precision, ml_prediction boolean,
-      ml_model_version text, ml_shap_values jsonb,
-      ml_execution_time_ms double precision, wargaming_phase1 boolean,
-      wargaming_phase2 boolean, wargaming_passed boolean,
-      wargaming_execution_time_ms double precision, wargaming_error text,
-      wargaming_exploit_id text, decision text, decided_by text,
-      decided_at bigint, priority text, comment text, reason text,
-      requires_manual_review boolean, auto_approval_eligible boolean,
-      policy_version text, policy_failed_rules text[],
-      approvals_required smallint, escalation_level smallint,
-      sla_deadline bigint, content_hash text, created_by text,
-      created_at bigint))";
-
+// Each table's statement; `{rows}` stands for its JSON array parameter. The
+// decisions' INSERT is written from their columns' description
+// (decision_insert_sql).
 constexpr std::string_view decisions_update_sql = R"(
     UPDATE hitl_decisions d SET
       decision = r.decision, decided_by = r.decided_by,
@@ -260,93 +224,199 @@ constexpr std::string_view outbox_insert_sql = R"(
     FROM json_to_recordset({rows}) AS r(
       event text, decision_id text, target_url text, payload text))";
 
-std::string with_rows(std::string_view sql, std::string_view param) {
-  constexpr std::string_view token = "{rows}";
-  auto at = sql.find(token);
-  std::string out{sql.substr(0, at)};
-  out += param;
-  out += sql.substr(at + token.size());
-  return out;
+// The names of the statements that libpqxx runs.
+constexpr const char* decisions_insert_batch = "decisions_insert_batch";
+constexpr const char* decisions_update_batch = "decisions_update_batch";
+constexpr const char* audit_append_batch = "audit_append_batch";
+constexpr const char* batch_write = "batch_write";
+
+// A parameter's type: its name in SQL and its OID, for libpq's prepare.
+struct param_type {
+  const char* name;
+  unsigned oid;
+};
+constexpr param_type json_type{"json", 114};
+constexpr param_type bigint_type{"bigint", 20};
+constexpr param_type text_type{"text", 25};
+
+// One kind of row that a batch writes, described once: the batch statement,
+// its parameters (one JSON array per kind, in this order, then `tail`
+// below), their types and values, and the statements that write one kind
+// alone are all made from `row_kinds`. Adding a kind is adding a line.
+struct row_kind {
+  const char* cte; // its part of the batch statement
+  std::string (*sql)(); // its statement, `{rows}` for its array
+  std::string (*rows)(const batch_rows&); // the array
+  bool (*empty)(const batch_rows&);
+  const char* alone; // the statement that writes only this kind, if any
+};
+
+template <auto Member, auto ToRow>
+std::string array_of(const batch_rows& rows) {
+  return rows_json(rows.*Member, ToRow);
+}
+
+template <auto Member>
+bool none(const batch_rows& rows) {
+  return (rows.*Member).empty();
+}
+
+// In the order of the CTEs: the updates first, so that the statement's
+// result can read theirs.
+constexpr row_kind row_kinds[] = {
+  {"upd", [] { return std::string{decisions_update_sql}; },
+   array_of<&batch_rows::updates, update_row>, none<&batch_rows::updates>,
+   decisions_update_batch},
+  {"ins", [] { return decision_insert_sql("{rows}"); },
+   array_of<&batch_rows::inserts, decision_row>, none<&batch_rows::inserts>,
+   decisions_insert_batch},
+  {"apr", [] { return std::string{approvals_insert_sql}; },
+   array_of<&batch_rows::approvals, approval_row>,
+   none<&batch_rows::approvals>, nullptr},
+  {"aud", [] { return std::string{audit_append_sql}; },
+   array_of<&batch_rows::entries, audit_row>, none<&batch_rows::entries>,
+   audit_append_batch},
+  {"obx", [] { return std::string{outbox_insert_sql}; },
+   array_of<&batch_rows::outbox, outbox_row_json>, none<&batch_rows::outbox>,
+   nullptr},
+};
+constexpr size_t kind_count = std::size(row_kinds);
+constexpr batch_parts part_of(size_t kind) {
+  return batch_parts{1} << kind;
+}
+
+// The parameters after the row arrays, named in the batch's result below.
+struct tail_param {
+  const char* name;
+  param_type type;
+  std::optional<std::string> (*value)(const batch_rows&);
+};
+constexpr tail_param tail[] = {
+  {"updates_expected", bigint_type,
+   [](const batch_rows& r) -> std::optional<std::string> {
+     return std::to_string(r.updates.size());
+   }},
+  {"after_seq", bigint_type,
+   [](const batch_rows& r) -> std::optional<std::string> {
+     if (r.entries.empty())
+       return std::nullopt;
+     return std::to_string(r.entries.front().seq - 1);
+   }},
+  {"after_hash", text_type,
+   [](const batch_rows& r) -> std::optional<std::string> {
+     if (r.entries.empty())
+       return std::nullopt;
+     return r.entries.front().prev_hash;
+   }},
+};
+
+// The batch's result: whether every update found its expected version
+// (hitl_all_written), decision_id -> new version of each, and whether the
+// audit log ends where the first entry was sealed (hitl_chain_follows).
+constexpr std::string_view result_with_updates = R"(
+  SELECT hitl_all_written((SELECT count(*) FROM upd), {updates_expected}),
+         (SELECT coalesce(json_agg(json_build_array(decision_id, version)),
+                          '[]')
+          FROM upd)::text,
+         hitl_chain_follows({after_seq}, {after_hash}))";
+constexpr std::string_view result_without_updates = R"(
+  SELECT true, '[]'::text, hitl_chain_follows({after_seq}, {after_hash}))";
+
+// `sql` with each `{name}` replaced by `by`.
+std::string with_param(std::string sql, std::string_view name,
+                       std::string_view by) {
+  auto token = "{" + std::string{name} + "}";
+  for (auto at = sql.find(token); at != std::string::npos;
+       at = sql.find(token, at + by.size()))
+    sql.replace(at, token.size(), by);
+  return sql;
+}
+
+std::string param_ref(size_t index) {
+  return "$" + std::to_string(index + 1);
+}
+
+// `{rows}` in kind `kind`'s statement, as its parameter of the batch.
+std::string rows_param(size_t kind) {
+  return param_ref(kind) + "::" + json_type.name;
 }
 
 } // namespace
 
-void prepare_batch_statements(pqxx::connection_base& conn) {
-  auto one_param = [](std::string_view sql) {
-    return with_rows(sql, "$1::json");
-  };
-  conn.prepare("decisions_insert_batch", one_param(decisions_insert_sql));
-  conn.prepare("decisions_update_batch", one_param(decisions_update_sql));
-  conn.prepare("audit_append_batch", one_param(audit_append_sql));
-  conn.prepare("batch_write", batch_write_sql(batch_part::all));
-}
+const batch_parts batch_parts_all = part_of(kind_count) - 1;
 
-// The whole batch as one statement, so that in autocommit it is one round
-// trip and its own transaction. Two guards are checked inside it, and either
+// The batch as one statement, so that in autocommit it is one round trip
+// and its own transaction. Two guards are checked inside it, and either
 // undoes every part of the statement: hitl_all_written, that each update
 // found its expected version; hitl_chain_follows, that the audit log ends
 // where the batch's first entry was sealed.
 //
-// Only the parts in `parts` are in it: an empty part is not free. It opens
+// Only the kinds in `parts` are in it: an empty part is not free. It opens
 // its table and every index of it, and an UPDATE of no rows still runs its
 // statement-level trigger (the open counts' PL/pgSQL): about 60 µs of the
 // single writer's time per batch of creations.
-std::string batch_write_sql(batch_parts parts) {
+batch_statement batch_statement_for(batch_parts parts) {
+  if (parts > batch_parts_all)
+    throw std::logic_error("no batch of parts " + std::to_string(parts));
+  batch_statement s;
+  s.name = "batch_write_" + std::to_string(parts);
   std::string ctes;
-  auto part = [&](batch_parts p, const char* name, std::string_view text,
-                  const char* param) {
-    if ((parts & p) == 0)
-      return;
+  for (size_t k = 0; k < kind_count; ++k) {
+    s.param_types.push_back(json_type.oid);
+    if ((parts & part_of(k)) == 0)
+      continue;
     ctes += ctes.empty() ? "WITH " : ", ";
-    ctes += name;
+    ctes += row_kinds[k].cte;
     ctes += " AS (";
-    ctes += with_rows(text, param);
+    ctes += with_param(row_kinds[k].sql(), "rows", rows_param(k));
     ctes += ")";
-  };
-  part(batch_part::updates, "upd", decisions_update_sql, "$2::json");
-  part(batch_part::inserts, "ins", decisions_insert_sql, "$1::json");
-  part(batch_part::approvals, "apr", approvals_insert_sql, "$3::json");
-  part(batch_part::entries, "aud", audit_append_sql, "$4::json");
-  part(batch_part::outbox, "obx", outbox_insert_sql, "$5::json");
-  if ((parts & batch_part::updates) == 0)
-    return ctes + " SELECT true, '[]'::text, hitl_chain_follows($7, $8)";
-  return ctes + R"( SELECT hitl_all_written((SELECT count(*) FROM upd), $6),
-                   (SELECT coalesce(json_agg(json_build_array(decision_id,
-                                                              version)), '[]')
-                    FROM upd)::text,
-                   hitl_chain_follows($7, $8))";
-}
-
-batch_parts parts_of(const batch_rows& rows) {
-  batch_parts parts = 0;
-  if (!rows.updates.empty())
-    parts |= batch_part::updates;
-  if (!rows.inserts.empty())
-    parts |= batch_part::inserts;
-  if (!rows.approvals.empty())
-    parts |= batch_part::approvals;
-  if (!rows.entries.empty())
-    parts |= batch_part::entries;
-  if (!rows.outbox.empty())
-    parts |= batch_part::outbox;
-  return parts;
-}
-
-batch_params batch_write_params(const batch_rows& rows) {
-  batch_params p;
-  p.parts = parts_of(rows);
-  p.values = {rows_json(rows.inserts, decision_row),
-              rows_json(rows.updates, update_row),
-              rows_json(rows.approvals, approval_row),
-              rows_json(rows.entries, audit_row),
-              rows_json(rows.outbox, outbox_row_json),
-              std::to_string(rows.updates.size())};
-  if (!rows.entries.empty()) {
-    const auto& first = rows.entries.front();
-    p.after_seq = first.seq - 1;
-    p.after_hash = first.prev_hash;
   }
-  return p;
+  static_assert(std::string_view{row_kinds[0].cte} == "upd",
+                "the result reads the updates' CTE");
+  auto result = std::string{(parts & part_of(0)) != 0 ? result_with_updates
+                                                      : result_without_updates};
+  for (size_t i = 0; i < std::size(tail); ++i) {
+    result = with_param(result, tail[i].name,
+                        param_ref(kind_count + i) + "::" + tail[i].type.name);
+    s.param_types.push_back(tail[i].type.oid);
+  }
+  s.text = ctes + result;
+  return s;
+}
+
+std::vector<const char*> batch_call::pointers() const {
+  std::vector<const char*> out;
+  out.reserve(values.size());
+  for (const auto& v : values)
+    out.push_back(v ? v->c_str() : nullptr);
+  return out;
+}
+
+batch_call batch_call_for(const batch_rows& rows) {
+  batch_call c;
+  c.values.reserve(kind_count + std::size(tail));
+  for (size_t k = 0; k < kind_count; ++k) {
+    if (!row_kinds[k].empty(rows))
+      c.parts |= part_of(k);
+    c.values.emplace_back(row_kinds[k].rows(rows));
+  }
+  for (const auto& p : tail)
+    c.values.push_back(p.value(rows));
+  return c;
+}
+
+// The batch statements that run through libpqxx: those that write one kind
+// alone, for the writes made in steps, and the whole batch.
+const std::vector<prepared_sql>& batch_statements() {
+  static const std::vector<prepared_sql> all = [] {
+    std::vector<prepared_sql> out;
+    for (const auto& k : row_kinds)
+      if (k.alone)
+        out.push_back({k.alone, with_param(k.sql(), "rows", "$1::json")});
+    out.push_back({batch_write, batch_statement_for(batch_parts_all).text});
+    return out;
+  }();
+  return all;
 }
 
 std::unordered_map<std::string, int64_t>
@@ -359,14 +429,14 @@ parse_written_versions(const char* json_text) {
 
 void insert_decisions(pqxx::transaction_base& txn,
                       const std::vector<const decision_record*>& rows) {
-  write_rows(txn, "decisions_insert_batch", rows, decision_row);
+  write_rows(txn, decisions_insert_batch, rows, decision_row);
 }
 
 std::unordered_map<std::string, int64_t>
 update_decisions(pqxx::transaction_base& txn,
                  const std::vector<decision_update>& rows) {
   std::unordered_map<std::string, int64_t> written;
-  for (const auto& r : write_rows(txn, "decisions_update_batch", rows,
+  for (const auto& r : write_rows(txn, decisions_update_batch, rows,
                                   update_row))
     written.emplace(r[0].as<std::string>(), r[1].as<int64_t>());
   return written;
@@ -374,21 +444,16 @@ update_decisions(pqxx::transaction_base& txn,
 
 void append_audit_entries(pqxx::transaction_base& txn,
                           const std::vector<audit_entry>& entries) {
-  write_rows(txn, "audit_append_batch", entries, audit_row);
+  write_rows(txn, audit_append_batch, entries, audit_row);
 }
 
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
-  auto p = batch_write_params(rows);
-  // libpqxx 6.4 has no std::optional parameters: a null pointer is NULL.
-  auto seq = p.after_seq ? std::to_string(*p.after_seq) : std::string{};
-  const char* after_seq = p.after_seq ? seq.c_str() : nullptr;
-  const char* after_hash = p.after_seq ? p.after_hash.c_str() : nullptr;
+  auto call = batch_call_for(rows);
   pqxx::result r;
   try {
-    r = txn.exec_prepared("batch_write", p.values[0], p.values[1], p.values[2],
-                          p.values[3], p.values[4], p.values[5], after_seq,
-                          after_hash);
+    r = txn.exec_prepared(batch_write,
+                          pqxx::prepare::make_dynamic_params(call.pointers()));
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() == "HT409")
       return std::nullopt;

@@ -8,6 +8,7 @@
 // building a jsonb value only to take it apart).
 
 #include "persistence/fwd.hpp"
+#include "persistence/sql_statement.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision.hpp"
 
@@ -69,32 +70,38 @@ struct batch_rows {
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows);
 
-void prepare_batch_statements(pqxx::connection_base& conn);
+/// The statements above, for every pool connection to prepare.
+const std::vector<prepared_sql>& batch_statements();
 
 // -- for the pipelined writer ---------------------------------------------------
 
-/// Which kinds of rows a batch has, as a set of batch_part bits.
+/// Which kinds of rows a batch has, one bit per kind (batch_writes.cpp
+/// lists the kinds); a batch with all of them is batch_parts_all.
 using batch_parts = unsigned;
-namespace batch_part {
-constexpr batch_parts updates = 1, inserts = 2, approvals = 4, entries = 8,
-                      outbox = 16, all = 31;
-} // namespace batch_part
+extern const batch_parts batch_parts_all;
 
-/// The text of the batch statement for the kinds of rows in `parts`
-/// ("batch_write" is the one with all of them): parameters $1..$5 the row
-/// arrays of inserts, updates, approvals, entries and outbox (those of
-/// kinds not in `parts` are not read, so their types must be given), $6
-/// the number of updates, $7 and $8 the seq and hash after which the
-/// batch's first audit entry was sealed (NULL without entries).
-std::string batch_write_sql(batch_parts parts);
-
-struct batch_params {
-  batch_parts parts = 0; // the kinds of rows that the batch has
-  std::vector<std::string> values; // $1..$6
-  std::optional<int64_t> after_seq;
-  std::string after_hash;
+/// The batch statement for the kinds of rows in `parts`: a row array
+/// parameter per kind (those of kinds not in `parts` are in the list but not
+/// read, so their types must be given), then the number of updates and the
+/// seq and hash after which the batch's first audit entry was sealed (NULL
+/// without entries).
+struct batch_statement {
+  std::string name; // batch_write_<parts>
+  std::string text;
+  std::vector<unsigned> param_types; // OIDs, one per parameter
 };
-batch_params batch_write_params(const batch_rows& rows);
+batch_statement batch_statement_for(batch_parts parts);
+
+/// A batch's statement and parameter values.
+struct batch_call {
+  batch_parts parts = 0; // the kinds of rows that the batch has
+  std::vector<std::optional<std::string>> values; // std::nullopt is NULL
+
+  /// The values as libpq takes them, null pointers for NULL; valid while
+  /// this call is.
+  std::vector<const char*> pointers() const;
+};
+batch_call batch_call_for(const batch_rows& rows);
 
 /// The statement's second column: decision_id -> new version of the updates.
 std::unordered_map<std::string, int64_t>

@@ -1,14 +1,14 @@
 #include "persistence/checkpoint_repository.hpp"
 
+#include "persistence/checkpoint_sql.hpp"
+
 #include <pqxx/pqxx>
 
 namespace hitl {
 
 namespace {
 
-constexpr const char* checkpoint_columns = R"(
-  id, seq, hash, hitl_micros(signed_at), entry_count, key_id, signature)";
-
+// The columns of sql::checkpoint_columns, in their order.
 stored_checkpoint read_row(const pqxx::row& r) {
   stored_checkpoint s;
   s.id = r[0].as<int64_t>();
@@ -24,28 +24,9 @@ stored_checkpoint read_row(const pqxx::row& r) {
 
 } // namespace
 
-void prepare_checkpoint_statements(pqxx::connection_base& conn) {
-  conn.prepare("chain_committed", R"(
-    SELECT h.seq, h.hash,
-           (SELECT count(*) FROM hitl_audit_logs WHERE seq > $1)
-    FROM (SELECT 1) one
-    LEFT JOIN LATERAL (SELECT seq, hash FROM hitl_audit_logs
-                       ORDER BY seq DESC LIMIT 1) h ON true)");
-  conn.prepare("checkpoint_insert", R"(
-    INSERT INTO hitl_audit_checkpoints
-      (seq, hash, signed_at, entry_count, key_id, signature)
-    VALUES ($1, $2, hitl_from_micros($3), $4, $5, $6))");
-  conn.prepare("checkpoint_last", std::string{"SELECT "} + checkpoint_columns
-                                    + " FROM hitl_audit_checkpoints"
-                                      " ORDER BY seq DESC, id DESC LIMIT 1");
-  conn.prepare("checkpoint_scan", std::string{"SELECT "} + checkpoint_columns
-                                    + " FROM hitl_audit_checkpoints"
-                                      " WHERE id > $1 ORDER BY id LIMIT $2");
-}
-
 committed_chain read_committed_chain(pqxx::transaction_base& txn,
                                      int64_t after_seq) {
-  auto r = txn.exec_prepared1("chain_committed", after_seq);
+  auto r = txn.exec_prepared1(sql::chain_committed.name, after_seq);
   committed_chain c;
   if (!r[0].is_null()) {
     c.head_seq = r[0].as<int64_t>();
@@ -57,12 +38,12 @@ committed_chain read_committed_chain(pqxx::transaction_base& txn,
 
 void insert_checkpoint(pqxx::transaction_base& txn,
                        const audit_checkpoint& c) {
-  txn.exec_prepared0("checkpoint_insert", c.seq, c.hash, to_micros(c.at),
-                     c.count, c.key_id, c.signature);
+  txn.exec_prepared0(sql::checkpoint_insert.name, c.seq, c.hash,
+                     to_micros(c.at), c.count, c.key_id, c.signature);
 }
 
 std::optional<audit_checkpoint> last_checkpoint(pqxx::transaction_base& txn) {
-  auto r = txn.exec_prepared("checkpoint_last");
+  auto r = txn.exec_prepared(sql::checkpoint_last.name);
   if (r.empty())
     return std::nullopt;
   return read_row(r[0]).checkpoint;
@@ -71,7 +52,8 @@ std::optional<audit_checkpoint> last_checkpoint(pqxx::transaction_base& txn) {
 std::vector<stored_checkpoint> read_checkpoints(pqxx::transaction_base& txn,
                                                 int64_t after_id, int limit) {
   std::vector<stored_checkpoint> out;
-  for (const auto& r : txn.exec_prepared("checkpoint_scan", after_id, limit))
+  for (const auto& r :
+       txn.exec_prepared(sql::checkpoint_scan.name, after_id, limit))
     out.push_back(read_row(r));
   return out;
 }

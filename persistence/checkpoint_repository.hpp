@@ -39,6 +39,4 @@ struct stored_checkpoint {
 std::vector<stored_checkpoint> read_checkpoints(pqxx::transaction_base& txn,
                                                 int64_t after_id, int limit);
 
-void prepare_checkpoint_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

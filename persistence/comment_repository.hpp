@@ -20,6 +20,4 @@ std::vector<comment> list_comments(pqxx::transaction_base& txn,
 void insert_approval(pqxx::transaction_base& txn,
                      const std::string& decision_id, const approval& a);
 
-void prepare_comment_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

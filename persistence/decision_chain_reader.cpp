@@ -1,5 +1,7 @@
 #include "persistence/decision_chain_reader.hpp"
 
+#include "persistence/decision_chain_sql.hpp"
+#include "persistence/decision_columns.hpp"
 #include "policy/decision_replay.hpp"
 
 #include <nlohmann/json.hpp>
@@ -24,6 +26,7 @@ public:
       return false;
     if (at_ == slice_.size()) {
       slice_ = txn_.exec_prepared(fetch_);
+      ++slices_;
       at_ = 0;
       if (slice_.empty()) {
         done_ = true;
@@ -38,30 +41,51 @@ public:
     return slice_[static_cast<pqxx::result::size_type>(at_ - 1)];
   }
 
+  /// The slice the current row is in, and how many were fetched so far.
+  const pqxx::result& slice() const {
+    return slice_;
+  }
+  size_t slices() const {
+    return slices_;
+  }
+
 private:
   pqxx::transaction_base& txn_;
   const char* fetch_;
   pqxx::result slice_;
   size_t at_ = 0;
+  size_t slices_ = 0;
   bool done_ = false;
 };
 
-stored_decision read_stored(const pqxx::row& r) {
+// The columns of a slice of decisions, found by name once per slice.
+struct stored_fields {
+  explicit stored_fields(const pqxx::result& r)
+    : decision(r), reviewers(r.column_number("reviewers")) {
+    // nop
+  }
+  decision_fields decision;
+  pqxx::row::size_type reviewers;
+};
+
+stored_decision read_stored(const pqxx::row& r, const stored_fields& at) {
+  using c = decision_col;
+  const auto& f = at.decision;
   stored_decision d;
-  d.decision_id = r[0].as<std::string>();
+  d.decision_id = f(r, c::decision_id).as<std::string>();
   // A state outside the domain cannot be stored; were the domain dropped,
   // it shows as pending and differs from the chain.
-  d.status = parse_decision_status(r[1].c_str())
+  d.status = parse_decision_status(f(r, c::decision).c_str())
                .value_or(decision_status::pending);
-  if (!r[2].is_null())
-    d.decided_by = r[2].as<std::string>();
-  if (!r[3].is_null())
-    d.approvals = nlohmann::json::parse(r[3].c_str())
+  if (!f(r, c::decided_by).is_null())
+    d.decided_by = f(r, c::decided_by).as<std::string>();
+  if (!r[at.reviewers].is_null())
+    d.approvals = nlohmann::json::parse(r[at.reviewers].c_str())
                     .get<std::vector<std::string>>();
-  d.approvals_required = r[4].as<int>();
-  d.escalation_level = r[5].as<int>();
-  d.version = r[6].as<int64_t>();
-  d.created_by = r[7].as<std::string>();
+  d.approvals_required = f(r, c::approvals_required).as<int>();
+  d.escalation_level = f(r, c::escalation_level).as<int>();
+  d.version = f(r, c::version).as<int64_t>();
+  d.created_by = f(r, c::created_by).as<std::string>();
   return d;
 }
 
@@ -80,57 +104,31 @@ audit_entry read_replayed(const pqxx::row& r) {
 
 } // namespace
 
-void prepare_decision_chain_statements(pqxx::connection_base& conn) {
-  // Both in byte order of decision_id, the order the replay merges in. The
-  // approvals are grouped once and merged in, not looked up per decision:
-  // 1M decisions, 8.8 s instead of 13.5 s of PostgreSQL's time. Their
-  // decision_id has the database's collation, the decisions' key "C" (014),
-  // so the join names the one it compares in.
-  conn.prepare("chain_check_rows_cursor", R"(
-    DECLARE hitl_check_rows NO SCROLL CURSOR FOR
-    SELECT d.decision_id, d.decision, d.decided_by, a.reviewers::text,
-      d.approvals_required, d.escalation_level, d.version, d.created_by
-    FROM hitl_decisions d LEFT JOIN (
-      SELECT decision_id COLLATE "C" AS decision_id,
-        json_agg(reviewer ORDER BY approved_at, reviewer) AS reviewers
-      FROM hitl_approvals GROUP BY 1) a ON a.decision_id = d.decision_id
-    ORDER BY d.decision_id COLLATE "C")");
-  conn.prepare("chain_check_rows_fetch", "FETCH 5000 FROM hitl_check_rows");
-  conn.prepare("chain_check_rows_close", "CLOSE hitl_check_rows");
-  // Only the details that the replay reads travel: comments can be long.
-  // A token's entries belong to no decision (017); the chain walk checks
-  // them, and verify compares them with the tokens' rows.
-  conn.prepare("chain_check_entries_cursor", R"(
-    DECLARE hitl_check_entries NO SCROLL CURSOR FOR
-    SELECT decision_id, seq, action, performed_by, hitl_micros("timestamp"),
-      CASE WHEN action IN ('created', 'escalated', 'rejected', 'cancelled')
-           THEN details::text ELSE '{}' END
-    FROM hitl_audit_logs WHERE decision_id IS NOT NULL
-    ORDER BY decision_id COLLATE "C", seq)");
-  conn.prepare("chain_check_entries_fetch",
-               "FETCH 10000 FROM hitl_check_entries");
-  conn.prepare("chain_check_entries_close", "CLOSE hitl_check_entries");
-}
-
 void read_decisions_against_chain(pqxx::transaction_base& txn,
                                   decision_cross_check& check) {
-  txn.exec_prepared("chain_check_rows_cursor");
-  txn.exec_prepared("chain_check_entries_cursor");
-  cursor_rows rows{txn, "chain_check_rows_fetch"};
-  cursor_rows entries{txn, "chain_check_entries_fetch"};
+  txn.exec_prepared(sql::chain_check_rows_cursor.name);
+  txn.exec_prepared(sql::chain_check_entries_cursor.name);
+  cursor_rows rows{txn, sql::chain_check_rows_fetch.name};
+  cursor_rows entries{txn, sql::chain_check_entries_fetch.name};
+  std::optional<stored_fields> fields;
+  size_t fields_of = 0; // the slice they were found in
   check.run(
     [&]() -> std::optional<stored_decision> {
-      if (rows.next())
-        return read_stored(rows.row());
-      return std::nullopt;
+      if (!rows.next())
+        return std::nullopt;
+      if (!fields || fields_of != rows.slices()) {
+        fields.emplace(rows.slice());
+        fields_of = rows.slices();
+      }
+      return read_stored(rows.row(), *fields);
     },
     [&]() -> std::optional<audit_entry> {
       if (entries.next())
         return read_replayed(entries.row());
       return std::nullopt;
     });
-  txn.exec_prepared("chain_check_rows_close");
-  txn.exec_prepared("chain_check_entries_close");
+  txn.exec_prepared(sql::chain_check_rows_close.name);
+  txn.exec_prepared(sql::chain_check_entries_close.name);
 }
 
 } // namespace hitl

@@ -14,6 +14,4 @@ class decision_cross_check;
 void read_decisions_against_chain(pqxx::transaction_base& txn,
                                   decision_cross_check& check);
 
-void prepare_decision_chain_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

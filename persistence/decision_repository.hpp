@@ -41,6 +41,4 @@ find_latest_decision_by_patch(pqxx::transaction_base& txn,
 /// Every open decision with its approvals, for recovery at start.
 std::vector<decision_record> load_open_decisions(pqxx::transaction_base& txn);
 
-void prepare_decision_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

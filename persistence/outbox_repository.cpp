@@ -1,5 +1,7 @@
 #include "persistence/outbox_repository.hpp"
 
+#include "persistence/outbox_sql.hpp"
+
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -8,10 +10,7 @@ namespace hitl {
 
 namespace {
 
-constexpr const char* outbox_columns = R"(id, delivery_id::text, event,
-  decision_id, target_url, payload::text, state, attempts,
-  hitl_micros(next_attempt_at), last_error, hitl_micros(created_at))";
-
+// The columns of sql::outbox_columns, in their order.
 outbox_message read_message(const pqxx::row& r) {
   outbox_message m;
   m.id = r[0].as<int64_t>();
@@ -61,41 +60,12 @@ std::optional<outbox_state> parse_outbox_state(std::string_view s) {
   return std::nullopt;
 }
 
-void prepare_outbox_statements(pqxx::connection_base& conn) {
-  conn.prepare("outbox_insert", R"(
-    INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
-    VALUES ($1, NULLIF($2, ''), $3, $4::jsonb) RETURNING id)");
-  conn.prepare("outbox_claim", std::string{R"(
-    UPDATE hitl_outbox SET next_attempt_at = hitl_from_micros($1 + $3)
-    WHERE id IN (
-      SELECT id FROM hitl_outbox
-      WHERE state = 'pending' AND next_attempt_at <= hitl_from_micros($1)
-      ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-    RETURNING )"} + outbox_columns);
-  conn.prepare("outbox_delivered", R"(
-    UPDATE hitl_outbox SET state = 'delivered', delivered_at = now(),
-      attempts = attempts + 1, last_error = NULL WHERE id = $1)");
-  conn.prepare("outbox_retry_later", R"(
-    UPDATE hitl_outbox SET attempts = attempts + 1,
-      next_attempt_at = hitl_from_micros($2), last_error = $3 WHERE id = $1)");
-  conn.prepare("outbox_dead", R"(
-    UPDATE hitl_outbox SET state = 'dead', attempts = attempts + 1,
-      last_error = $2 WHERE id = $1)");
-  conn.prepare("outbox_list", std::string{"SELECT "} + outbox_columns + R"(
-    FROM hitl_outbox WHERE $1::text IS NULL OR state = $1
-    ORDER BY id DESC LIMIT $2)");
-  conn.prepare("outbox_requeue", R"(
-    UPDATE hitl_outbox SET state = 'pending', next_attempt_at = now(),
-      delivered_at = NULL
-    WHERE id = $1 AND state IN ('pending', 'dead'))");
-}
-
 int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
                        const std::string& decision_id,
                        const std::string& target_url,
                        const std::string& payload_json) {
   return txn
-    .exec_prepared1("outbox_insert", event, decision_id, target_url,
+    .exec_prepared1(sql::outbox_insert.name, event, decision_id, target_url,
                     payload_json)[0]
     .as<int64_t>();
 }
@@ -103,26 +73,26 @@ int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
 std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
                                              timestamp now, int limit,
                                              duration lease) {
-  auto rows = read_messages(txn.exec_prepared("outbox_claim", to_micros(now),
-                                              limit, lease.count()));
+  auto rows = read_messages(txn.exec_prepared(
+    sql::outbox_claim.name, to_micros(now), limit, lease.count()));
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   return rows;
 }
 
 void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id) {
-  txn.exec_prepared("outbox_delivered", id);
+  txn.exec_prepared(sql::outbox_delivered.name, id);
 }
 
 void mark_outbox_retry(pqxx::transaction_base& txn, int64_t id,
                        timestamp next_attempt_at, const std::string& error) {
-  txn.exec_prepared("outbox_retry_later", id, to_micros(next_attempt_at),
-                    error);
+  txn.exec_prepared(sql::outbox_retry_later.name, id,
+                    to_micros(next_attempt_at), error);
 }
 
 void mark_outbox_dead(pqxx::transaction_base& txn, int64_t id,
                       const std::string& error) {
-  txn.exec_prepared("outbox_dead", id, error);
+  txn.exec_prepared(sql::outbox_dead.name, id, error);
 }
 
 std::vector<outbox_message> list_outbox(pqxx::transaction_base& txn,
@@ -130,12 +100,13 @@ std::vector<outbox_message> list_outbox(pqxx::transaction_base& txn,
                                         int limit) {
   if (state)
     return read_messages(txn.exec_prepared(
-      "outbox_list", std::string{to_string(*state)}, limit));
-  return read_messages(txn.exec_prepared("outbox_list", nullptr, limit));
+      sql::outbox_list.name, std::string{to_string(*state)}, limit));
+  return read_messages(
+    txn.exec_prepared(sql::outbox_list.name, nullptr, limit));
 }
 
 bool retry_outbox(pqxx::transaction_base& txn, int64_t id) {
-  return txn.exec_prepared("outbox_requeue", id).affected_rows() > 0;
+  return txn.exec_prepared(sql::outbox_requeue.name, id).affected_rows() > 0;
 }
 
 } // namespace hitl

@@ -64,6 +64,4 @@ bool retry_outbox(pqxx::transaction_base& txn, int64_t id);
 std::string_view to_string(outbox_state s);
 std::optional<outbox_state> parse_outbox_state(std::string_view s);
 
-void prepare_outbox_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

@@ -1,5 +1,7 @@
 #include "persistence/pending_repository.hpp"
 
+#include "persistence/decision_columns.hpp"
+#include "persistence/pending_sql.hpp"
 #include "persistence/sql_params.hpp"
 
 #include <pqxx/pqxx>
@@ -8,93 +10,51 @@ namespace hitl {
 
 namespace {
 
-constexpr const char* open_filter = R"(
-  decision IN ('pending', 'escalated')
-  AND ($1::text IS NULL OR priority = $1)
-  AND ($2::text IS NULL OR severity = $2))";
-
-// The count of open decisions under the same filters, from the counters.
-constexpr const char* open_count = R"(
-  SELECT coalesce(sum(n), 0)::bigint FROM hitl_open_counts
-  WHERE ($1::text IS NULL OR priority = $1)
-    AND ($2::text IS NULL OR severity = $2))";
-
-// What a pending_item holds, in read_item's order.
-constexpr const char* item_columns = R"(
-  decision_id, patch_id, apv_id, cve_id, package_name, severity, priority,
-  decision, ml_confidence, ml_prediction, wargaming_passed,
-  hitl_micros(created_at), hitl_micros(sla_deadline), escalation_level,
-  approvals_required)";
-
-pending_item read_item(const pqxx::row& r) {
+pending_item read_item(const pqxx::row& r, const decision_fields& f) {
+  using c = decision_col;
   pending_item d;
-  d.decision_id = r[0].as<std::string>();
-  d.patch_id = r[1].as<std::string>();
-  d.apv_id = r[2].as<std::string>();
-  if (!r[3].is_null())
-    d.cve_id = r[3].as<std::string>();
-  d.package_name = r[4].as<std::string>();
-  d.severity = parse_urgency(r[5].c_str()).value_or(urgency::medium);
-  d.priority = parse_urgency(r[6].c_str()).value_or(urgency::medium);
-  d.status = parse_decision_status(r[7].c_str()).value_or(decision_status::pending);
+  d.decision_id = f(r, c::decision_id).as<std::string>();
+  d.patch_id = f(r, c::patch_id).as<std::string>();
+  d.apv_id = f(r, c::apv_id).as<std::string>();
+  if (!f(r, c::cve_id).is_null())
+    d.cve_id = f(r, c::cve_id).as<std::string>();
+  d.package_name = f(r, c::package_name).as<std::string>();
+  d.severity =
+    parse_urgency(f(r, c::severity).c_str()).value_or(urgency::medium);
+  d.priority =
+    parse_urgency(f(r, c::priority).c_str()).value_or(urgency::medium);
+  d.status = parse_decision_status(f(r, c::decision).c_str())
+               .value_or(decision_status::pending);
   // The ML and wargaming columns are null or present together (CHECKs).
-  if (!r[8].is_null() && !r[9].is_null()) {
-    d.ml_confidence = r[8].as<double>();
-    d.ml_prediction = r[9].as<bool>();
+  auto confidence = f(r, c::ml_confidence);
+  auto prediction = f(r, c::ml_prediction);
+  if (!confidence.is_null() && !prediction.is_null()) {
+    d.ml_confidence = confidence.as<double>();
+    d.ml_prediction = prediction.as<bool>();
   }
-  if (!r[10].is_null())
-    d.wargaming_passed = r[10].as<bool>();
-  d.created_at = from_micros(r[11].as<int64_t>());
-  if (!r[12].is_null())
-    d.sla_deadline = from_micros(r[12].as<int64_t>());
-  d.escalation_level = r[13].as<int>();
-  d.approvals_required = r[14].as<int>();
+  if (!f(r, c::wargaming_passed).is_null())
+    d.wargaming_passed = f(r, c::wargaming_passed).as<bool>();
+  d.created_at = from_micros(f(r, c::created_at).as<int64_t>());
+  if (!f(r, c::sla_deadline).is_null())
+    d.sla_deadline = from_micros(f(r, c::sla_deadline).as<int64_t>());
+  d.escalation_level = f(r, c::escalation_level).as<int>();
+  d.approvals_required = f(r, c::approvals_required).as<int>();
   return d;
 }
-
-// No deadline sorts after every deadline.
-constexpr const char* deadline_key =
-  "coalesce(hitl_micros(sla_deadline), 9223372036854775807)";
 
 const char* statement_of(pending_sort s) {
   switch (s) {
     case pending_sort::priority:
-      return "pending_by_priority";
+      return sql::pending_by_priority.name;
     case pending_sort::age:
-      return "pending_by_age";
+      return sql::pending_by_age.name;
     case pending_sort::deadline:
-      return "pending_by_deadline";
+      return sql::pending_by_deadline.name;
   }
-  return "pending_by_priority";
+  return sql::pending_by_priority.name;
 }
 
 } // namespace
-
-// Each page statement carries the total in a last column (an uncorrelated
-// subquery: computed once), so that a page and its total are one statement,
-// one snapshot and one round trip without a transaction around them. Under a
-// load of writes every GET pending misses the cache and comes here: BEGIN,
-// SET TRANSACTION, two SELECTs and COMMIT were five round trips.
-void prepare_pending_statements(pqxx::connection_base& conn) {
-  std::string head = std::string{"SELECT "} + item_columns + ", ("
-                     + open_count + ") FROM hitl_decisions WHERE "
-                     + open_filter;
-  conn.prepare("pending_by_priority", head + R"(
-    AND ($3::int IS NULL OR hitl_urgency_rank(priority) < $3
-         OR (hitl_urgency_rank(priority) = $3
-             AND (created_at, decision_id) > (hitl_from_micros($4), $5)))
-    ORDER BY hitl_urgency_rank(priority) DESC, created_at, decision_id
-    LIMIT $6)");
-  conn.prepare("pending_by_age", head + R"(
-    AND ($3::bigint IS NULL
-         OR (created_at, decision_id) > (hitl_from_micros($3), $4))
-    ORDER BY created_at, decision_id LIMIT $5)");
-  conn.prepare("pending_by_deadline",
-               head + " AND ($3::bigint IS NULL OR (" + deadline_key
-                 + ", decision_id) > ($3, $4)) ORDER BY " + deadline_key
-                 + ", decision_id LIMIT $5");
-  conn.prepare("pending_count", open_count);
-}
 
 pending_cursor cursor_after(const pending_item& d, pending_sort sort) {
   switch (sort) {
@@ -138,21 +98,22 @@ pending_page list_pending(pqxx::transaction_base& txn,
   p.add(f.limit + 1); // one more tells whether a next page exists
   pending_page page;
   auto rows = txn.exec_prepared(statement_of(f.sort), p.dynamic());
+  decision_fields fields{rows};
   for (const auto& r : rows) {
     if (static_cast<int>(page.items.size()) == f.limit) {
       page.next = cursor_after(page.items.back(), f.sort);
       break;
     }
-    page.items.push_back(read_item(r));
+    page.items.push_back(read_item(r, fields));
   }
   if (!rows.empty()) {
-    page.total = rows[0][rows.columns() - 1].as<int64_t>();
+    page.total = rows[0]["total"].as<int64_t>();
   } else {
     // No row to carry it: past the last page, or nothing open.
     sql_params c;
     filters(c);
     page.total =
-      txn.exec_prepared1("pending_count", c.dynamic())[0].as<int64_t>();
+      txn.exec_prepared1(sql::pending_count.name, c.dynamic())[0].as<int64_t>();
   }
   return page;
 }

@@ -14,6 +14,4 @@ pending_page list_pending(pqxx::transaction_base& txn,
 /// The cursor that continues after `d` in `sort` order.
 pending_cursor cursor_after(const pending_item& d, pending_sort sort);
 
-void prepare_pending_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

@@ -6,24 +6,9 @@
 
 #include <poll.h>
 
-#include <array>
 #include <cerrno>
 
 namespace hitl {
-
-namespace {
-
-constexpr int param_count = 8;
-// Given, because a statement without some parts does not read their
-// arrays: json (OID 114) five times, bigint (20), bigint, text (25).
-constexpr std::array<Oid, param_count> param_types{114, 114, 114, 114,
-                                                   114, 20,  20,  25};
-
-std::string statement_name(batch_parts parts) {
-  return "batch_write_" + std::to_string(parts);
-}
-
-} // namespace
 
 pipelined_writer::pipelined_writer(const std::string& url) {
   conn_ = PQconnectdb(url.c_str());
@@ -32,24 +17,8 @@ pipelined_writer::pipelined_writer(const std::string& url) {
     PQfinish(conn_);
     throw db_error(db_errc::unavailable, why);
   }
-  // One statement per combination of parts, all prepared here: there are
-  // 32, and one prepared inside the pipeline would add a result to tell
-  // apart from the batches'.
-  bool prepared = true;
-  std::string why;
-  for (batch_parts parts = 0; parts <= batch_part::all && prepared; ++parts) {
-    PGresult* r = PQprepare(conn_, statement_name(parts).c_str(),
-                            batch_write_sql(parts).c_str(), param_count,
-                            param_types.data());
-    prepared = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!prepared)
-      why = PQresultErrorMessage(r);
-    PQclear(r);
-  }
-  if (!prepared || PQenterPipelineMode(conn_) != 1
-      || PQsetnonblocking(conn_, 1) != 0) {
-    if (why.empty())
-      why = PQerrorMessage(conn_);
+  if (PQenterPipelineMode(conn_) != 1 || PQsetnonblocking(conn_, 1) != 0) {
+    std::string why = PQerrorMessage(conn_);
     PQfinish(conn_);
     throw db_error(db_errc::internal, "pipelined writer: " + why);
   }
@@ -71,19 +40,28 @@ void pipelined_writer::lost(const char* what) {
 }
 
 void pipelined_writer::send(const batch_rows& rows) {
-  auto p = batch_write_params(rows);
-  auto seq = p.after_seq ? std::to_string(*p.after_seq) : std::string{};
-  std::array<const char*, param_count> values{};
-  for (size_t i = 0; i < p.values.size(); ++i)
-    values[i] = p.values[i].c_str();
-  values[6] = p.after_seq ? seq.c_str() : nullptr;
-  values[7] = p.after_seq ? p.after_hash.c_str() : nullptr;
-  if (PQsendQueryPrepared(conn_, statement_name(p.parts).c_str(), param_count, values.data(),
+  auto call = batch_call_for(rows);
+  auto statement = batch_statement_for(call.parts);
+  // A prepare that fails makes its batch fail: the batch is refused, and
+  // the statement prepared again ahead of the next batch that needs it.
+  std::optional<batch_parts> prepare;
+  if (prepared_.insert(call.parts).second) {
+    prepare = call.parts;
+    if (PQsendPrepare(conn_, statement.name.c_str(), statement.text.c_str(),
+                      static_cast<int>(statement.param_types.size()),
+                      statement.param_types.data())
+        != 1)
+      lost("preparing a batch statement");
+  }
+  auto values = call.pointers();
+  if (PQsendQueryPrepared(conn_, statement.name.c_str(),
+                          static_cast<int>(values.size()), values.data(),
                           nullptr, nullptr, 0)
         != 1
       || PQpipelineSync(conn_) != 1)
     lost("sending a batch");
   ++in_flight_;
+  preparing_.push_back(prepare);
   // Non-blocking: flush what the socket takes now; the rest goes out while
   // next() waits for answers.
   if (PQflush(conn_) < 0)
@@ -108,13 +86,20 @@ pipelined_writer::next(std::chrono::microseconds wait) {
       if (status == PGRES_PIPELINE_SYNC) {
         PQclear(r);
         --in_flight_;
+        auto prepared = preparing_.front();
+        preparing_.pop_front();
+        if (prepared && !prepare_answered_)
+          prepared_.erase(*prepared);
+        prepare_answered_ = false;
         if (!pending_)
           throw db_error(db_errc::internal, "a batch ended without a result");
         auto done = std::move(*pending_);
         pending_.reset();
         return done;
       }
-      if (status == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+      if (status == PGRES_COMMAND_OK) {
+        prepare_answered_ = true; // only a prepare answers without rows
+      } else if (status == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         pending_ = outcome{parse_written_versions(PQgetvalue(r, 0, 1))};
       } else if (status == PGRES_FATAL_ERROR) {
         const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);

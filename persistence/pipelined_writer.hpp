@@ -12,9 +12,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 struct pg_conn;
@@ -23,8 +25,8 @@ namespace hitl {
 
 class pipelined_writer {
 public:
-  /// Connects and prepares the batch statement. Throws db_error
-  /// (unavailable) when the server cannot be reached.
+  /// Connects. Throws db_error (unavailable) when the server cannot be
+  /// reached.
   explicit pipelined_writer(const std::string& url);
   ~pipelined_writer();
   pipelined_writer(const pipelined_writer&) = delete;
@@ -64,6 +66,15 @@ private:
   size_t in_flight_ = 0;
   // The oldest batch's result, read before its sync point arrives.
   std::optional<outcome> pending_;
+  // The batch statements prepared on the connection, or on their way: each
+  // is prepared in the pipeline, ahead of the first batch that needs it,
+  // so that the kinds of rows that never meet cost nothing. There are
+  // 2^kinds of them.
+  std::unordered_set<batch_parts> prepared_;
+  // For each batch in flight, oldest first: the statement prepared ahead
+  // of it, if any.
+  std::deque<std::optional<batch_parts>> preparing_;
+  bool prepare_answered_ = false; // the oldest batch's prepare succeeded
 };
 
 } // namespace hitl

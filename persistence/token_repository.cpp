@@ -2,6 +2,7 @@
 
 #include "persistence/db_error.hpp"
 #include "persistence/sql_params.hpp"
+#include "persistence/token_sql.hpp"
 
 #include <openssl/rand.h>
 #include <pqxx/pqxx>
@@ -12,6 +13,7 @@ namespace hitl {
 
 namespace {
 
+// The columns of sql::token_columns, in their order.
 token_info read_token(const pqxx::row& r) {
   token_info t;
   t.id = r[0].as<int64_t>();
@@ -27,12 +29,6 @@ token_info read_token(const pqxx::row& r) {
     t.expires_at = from_micros(r[7].as<int64_t>());
   return t;
 }
-
-constexpr const char* token_columns = R"(id, name, role,
-  hitl_micros(created_at), hitl_micros(revoked_at), hitl_micros(last_used_at),
-  token_hash, hitl_micros(expires_at))";
-
-constexpr const char* unexpired = "(expires_at IS NULL OR expires_at > now())";
 
 } // namespace
 
@@ -58,53 +54,6 @@ std::string generate_token() {
   return out;
 }
 
-void prepare_token_statements(pqxx::connection_base& conn) {
-  auto active = std::string{"revoked_at IS NULL AND "} + unexpired;
-  conn.prepare("token_insert", std::string{R"(
-    INSERT INTO hitl_api_tokens (name, role, token_hash, expires_at)
-    VALUES ($1, $2, $3, now() + $4::bigint * interval '1 microsecond')
-    RETURNING )"} + token_columns);
-  conn.prepare("token_by_id", std::string{"SELECT "} + token_columns
-                                + " FROM hitl_api_tokens WHERE id = $1");
-  conn.prepare("token_active_of", std::string{"SELECT "} + token_columns
-                                    + " FROM hitl_api_tokens WHERE name = $1"
-                                      " AND " + active);
-  conn.prepare("token_expired_of", std::string{"SELECT "} + token_columns
-                                     + R"( FROM hitl_api_tokens
-    WHERE name = $1 AND revoked_at IS NULL AND expires_at <= now())");
-  // The partial unique index of 017 answers the NOT EXISTS.
-  conn.prepare("token_unrecorded_expiries", std::string{"SELECT "}
-                                              + token_columns + R"(
-    FROM hitl_api_tokens t
-    WHERE expires_at <= now()
-      AND (revoked_at IS NULL OR revoked_at >= expires_at)
-      AND NOT EXISTS (
-        SELECT 1 FROM hitl_audit_logs a
-        WHERE a.decision_id IS NULL AND a.action = 'token_expired'
-          AND (a.details ->> 'token_id')::bigint = t.id)
-    ORDER BY id LIMIT 100)");
-  conn.prepare("token_retire_expired", R"(
-    UPDATE hitl_api_tokens SET revoked_at = now()
-    WHERE name = $1 AND revoked_at IS NULL AND expires_at <= now())");
-  conn.prepare("token_list", std::string{"SELECT "} + token_columns
-                               + " FROM hitl_api_tokens ORDER BY ("
-                               + active + ") DESC, id DESC");
-  conn.prepare("token_list_active", std::string{"SELECT "} + token_columns
-                                      + " FROM hitl_api_tokens WHERE "
-                                      + active);
-  conn.prepare("token_revoke", "UPDATE hitl_api_tokens SET revoked_at = now()"
-                               " WHERE name = $1 AND "
-                                 + active);
-  conn.prepare("token_touch", R"(
-    UPDATE hitl_api_tokens SET last_used_at = now()
-    WHERE id = ANY($1::bigint[])
-      AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))");
-  conn.prepare("token_find", std::string{"SELECT "} + token_columns
-                               + " FROM hitl_api_tokens"
-                                 " WHERE token_hash = $1 AND "
-                               + active);
-}
-
 token_info insert_token(pqxx::transaction_base& txn,
                         const std::string& name, role r,
                         const std::string& token_hash,
@@ -115,7 +64,7 @@ token_info insert_token(pqxx::transaction_base& txn,
     p.add(static_cast<int64_t>(lifetime->count()));
   else
     p.null();
-  return read_token(txn.exec_prepared("token_insert", p.dynamic())[0]);
+  return read_token(txn.exec_prepared(sql::token_insert.name, p.dynamic())[0]);
 }
 
 namespace {
@@ -129,52 +78,54 @@ std::optional<token_info> first_token(const pqxx::result& r) {
 } // namespace
 
 std::optional<token_info> find_token(pqxx::transaction_base& txn, int64_t id) {
-  return first_token(txn.exec_prepared("token_by_id", id));
+  return first_token(txn.exec_prepared(sql::token_by_id.name, id));
 }
 
 std::optional<token_info> find_active_token_of(pqxx::transaction_base& txn,
                                                const std::string& name) {
-  return first_token(txn.exec_prepared("token_active_of", name));
+  return first_token(txn.exec_prepared(sql::token_active_of.name, name));
 }
 
 std::optional<token_info> find_expired_token_of(pqxx::transaction_base& txn,
                                                 const std::string& name) {
-  return first_token(txn.exec_prepared("token_expired_of", name));
+  return first_token(txn.exec_prepared(sql::token_expired_of.name, name));
 }
 
 std::vector<token_info> unrecorded_expiries(pqxx::transaction_base& txn) {
   std::vector<token_info> out;
-  for (const auto& r : txn.exec_prepared("token_unrecorded_expiries"))
+  for (const auto& r : txn.exec_prepared(sql::token_unrecorded_expiries.name))
     out.push_back(read_token(r));
   return out;
 }
 
 bool retire_expired_token(pqxx::transaction_base& txn,
                           const std::string& name) {
-  return txn.exec_prepared("token_retire_expired", name).affected_rows() > 0;
+  return txn.exec_prepared(sql::token_retire_expired.name, name)
+           .affected_rows()
+         > 0;
 }
 
 std::vector<token_info> list_tokens(pqxx::transaction_base& txn) {
   std::vector<token_info> out;
-  for (const auto& r : txn.exec_prepared("token_list"))
+  for (const auto& r : txn.exec_prepared(sql::token_list.name))
     out.push_back(read_token(r));
   return out;
 }
 
 std::vector<token_info> list_active_tokens(pqxx::transaction_base& txn) {
   std::vector<token_info> out;
-  for (const auto& r : txn.exec_prepared("token_list_active"))
+  for (const auto& r : txn.exec_prepared(sql::token_list_active.name))
     out.push_back(read_token(r));
   return out;
 }
 
 bool revoke_token(pqxx::transaction_base& txn, const std::string& name) {
-  return txn.exec_prepared("token_revoke", name).affected_rows() > 0;
+  return txn.exec_prepared(sql::token_revoke.name, name).affected_rows() > 0;
 }
 
 std::optional<token_info> find_active_token(pqxx::transaction_base& txn,
                                             const std::string& token_hash) {
-  auto r = txn.exec_prepared("token_find", token_hash);
+  auto r = txn.exec_prepared(sql::token_find.name, token_hash);
   if (r.empty())
     return std::nullopt;
   return read_token(r[0]);
@@ -191,7 +142,7 @@ size_t touch_tokens(pqxx::transaction_base& txn,
     array += std::to_string(id);
   }
   array += '}';
-  return txn.exec_prepared("token_touch", array).affected_rows();
+  return txn.exec_prepared(sql::token_touch.name, array).affected_rows();
 }
 
 } // namespace hitl

@@ -61,6 +61,4 @@ std::vector<token_info> unrecorded_expiries(pqxx::transaction_base& txn);
 size_t touch_tokens(pqxx::transaction_base& txn,
                     const std::vector<int64_t>& ids);
 
-void prepare_token_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

@@ -2,6 +2,7 @@
 
 #include "persistence/audit_repository.hpp"
 #include "persistence/batch_writes.hpp"
+#include "persistence/token_sql.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -36,8 +37,7 @@ void lock_audit_log(pqxx::transaction_base& txn) {
 
 audit_entry append_token_entry(pqxx::transaction_base& txn, audit_entry e) {
   auto head = read_chain_head(txn);
-  e.seq = head.seq + 1;
-  seal(e, head.hash);
+  seal_next(head, e);
   batch_rows rows;
   rows.entries.push_back(e);
   write_batch(txn, rows);
@@ -47,19 +47,20 @@ audit_entry append_token_entry(pqxx::transaction_base& txn, audit_entry e) {
 bool has_token_entry(pqxx::transaction_base& txn, int64_t token_id,
                      audit_action action) {
   return !txn
-            .exec_prepared("token_trail_has", token_id,
+            .exec_prepared(sql::token_trail_has.name, token_id,
                            std::string{to_string(action)})
             .empty();
 }
 
 std::string session_user(pqxx::transaction_base& txn) {
-  return txn.exec_prepared("token_trail_session_user")[0][0].as<std::string>();
+  return txn.exec_prepared(sql::token_trail_session_user.name)[0][0]
+    .as<std::string>();
 }
 
 token_check check_tokens_against_chain(pqxx::transaction_base& txn,
                                        size_t limit) {
   token_check out;
-  for (const auto& r : txn.exec_prepared("token_trail_check")) {
+  for (const auto& r : txn.exec_prepared(sql::token_trail_check.name)) {
     out.tokens_checked += 1;
     auto id = r[0].as<int64_t>();
     auto name = r[1].as<std::string>();
@@ -89,32 +90,6 @@ token_check check_tokens_against_chain(pqxx::transaction_base& txn,
     }
   }
   return out;
-}
-
-void prepare_token_trail_statements(pqxx::connection_base& conn) {
-  conn.prepare("token_trail_session_user", "SELECT session_user::text");
-  // Each lookup is one probe of the partial unique index of 017.
-  conn.prepare("token_trail_has", R"(
-    SELECT 1 FROM hitl_audit_logs
-    WHERE decision_id IS NULL AND action = $2
-      AND (details ->> 'token_id')::bigint = $1)");
-  // Tokens created before 017 was applied predate the token entries.
-  conn.prepare("token_trail_check", R"(
-    SELECT t.id, t.name, t.role,
-      t.created_at < coalesce((SELECT applied_at FROM schema_migrations
-                               WHERE version = 17), '-infinity'),
-      c.details ->> 'name', c.details ->> 'role', c.seq,
-      t.revoked_at IS NOT NULL
-        AND (t.expires_at IS NULL OR t.revoked_at < t.expires_at)
-        AND NOT EXISTS (
-          SELECT 1 FROM hitl_audit_logs r
-          WHERE r.decision_id IS NULL AND r.action = 'token_revoked'
-            AND (r.details ->> 'token_id')::bigint = t.id)
-    FROM hitl_api_tokens t
-    LEFT JOIN hitl_audit_logs c
-      ON c.decision_id IS NULL AND c.action = 'token_created'
-         AND (c.details ->> 'token_id')::bigint = t.id
-    ORDER BY t.id)");
 }
 
 } // namespace hitl

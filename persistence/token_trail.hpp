@@ -47,6 +47,4 @@ std::string session_user(pqxx::transaction_base& txn);
 token_check check_tokens_against_chain(pqxx::transaction_base& txn,
                                        size_t limit);
 
-void prepare_token_trail_statements(pqxx::connection_base& conn);
-
 } // namespace hitl

@@ -88,6 +88,13 @@ void seal(audit_entry& entry, std::string_view prev_hash) {
                             canonical_text(entry, entry.details_json));
 }
 
+void seal_next(chain_head& head, audit_entry& entry) {
+  entry.seq = head.seq + 1;
+  seal(entry, head.hash);
+  head.seq = entry.seq;
+  head.hash = entry.hash;
+}
+
 // -- verification -------------------------------------------------------------
 
 std::string_view to_string(break_kind k) {

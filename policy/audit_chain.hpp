@@ -62,6 +62,18 @@ std::string compute_hash(std::string_view prev_hash,
 /// hashed as it is, where the verifier re-parses what the store returns.
 void seal(audit_entry& entry, std::string_view prev_hash);
 
+/// The last entry of the chain: where the next one attaches.
+struct chain_head {
+  int64_t seq = 0;
+  std::string hash{genesis_prev_hash};
+};
+
+/// Makes `entry` the next link after `head`, and `head` that link: its seq
+/// is the one after head's, its prev_hash head's hash, and it is sealed. The
+/// one way an entry joins the chain, for every writer (the auditor's
+/// batches, in order, one entry after the other; a token's entry).
+void seal_next(chain_head& head, audit_entry& entry);
+
 // -- verification -------------------------------------------------------------
 
 enum class break_kind : uint8_t {

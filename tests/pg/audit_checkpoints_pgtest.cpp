@@ -7,6 +7,7 @@
 #include "tests/pg/webhook_receiver.hpp"
 
 #include "persistence/audit_repository.hpp"
+#include "persistence/connection_pool.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/audit_checkpoint.hpp"
 #include "policy/audit_export_format.hpp"
@@ -155,7 +156,7 @@ std::string copy_of(const std::string& tpl_url) {
 // entry after it again, so that the chain verifies on its own.
 void reseal_from(const std::string& url, int64_t seq) {
   pqxx::connection conn{url};
-  prepare_audit_statements(conn);
+  prepare_statements(conn);
   pqxx::work w{conn};
   w.exec("SET LOCAL session_replication_role = replica");
   auto entries = read_audit_entries(w, 0, 100000);

@@ -1,5 +1,5 @@
-// The persistence layer on a real PostgreSQL: pool recovery, tokens, and the
-// repositories' round trips.
+// The persistence layer on a real PostgreSQL: pool recovery, tokens, the
+// repositories' round trips, and decisions read by their columns' names.
 
 #include "tests/pg/pg_fixture.hpp"
 
@@ -8,9 +8,11 @@
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
+#include "persistence/decision_columns.hpp"
 #include "persistence/decision_repository.hpp"
 #include "persistence/outbox_repository.hpp"
 #include "persistence/token_repository.hpp"
+#include "policy/decision_json.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -222,6 +224,66 @@ TEST_CASE("decisions round-trip through the repository with every field") {
   pool.read([&](pqxx::transaction_base& txn) { open = load_open_decisions(txn); });
   REQUIRE(open.size() == 1);
   CHECK(open[0].decision_id == "d-2");
+}
+
+TEST_CASE("the decision's column description covers hitl_decisions") {
+  auto url = migrated_database("hitl_decision_cols");
+  std::set<std::string> described;
+  for (size_t i = 0; i < decision_col_count; ++i)
+    described.insert(std::string{name_of(static_cast<decision_col>(i))});
+  std::set<std::string> table;
+  pqxx::connection conn{url};
+  pqxx::work w{conn};
+  for (const auto& r : w.exec("SELECT column_name FROM information_schema"
+                              ".columns WHERE table_name = 'hitl_decisions'"
+                              " AND table_schema = current_schema()"))
+    table.insert(r[0].as<std::string>());
+  CHECK(described.size() == decision_col_count); // no name twice
+  CHECK(described == table);
+  // A converted value is read under a name that no column has: ORDER BY
+  // takes a bare name for the output column first, and would sort by the
+  // conversion, past every index.
+  for (size_t i = 0; i < decision_col_count; ++i) {
+    auto c = static_cast<decision_col>(i);
+    if (result_name_of(c) != name_of(c))
+      CHECK_MESSAGE(table.count(std::string{result_name_of(c)}) == 0,
+                    result_name_of(c));
+  }
+}
+
+TEST_CASE("a decision is read by its columns' names, wherever they stand") {
+  auto url = migrated_database("hitl_decision_by_name");
+  auto d = sample_decision("cols-1");
+  pqxx::connection conn{url};
+  prepare_statements(conn);
+  pqxx::work w{conn};
+  insert_decision(w, d);
+  std::vector<decision_col> reversed;
+  for (size_t i = decision_col_count; i-- > 0;)
+    reversed.push_back(static_cast<decision_col>(i));
+  auto usual = w.exec("SELECT " + decision_select_list()
+                      + " FROM hitl_decisions");
+  auto turned = w.exec("SELECT 42 AS answer, " + decision_select_list(reversed)
+                       + " FROM hitl_decisions");
+  REQUIRE(usual.size() == 1);
+  REQUIRE(turned.size() == 1);
+  CHECK(usual.column_number("decision_id") == 0);
+  CHECK(turned.column_number("decision_id") == turned.columns() - 1);
+  auto a = decision_fields{usual}.record(usual[0]);
+  auto b = decision_fields{turned}.record(turned[0]);
+  CHECK(record_json(a) == record_json(d));
+  CHECK(record_json(b) == record_json(d));
+  CHECK(b.version == 1);
+  CHECK(b.content_hash == d.content_hash);
+  CHECK(b.created_at == d.created_at);
+  CHECK(b.updated_at == d.created_at);
+  // A statement that lacks a column the reader needs says which.
+  auto partial = w.exec("SELECT decision_id FROM hitl_decisions");
+  decision_fields some{partial};
+  CHECK(some(partial[0], decision_col::decision_id).as<std::string>()
+        == "cols-1");
+  CHECK_THROWS_WITH_AS(some.record(partial[0]),
+                       "the result has no column patch_id", std::logic_error);
 }
 
 TEST_CASE("recovery reads every open decision, across the cursor's slices") {

@@ -248,3 +248,53 @@ TEST_CASE("a token's entry has no decision: null in its canonical JSON") {
   CHECK_FALSE(is_token_action(audit_action::created));
   CHECK(parse_audit_action("token_revoked") == audit_action::token_revoked);
 }
+
+TEST_CASE("entries sealed one after the other from a head form a chain that "
+          "verifies") {
+  chain_head head; // an empty chain: the genesis head
+  CHECK(head.seq == 0);
+  CHECK(head.hash == genesis_prev_hash);
+  auto from_genesis = make_chain(3);
+  std::vector<audit_entry> chain;
+  for (auto e : from_genesis) {
+    e.seq = 0; // seal_next numbers them
+    e.prev_hash.clear();
+    e.hash.clear();
+    seal_next(head, e);
+    chain.push_back(e);
+  }
+  // The same links as sealing each by hand after the one before.
+  for (size_t i = 0; i < chain.size(); ++i) {
+    CAPTURE(i);
+    CHECK(chain[i].seq == from_genesis[i].seq);
+    CHECK(chain[i].prev_hash == from_genesis[i].prev_hash);
+    CHECK(chain[i].hash == from_genesis[i].hash);
+  }
+  CHECK(head.seq == 3);
+  CHECK(head.hash == chain[2].hash);
+
+  // Sealed after a head read from a store: the chain goes on from there,
+  // and the whole of it verifies.
+  chain_head stored{head.seq, head.hash};
+  auto next = fixed_entry();
+  next.details_json = canonical_details(nlohmann::json::parse(next.details_json));
+  seal_next(stored, next);
+  CHECK(next.seq == 4);
+  CHECK(next.prev_hash == chain[2].hash);
+  CHECK(next.hash == compute_hash(next.prev_hash, canonical_json(next)));
+  CHECK(stored.seq == 4);
+  CHECK(stored.hash == next.hash);
+  chain.push_back(next);
+  CHECK_FALSE(first_break(chain));
+
+  // A head that is not the chain's last entry makes a link the verifier
+  // refuses: what the chain guard of the database refuses too.
+  chain_head stale{2, chain[1].hash};
+  auto fork = fixed_entry();
+  fork.details_json = next.details_json;
+  seal_next(stale, fork);
+  CHECK(fork.seq == 3);
+  auto forked = chain;
+  forked.push_back(fork);
+  CHECK(first_break(forked));
+}

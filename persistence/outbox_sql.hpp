@@ -1,0 +1,57 @@
+#pragma once
+
+// The SQL of outbox_repository: webhook deliveries waiting to be made.
+
+#include "persistence/sql_statement.hpp"
+
+namespace hitl::sql {
+
+// What an outbox_message is read from, in read_message's order.
+inline constexpr sql_fragment outbox_columns{"outbox_columns", R"(
+  id, delivery_id::text, event, decision_id, target_url, payload::text,
+  state, attempts, hitl_micros(next_attempt_at), last_error,
+  hitl_micros(created_at))"};
+
+inline constexpr sql_statement outbox_insert{"outbox_insert", R"(
+  INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
+  VALUES ($1, NULLIF($2, ''), $3, $4::jsonb) RETURNING id)"};
+
+// Up to $2 messages due at $1, leased for $3 microseconds: another sender
+// skips them meanwhile.
+inline constexpr sql_statement outbox_claim{"outbox_claim", R"(
+  UPDATE hitl_outbox SET next_attempt_at = hitl_from_micros($1 + $3)
+  WHERE id IN (
+    SELECT id FROM hitl_outbox
+    WHERE state = 'pending' AND next_attempt_at <= hitl_from_micros($1)
+    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+  RETURNING {outbox_columns})"};
+
+inline constexpr sql_statement outbox_delivered{"outbox_delivered", R"(
+  UPDATE hitl_outbox SET state = 'delivered', delivered_at = now(),
+    attempts = attempts + 1, last_error = NULL WHERE id = $1)"};
+
+inline constexpr sql_statement outbox_retry_later{"outbox_retry_later", R"(
+  UPDATE hitl_outbox SET attempts = attempts + 1,
+    next_attempt_at = hitl_from_micros($2), last_error = $3 WHERE id = $1)"};
+
+inline constexpr sql_statement outbox_dead{"outbox_dead", R"(
+  UPDATE hitl_outbox SET state = 'dead', attempts = attempts + 1,
+    last_error = $2 WHERE id = $1)"};
+
+inline constexpr sql_statement outbox_list{"outbox_list", R"(
+  SELECT {outbox_columns} FROM hitl_outbox
+  WHERE $1::text IS NULL OR state = $1
+  ORDER BY id DESC LIMIT $2)"};
+
+inline constexpr sql_statement outbox_requeue{"outbox_requeue", R"(
+  UPDATE hitl_outbox SET state = 'pending', next_attempt_at = now(),
+    delivered_at = NULL
+  WHERE id = $1 AND state IN ('pending', 'dead'))"};
+
+inline constexpr sql_fragment outbox_fragments[] = {outbox_columns};
+
+inline constexpr sql_statement outbox_statements[] = {
+  outbox_insert, outbox_claim, outbox_delivered, outbox_retry_later,
+  outbox_dead,   outbox_list,  outbox_requeue};
+
+} // namespace hitl::sql
