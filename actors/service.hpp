@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/metrics_actor.hpp"
 #include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
@@ -20,7 +21,7 @@ class change_clock;
 struct service_actors {
   caf::actor auditor;
   caf::actor reader;
-  caf::actor metrics;
+  metrics_actor metrics;
   caf::actor supervisor;
   caf::actor notifier;
   /// Signs checkpoints of the chain; null without `audit.signing_key`.

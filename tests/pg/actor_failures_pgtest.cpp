@@ -51,11 +51,12 @@ double failures_of(const prometheus::Registry& reg, const std::string& actor) {
 
 /// The error that `to` answers `xs` with (a drill gets no other answer;
 /// any value would arrive here as an unexpected response).
-template <class... Ts>
-caf::error error_of(caf::actor_system& sys, const caf::actor& to, Ts... xs) {
+template <class Handle, class... Ts>
+caf::error error_of(caf::actor_system& sys, const Handle& to, Ts... xs) {
   caf::scoped_actor self{sys};
   caf::error out;
-  self->request(to, 20s, xs...)
+  // Untyped: a drill is no part of any actor's protocol.
+  self->request(caf::actor_cast<caf::actor>(to), 20s, xs...)
     .receive([&](bool) { FAIL("answered with a value"); },
              [&](caf::error& e) { out = std::move(e); });
   return out;
@@ -84,8 +85,8 @@ void check_drill_answer(const caf::error& e) {
   CHECK(service_detail(e).find("drill") == std::string::npos);
 }
 
-template <class T, class... Ts>
-std::optional<T> value_of(caf::actor_system& sys, const caf::actor& to,
+template <class T, class Handle, class... Ts>
+std::optional<T> value_of(caf::actor_system& sys, const Handle& to,
                           Ts... xs) {
   caf::scoped_actor self{sys};
   std::optional<T> out;
