@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/metrics_actor.hpp"
+#include "actors/notifier.hpp"
 #include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
@@ -23,7 +24,7 @@ struct service_actors {
   caf::actor reader;
   metrics_actor metrics;
   caf::actor supervisor;
-  caf::actor notifier;
+  notifier_actor notifier;
   /// Signs checkpoints of the chain; null without `audit.signing_key`.
   caf::actor checkpoint_signer;
   /// The signing key's public PEM (GET /hitl/audit/public-key); empty
