@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/checkpoint_signer.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/notifier.hpp"
 #include "policy/service_settings.hpp"
@@ -26,7 +27,7 @@ struct service_actors {
   caf::actor supervisor;
   notifier_actor notifier;
   /// Signs checkpoints of the chain; null without `audit.signing_key`.
-  caf::actor checkpoint_signer;
+  checkpoint_signer_actor checkpoint_signer;
   /// The signing key's public PEM (GET /hitl/audit/public-key); empty
   /// without a key.
   std::string audit_public_key_pem;
