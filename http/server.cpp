@@ -144,7 +144,7 @@ struct server_context : std::enable_shared_from_this<server_context> {
   std::vector<caf::actor> bridges;
   std::atomic<size_t> next_bridge{0};
   /// Behind /health (actors/health_check.hpp).
-  caf::actor health;
+  health_check_actor health;
   /// Requests accepted and not yet answered, and whether new ones are still
   /// taken: a stop lets those in flight finish first (see restinio_server).
   std::atomic<int64_t> unanswered{0};
@@ -376,8 +376,8 @@ using exchange_ptr = std::shared_ptr<exchange>;
 /// `on_error`. Whatever either throws (a JSON dump, a bug), the client gets
 /// its 500 first, never an empty reply, and the exchange is done with (a
 /// stop waits for it); the bridge logs it, counts it and goes on.
-template <class OnOk, class OnError, class... Ts>
-void ask_or(const exchange_ptr& ex, const caf::actor& target,
+template <class Handle, class OnOk, class OnError, class... Ts>
+void ask_or(const exchange_ptr& ex, const Handle& target,
             std::chrono::seconds timeout, OnOk on_ok, OnError on_error,
             Ts... xs) {
   auto& ctx = ex->context();
@@ -396,8 +396,8 @@ void ask_or(const exchange_ptr& ex, const caf::actor& target,
 }
 
 /// As ask_or, with failures answered as problems (see exchange::fail).
-template <class OnOk, class... Ts>
-void ask(const exchange_ptr& ex, const caf::actor& target,
+template <class Handle, class OnOk, class... Ts>
+void ask(const exchange_ptr& ex, const Handle& target,
          std::chrono::seconds timeout, OnOk on_ok, Ts... xs) {
   ask_or(ex, target, timeout, std::move(on_ok),
          [ex](caf::error& err) { ex->fail(err); }, std::move(xs)...);
@@ -1597,9 +1597,10 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   actor_failures failures{ctx->backend.registry};
   for (size_t i = 0; i < bridge_count; ++i)
     ctx->bridges.push_back(spawn_bridge(sys, failures));
-  ctx->health = spawn_health_check(sys, ctx->backend.supervisor,
-                                   ctx->backend.auditor, ctx->backend.reader,
-                                   ctx->backend.registry);
+  ctx->health = spawn_health_check(
+    sys, caf::actor_cast<pingable>(ctx->backend.supervisor),
+    caf::actor_cast<pingable>(ctx->backend.auditor),
+    caf::actor_cast<pingable>(ctx->backend.reader), ctx->backend.registry);
   std::optional<server_handle> handle;
   try {
     handle = restinio::run_async<traits_t>(

@@ -411,8 +411,10 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
   auto registry = std::make_shared<prometheus::Registry>();
   actor_failures failures{registry};
 
-  auto health = spawn_health_check(sys, a.supervisor, a.auditor, a.reader,
-                                   registry);
+  auto health = spawn_health_check(
+    sys, caf::actor_cast<pingable>(a.supervisor),
+    caf::actor_cast<pingable>(a.auditor), caf::actor_cast<pingable>(a.reader),
+    registry);
   auto report = value_of<health_report>(sys, health, atoms::health::value);
   REQUIRE(report);
   CHECK(report->ok());
@@ -449,7 +451,8 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
   check_drill_answer(error_of(sys, feed, failure_drill{"feed"}));
   CHECK(failures_of(*registry, "event_feed") == 3);
 
-  for (const caf::actor& x : {health, refresher, feed})
+  for (const caf::actor& x :
+       {caf::actor_cast<caf::actor>(health), refresher, feed})
     caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
 }
 
@@ -460,8 +463,10 @@ TEST_CASE("the health actor shares one round of checks among the requests "
   auto& sys = svc.system();
   auto& a = svc.actors();
   auto registry = std::make_shared<prometheus::Registry>();
-  auto health = spawn_health_check(sys, a.supervisor, a.auditor, a.reader,
-                                   registry);
+  auto health = spawn_health_check(
+    sys, caf::actor_cast<pingable>(a.supervisor),
+    caf::actor_cast<pingable>(a.auditor), caf::actor_cast<pingable>(a.reader),
+    registry);
   auto rounds = [&] {
     return series_value(prometheus::TextSerializer{}.Serialize(
                           registry->Collect()),

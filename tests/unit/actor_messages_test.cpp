@@ -2,6 +2,7 @@
 // serializer and back: each field arrives as it left, and std::optional
 // fields both with and without a value (actors/optional_field.hpp).
 
+#include "actors/health_check.hpp"
 #include "actors/messages.hpp"
 
 #include <caf/binary_deserializer.hpp>
@@ -637,4 +638,13 @@ TEST_CASE("tokens") {
                   std::nullopt, "h"};
   std::vector<token_info> tokens{t, bare};
   same(round_trip(tokens), tokens);
+}
+
+TEST_CASE("health_report") {
+  health_report h{true, 2.5, false, true};
+  auto g = round_trip(h);
+  CHECK(g.database == h.database);
+  CHECK(g.database_ms == h.database_ms);
+  CHECK(g.supervisor == h.supervisor);
+  CHECK(g.auditor == h.auditor);
 }
