@@ -163,6 +163,46 @@ using committed_events = std::shared_ptr<const std::vector<committed_event>>;
 
 // -- reads --------------------------------------------------------------------
 
+/// One decision, by its id.
+struct decision_ref {
+  std::string decision_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, decision_ref& x) {
+  return f(caf::meta::type_name("decision_ref"), x.decision_id);
+}
+
+/// The newest decision of one patch.
+struct patch_ref {
+  std::string patch_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, patch_ref& x) {
+  return f(caf::meta::type_name("patch_ref"), x.patch_id);
+}
+
+/// An API token, by the hash of its secret.
+struct token_lookup {
+  std::string token_hash;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_lookup& x) {
+  return f(caf::meta::type_name("token_lookup"), x.token_hash);
+}
+
+/// Tokens that were used since the last such message (last_used_at).
+struct token_uses {
+  std::vector<int64_t> token_ids;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_uses& x) {
+  return f(caf::meta::type_name("token_uses"), x.token_ids);
+}
+
 /// A time window for analytics.
 struct summary_request {
   std::optional<timestamp> since;
@@ -211,7 +251,3 @@ public:
 // nothing at all: they must never be sent to another node.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::export_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::committed_events)
-// Until the readers answer with named values (std::optional has no inspect).
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_record>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_view>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::token_info>)

@@ -59,4 +59,14 @@ typename Inspector::result_type inspect(Inspector& f,
   }
 }
 
+/// A std::optional of one of our own types as a message element of its own
+/// (a reader's answer): found by ADL through the namespace of `T`. Members,
+/// which may hold a std::optional of a standard type, go through
+/// optional_field.
+template <class Inspector, class T>
+typename Inspector::result_type inspect(Inspector& f, std::optional<T>& x) {
+  auto ref = optional_field(x);
+  return inspect(f, ref);
+}
+
 } // namespace hitl

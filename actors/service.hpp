@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/checkpoint_signer.hpp"
+#include "actors/db_reader.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/notifier.hpp"
 #include "policy/service_settings.hpp"
@@ -22,7 +23,7 @@ class change_clock;
 /// The running actors of one service node.
 struct service_actors {
   caf::actor auditor;
-  caf::actor reader;
+  db_reader_actor reader;
   metrics_actor metrics;
   caf::actor supervisor;
   notifier_actor notifier;

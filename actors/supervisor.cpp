@@ -72,7 +72,7 @@ struct supervisor_state {
   std::shared_ptr<const policy_config> policy;
   std::string policy_version; // policy->version(), which hashes
   caf::actor auditor;
-  caf::actor reader;
+  db_reader_actor reader;
   open_map by_id;
   /// Keys view the entries' patch ids. Both indexes hold exactly the
   /// decisions of `by_id`.
@@ -302,7 +302,8 @@ void finish_creation(supervisor_actor* self, const std::string& id,
 // the same content is an idempotent repeat, other content a conflict.
 void resolve_existing(supervisor_actor* self, const std::string& id,
                       const std::string& patch, const caf::error& err) {
-  self->request(self->state.reader, read_timeout, atoms::get::value, id)
+  self->request(self->state.reader, read_timeout, atoms::get::value,
+                decision_ref{id})
     .then(
       [=](std::optional<decision_view>& view) {
         finish_creation(self, id, patch, [&](creation& c) {
@@ -436,7 +437,7 @@ caf::response_promise explain_missing(supervisor_actor* self, Atom,
   auto on_error = [=](caf::error& err) mutable { promise.deliver(err); };
   if (v.decision_id)
     self->request(self->state.reader, read_timeout, atoms::get::value,
-                  *v.decision_id)
+                  decision_ref{*v.decision_id})
       .then(
         [=](std::optional<decision_view>& view) mutable {
           on_record(view ? std::optional<decision_record>{view->record}
@@ -445,7 +446,7 @@ caf::response_promise explain_missing(supervisor_actor* self, Atom,
         on_error);
   else
     self->request(self->state.reader, read_timeout, atoms::by_patch::value,
-                  v.patch_id)
+                  patch_ref{v.patch_id})
       .then([=](std::optional<decision_record>& rec) mutable { on_record(rec); },
             on_error);
   return promise;
@@ -472,7 +473,7 @@ caf::result<caf::message> route(supervisor_actor* self, Atom atom,
 
 caf::behavior supervisor(supervisor_actor* self,
                          std::shared_ptr<const policy_config> policy,
-                         caf::actor auditor, caf::actor reader,
+                         caf::actor auditor, db_reader_actor reader,
                          std::vector<decision_record> open,
                          actor_failures failures) {
   auto& st = self->state;
@@ -550,7 +551,8 @@ caf::behavior supervisor(supervisor_actor* self,
     [=](atoms::get, const std::string& id, const std::string&) {
       // Rebuild a failed patch actor from the database; retry while the
       // database is away.
-      self->request(self->state.reader, read_timeout, atoms::get::value, id)
+      self->request(self->state.reader, read_timeout, atoms::get::value,
+                    decision_ref{id})
         .then(
           [=](std::optional<decision_view>& view) {
             if (view && is_open(view->record.status)
@@ -586,7 +588,7 @@ caf::behavior supervisor(supervisor_actor* self,
 
 caf::actor spawn_supervisor(caf::actor_system& sys,
                             std::shared_ptr<const policy_config> policy,
-                            caf::actor auditor, caf::actor reader,
+                            caf::actor auditor, db_reader_actor reader,
                             std::vector<decision_record> open,
                             actor_failures failures) {
   return sys.spawn(supervisor, std::move(policy), std::move(auditor),

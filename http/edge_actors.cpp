@@ -46,12 +46,13 @@ caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
 
 // Writes last_used_at of the tokens the cache saw used, in one statement;
 // uses that cannot be recorded now are kept for the next tick.
-void flush_token_uses(caf::event_based_actor* self, const caf::actor& reader,
-                      token_cache* cache) {
+void flush_token_uses(caf::event_based_actor* self,
+                      const db_reader_actor& reader, token_cache* cache) {
   auto used = cache->take_used();
   if (used.empty())
     return;
-  self->request(reader, std::chrono::seconds(5), atoms::touch::value, used)
+  self->request(reader, std::chrono::seconds(5), atoms::touch::value,
+                token_uses{used})
     .then([](size_t) {}, [cache, used](caf::error&) {
       cache->restore_used(used);
     });
@@ -81,7 +82,8 @@ void watch_expiries(caf::event_based_actor* self, const caf::actor& auditor,
     self->send(auditor, atoms::expire::value);
 }
 
-caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
+caf::behavior token_refresher(caf::event_based_actor* self,
+                              db_reader_actor reader,
                               token_cache* cache, event_stream* stream,
                               caf::actor auditor) {
   auto watch = std::make_shared<expiry_watch>();
@@ -90,7 +92,7 @@ caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
     [=](tick_atom) {
       flush_token_uses(self, reader, cache);
       auto asked = std::chrono::steady_clock::now();
-      self->request(reader, std::chrono::seconds(5), atoms::token::value)
+      self->request(reader, std::chrono::seconds(5), atoms::tokens::value)
         .then(
           [=](std::vector<token_info>& active) {
             std::unordered_set<std::string> hashes;
@@ -150,14 +152,16 @@ caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
   });
 }
 
-caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+caf::actor spawn_token_refresher(caf::actor_system& sys,
+                                 db_reader_actor reader,
                                  token_cache& cache, event_stream& stream,
                                  actor_failures failures) {
   return spawn_token_refresher(sys, std::move(reader), cache, stream,
                                std::move(failures), caf::actor{});
 }
 
-caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+caf::actor spawn_token_refresher(caf::actor_system& sys,
+                                 db_reader_actor reader,
                                  token_cache& cache, event_stream& stream,
                                  actor_failures failures, caf::actor auditor) {
   auto* c = &cache;

@@ -501,7 +501,7 @@ void authorize(const exchange_ptr& ex, operation op, Next next) {
         ex->context().tokens.store(hash, info);
         decide(info);
       },
-      atoms::token::value, hash);
+      atoms::token::value, token_lookup{hash});
 }
 
 /// A long-poll's place, shown in the gauge while it is held.
@@ -777,7 +777,7 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                                                              generation);
                                ex->respond(200, *body);
                              },
-                             atoms::get::value, id);
+                             atoms::get::value, decision_ref{id});
                        };
                        if (wait == 0 || !valid_decision_id(id)) {
                          read();
@@ -1600,7 +1600,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   ctx->health = spawn_health_check(
     sys, caf::actor_cast<pingable>(ctx->backend.supervisor),
     caf::actor_cast<pingable>(ctx->backend.auditor),
-    caf::actor_cast<pingable>(ctx->backend.reader), ctx->backend.registry);
+    ctx->backend.reader, ctx->backend.registry);
   std::optional<server_handle> handle;
   try {
     handle = restinio::run_async<traits_t>(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/db_reader.hpp"
 #include "http/edge_limits.hpp"
 
 #include <caf/actor.hpp>
@@ -30,7 +31,7 @@ struct http_options {
 /// The actors the front end talks to; it knows nothing else of the service.
 struct http_backend {
   caf::actor supervisor;
-  caf::actor reader;
+  db_reader_actor reader;
   /// Source of committed events for the live stream.
   caf::actor auditor;
   std::shared_ptr<prometheus::Registry> registry;

@@ -648,3 +648,27 @@ TEST_CASE("health_report") {
   CHECK(g.supervisor == h.supervisor);
   CHECK(g.auditor == h.auditor);
 }
+
+TEST_CASE("the readers' requests, and their answers that may be absent") {
+  CHECK(round_trip(decision_ref{"dec-42"}).decision_id == "dec-42");
+  CHECK(round_trip(patch_ref{"patch-42"}).patch_id == "patch-42");
+  CHECK(round_trip(token_lookup{std::string(64, 'a')}).token_hash
+        == std::string(64, 'a'));
+  CHECK(round_trip(token_uses{{3, 1, 2}}).token_ids
+        == std::vector<int64_t>{3, 1, 2});
+  CHECK(round_trip(token_uses{}).token_ids.empty());
+  // A std::optional of our own types is a message element by itself.
+  std::optional<decision_view> view{
+    decision_view{full_record(), {}, "[]"}};
+  auto got = round_trip(view);
+  REQUIRE(got);
+  same(got->record, view->record);
+  CHECK_FALSE(round_trip(std::optional<decision_view>{}));
+  std::optional<decision_record> rec{bare_record()};
+  same(round_trip(rec), rec);
+  std::optional<token_info> token{token_info{1, "svc", role::service, at(0),
+                                             std::nullopt, std::nullopt,
+                                             at(9), "h"}};
+  same(round_trip(token), token);
+  CHECK_FALSE(round_trip(std::optional<token_info>{}));
+}
