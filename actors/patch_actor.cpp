@@ -21,7 +21,7 @@ constexpr auto escalation_commit_timeout = std::chrono::minutes(5);
 
 struct patch_state {
   decision_record rec;
-  caf::actor auditor;
+  auditor_actor auditor;
   caf::actor supervisor;
   std::shared_ptr<const policy_config> policy;
   static inline const char* name = "patch_actor";
@@ -192,7 +192,8 @@ caf::behavior open_behavior(patch_actor* self) {
   };
 }
 
-caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
+caf::behavior patch(patch_actor* self, decision_record rec,
+                    auditor_actor auditor,
                     caf::actor supervisor,
                     std::shared_ptr<const policy_config> policy,
                     actor_failures failures) {
@@ -214,7 +215,7 @@ caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
 } // namespace
 
 caf::actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
-                             caf::actor auditor, caf::actor supervisor,
+                             auditor_actor auditor, caf::actor supervisor,
                              std::shared_ptr<const policy_config> policy,
                              actor_failures failures) {
   return sys.spawn(patch, std::move(rec), std::move(auditor),

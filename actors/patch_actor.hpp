@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/actor_failures.hpp"
+#include "actors/auditor.hpp"
 #include "policy/decision.hpp"
 #include "policy/policy_config.hpp"
 
@@ -23,7 +24,7 @@ namespace hitl {
 /// An exception in a handler is answered `internal`, counted in `failures`,
 /// and ends the actor (its supervisor rebuilds it from the database).
 caf::actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
-                             caf::actor auditor, caf::actor supervisor,
+                             auditor_actor auditor, caf::actor supervisor,
                              std::shared_ptr<const policy_config> policy,
                              actor_failures failures = actor_failures{});
 

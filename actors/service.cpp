@@ -80,10 +80,9 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   a.metrics = spawn_metrics_actor(sys, registry, totals,
                                   config.policy.max_escalation_level);
   caf::anon_send(a.auditor, atoms::subscribe::value,
-                 caf::actor_cast<caf::actor>(a.metrics));
+                 event_listener{a.metrics});
   a.notifier = spawn_notifier(sys, pool, config, std::move(registry));
-  caf::anon_send(a.auditor, atoms::subscribe::value,
-                 caf::actor_cast<caf::actor>(a.notifier));
+  caf::anon_send(a.auditor, atoms::subscribe::value, a.notifier);
   auto policy = std::make_shared<const policy_config>(config.policy);
   a.supervisor = spawn_supervisor(sys, policy, a.auditor, a.reader,
                                   std::move(open), failures);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/auditor.hpp"
 #include "actors/checkpoint_signer.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/metrics_actor.hpp"
@@ -22,7 +23,7 @@ class change_clock;
 
 /// The running actors of one service node.
 struct service_actors {
-  caf::actor auditor;
+  auditor_actor auditor;
   db_reader_actor reader;
   metrics_actor metrics;
   caf::actor supervisor;

@@ -71,7 +71,7 @@ using open_ref = open_map::value_type*;
 struct supervisor_state {
   std::shared_ptr<const policy_config> policy;
   std::string policy_version; // policy->version(), which hashes
-  caf::actor auditor;
+  auditor_actor auditor;
   db_reader_actor reader;
   open_map by_id;
   /// Keys view the entries' patch ids. Both indexes hold exactly the
@@ -473,7 +473,7 @@ caf::result<caf::message> route(supervisor_actor* self, Atom atom,
 
 caf::behavior supervisor(supervisor_actor* self,
                          std::shared_ptr<const policy_config> policy,
-                         caf::actor auditor, db_reader_actor reader,
+                         auditor_actor auditor, db_reader_actor reader,
                          std::vector<decision_record> open,
                          actor_failures failures) {
   auto& st = self->state;
@@ -588,7 +588,7 @@ caf::behavior supervisor(supervisor_actor* self,
 
 caf::actor spawn_supervisor(caf::actor_system& sys,
                             std::shared_ptr<const policy_config> policy,
-                            caf::actor auditor, db_reader_actor reader,
+                            auditor_actor auditor, db_reader_actor reader,
                             std::vector<decision_record> open,
                             actor_failures failures) {
   return sys.spawn(supervisor, std::move(policy), std::move(auditor),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/actor_failures.hpp"
+#include "actors/auditor.hpp"
 #include "actors/db_reader.hpp"
 #include "policy/decision.hpp"
 #include "policy/policy_config.hpp"
@@ -35,7 +36,7 @@ namespace hitl {
 /// `failures`; the supervisor lives on, a patch actor is rebuilt.
 caf::actor spawn_supervisor(caf::actor_system& sys,
                             std::shared_ptr<const policy_config> policy,
-                            caf::actor auditor, db_reader_actor reader,
+                            auditor_actor auditor, db_reader_actor reader,
                             std::vector<decision_record> open,
                             actor_failures failures = actor_failures{});
 

@@ -7,6 +7,7 @@
 // logged and counted in `failures`, and the actor goes on.
 
 #include "actors/actor_failures.hpp"
+#include "actors/auditor.hpp"
 #include "actors/db_reader.hpp"
 
 #include <caf/fwd.hpp>
@@ -21,7 +22,7 @@ class token_cache;
 /// Subscribes to the auditor's committed events and publishes each as
 /// `{event, at, decision, ...}`; pings every client every 20 s and closes
 /// those silent for 60 s.
-caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
+caf::actor spawn_event_feed(caf::actor_system& sys, auditor_actor auditor,
                             event_stream& stream, std::string public_url,
                             actor_failures failures = actor_failures{});
 
@@ -41,6 +42,7 @@ caf::actor spawn_token_refresher(caf::actor_system& sys,
 caf::actor spawn_token_refresher(caf::actor_system& sys,
                                  db_reader_actor reader,
                                  token_cache& cache, event_stream& stream,
-                                 actor_failures failures, caf::actor auditor);
+                                 actor_failures failures,
+                                 auditor_actor auditor);
 
 } // namespace hitl

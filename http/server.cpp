@@ -1599,8 +1599,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
     ctx->bridges.push_back(spawn_bridge(sys, failures));
   ctx->health = spawn_health_check(
     sys, caf::actor_cast<pingable>(ctx->backend.supervisor),
-    caf::actor_cast<pingable>(ctx->backend.auditor),
-    ctx->backend.reader, ctx->backend.registry);
+    ctx->backend.auditor, ctx->backend.reader, ctx->backend.registry);
   std::optional<server_handle> handle;
   try {
     handle = restinio::run_async<traits_t>(

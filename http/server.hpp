@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/auditor.hpp"
 #include "actors/db_reader.hpp"
 #include "http/edge_limits.hpp"
 
@@ -33,7 +34,7 @@ struct http_backend {
   caf::actor supervisor;
   db_reader_actor reader;
   /// Source of committed events for the live stream.
-  caf::actor auditor;
+  auditor_actor auditor;
   std::shared_ptr<prometheus::Registry> registry;
   /// Base of links in event payloads.
   std::string public_url;
