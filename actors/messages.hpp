@@ -128,6 +128,18 @@ typename Inspector::result_type inspect(Inspector& f, commit_receipt& x) {
            optional_field(x.comment));
 }
 
+/// An SLA level of a decision falls due: from its patch actor's timer,
+/// passed on by the supervisor when that timer was far away.
+struct escalation {
+  std::string decision_id;
+  int level = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, escalation& x) {
+  return f(caf::meta::type_name("escalation"), x.decision_id, x.level);
+}
+
 /// The auditor's own counters, for tests and the group-commit benchmark.
 struct auditor_stats {
   int64_t transactions = 0;

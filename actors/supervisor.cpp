@@ -43,7 +43,7 @@ struct creation {
 /// and arms its SLA timer at once (missed levels escalate at once).
 struct open_entry {
   /// Null while dormant.
-  caf::actor actor;
+  patch_actor actor;
   std::string patch_id;
   /// While dormant, where its record is in `recovered`; else `no_slot`.
   size_t slot = no_slot;
@@ -149,7 +149,7 @@ open_ref add_open(supervisor_actor* self, const decision_record& rec,
   auto& st = self->state;
   auto entry_of = [&] {
     return st.by_id.try_emplace(rec.decision_id,
-                                open_entry{caf::actor{}, rec.patch_id, slot});
+                                open_entry{patch_actor{}, rec.patch_id, slot});
   };
   auto [pos, added] = entry_of();
   if (!added) { // not expected: the new decision replaces the old one
@@ -166,8 +166,8 @@ void start_actor(supervisor_actor* self, open_ref ref, decision_record&& rec) {
   auto& entry = ref->second;
   entry.actor = spawn_patch_actor(self->home_system(), std::move(rec),
                                   st.auditor,
-                                  caf::actor_cast<caf::actor>(self), st.policy,
-                                  st.failures);
+                                  caf::actor_cast<patch_owner>(self),
+                                  st.policy, st.failures);
   self->monitor(entry.actor);
   st.by_actor[entry.actor.id()] = ref;
 }
@@ -178,7 +178,7 @@ void adopt(supervisor_actor* self, decision_record&& rec) {
 }
 
 /// The actor of an open decision, spawned now if the decision is dormant.
-const caf::actor& child_of(supervisor_actor* self, open_ref ref) {
+const patch_actor& child_of(supervisor_actor* self, open_ref ref) {
   auto& entry = ref->second;
   if (!entry.actor) {
     auto slot = std::exchange(entry.slot, no_slot);
@@ -452,21 +452,50 @@ caf::response_promise explain_missing(supervisor_actor* self, Atom,
   return promise;
 }
 
-template <class Atom>
-caf::result<caf::message> route(supervisor_actor* self, Atom atom,
-                                const verdict_request& v) {
+/// Refused while the decision of `v`'s patch is being created.
+std::optional<caf::error> still_creating(supervisor_actor* self,
+                                         const verdict_request& v) {
+  if (self->state.creating_patches.count(v.patch_id) == 0)
+    return std::nullopt;
+  return make_service_error(service_errc::conflict,
+                            "the decision of patch " + v.patch_id
+                              + " is still being created; retry");
+}
+
+/// The open decision that `v` is for, if it is open here.
+open_ref target_of(supervisor_actor* self, const verdict_request& v) {
   auto& st = self->state;
-  if (st.creating_patches.count(v.patch_id) > 0)
-    return make_service_error(service_errc::conflict,
-                              "the decision of patch " + v.patch_id
-                                + " is still being created; retry");
   auto it = st.by_patch.find(v.patch_id);
   if (it == st.by_patch.end()
       || (v.decision_id && *v.decision_id != it->second->first))
+    return nullptr;
+  return it->second;
+}
+
+template <class Reply, class Atom>
+caf::result<Reply> route(supervisor_actor* self, Atom atom,
+                         const verdict_request& v) {
+  if (auto refused = still_creating(self, v))
+    return std::move(*refused);
+  auto ref = target_of(self, v);
+  if (!ref)
     return explain_missing(self, atom, v);
   // Delegation keeps this actor's sends to the child in order, so the
   // `stop` sent after `finished` always comes after every routed request.
-  return self->delegate(child_of(self, it->second), atom, v);
+  return self->delegate(child_of(self, ref), atom, v);
+}
+
+// A drill is no part of a patch actor's protocol: sent untyped.
+caf::result<caf::message> route_drill(supervisor_actor* self,
+                                      const failure_drill& d,
+                                      const verdict_request& v) {
+  if (auto refused = still_creating(self, v))
+    return std::move(*refused);
+  auto ref = target_of(self, v);
+  if (!ref)
+    return explain_missing(self, d, v);
+  return self->delegate(caf::actor_cast<caf::actor>(child_of(self, ref)), d,
+                        v);
 }
 
 // -- the actor ----------------------------------------------------------------
@@ -509,11 +538,20 @@ caf::behavior supervisor(supervisor_actor* self,
   });
   return {
     [=](atoms::create, create_request& req) { return create(self, req); },
-    [=](atoms::approve a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::reject a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::cancel a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::comment a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::finished, const std::string& id) {
+    [=](atoms::approve a, const verdict_request& v) {
+      return route<decision_record>(self, a, v);
+    },
+    [=](atoms::reject a, const verdict_request& v) {
+      return route<decision_record>(self, a, v);
+    },
+    [=](atoms::cancel a, const verdict_request& v) {
+      return route<decision_record>(self, a, v);
+    },
+    [=](atoms::comment a, const verdict_request& v) {
+      return route<comment>(self, a, v);
+    },
+    [=](atoms::finished, const decision_ref& ref) {
+      const auto& id = ref.decision_id;
       auto it = self->state.by_id.find(id);
       if (it != self->state.by_id.end()) {
         auto child = it->second.actor;
@@ -567,19 +605,19 @@ caf::behavior supervisor(supervisor_actor* self,
           });
     },
     [=](atoms::wake) { wake_due(self); },
-    [=](atoms::escalate a, const std::string& id, int level) {
+    [=](atoms::escalate a, const escalation& e) {
       // A patch actor's SLA timer (see arm_timer). A final decision has no
       // entry, and a dormant one no timer of an actor.
-      auto it = self->state.by_id.find(id);
+      auto it = self->state.by_id.find(e.decision_id);
       if (it != self->state.by_id.end() && it->second.actor)
-        self->send(it->second.actor, a, level);
+        self->send(it->second.actor, a, e);
     },
     [=](atoms::stats) { return self->state.by_id.size(); },
     // For /health: it answers, so it takes requests.
     [=](atoms::ping) { return true; },
     // A drill for the actor of a patch's open decision (see failure_drill).
     [=](const failure_drill& d, const verdict_request& v) {
-      return route(self, d, v);
+      return route_drill(self, d, v);
     },
   };
 }

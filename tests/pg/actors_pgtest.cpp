@@ -324,7 +324,7 @@ TEST_CASE("a final decision's pending SLA timer keeps nothing of its actor") {
   // arms its SLA timer at once.
   auto actor = spawn_patch_actor(
     svc.system(), created->record, svc.actors().auditor,
-    svc.actors().supervisor,
+    caf::actor_cast<patch_owner>(svc.actors().supervisor),
     std::make_shared<const policy_config>(service_config{}.policy));
   caf::actor_addr weak = actor.address();
   {
@@ -336,7 +336,7 @@ TEST_CASE("a final decision's pending SLA timer keeps nothing of its actor") {
     REQUIRE(status == decision_status::approved);
     self->send(actor, atoms::stop::value);
   }
-  actor = caf::actor{};
+  actor = nullptr;
   // Freed once the messages in flight are delivered, hours before the
   // timer fires.
   CHECK(eventually([&] { return !caf::actor_cast<caf::actor>(weak); }, 30s));

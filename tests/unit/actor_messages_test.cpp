@@ -672,3 +672,9 @@ TEST_CASE("the readers' requests, and their answers that may be absent") {
   same(round_trip(token), token);
   CHECK_FALSE(round_trip(std::optional<token_info>{}));
 }
+
+TEST_CASE("escalation") {
+  auto got = round_trip(escalation{"dec-42", 3});
+  CHECK(got.decision_id == "dec-42");
+  CHECK(got.level == 3);
+}
