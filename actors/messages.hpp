@@ -128,6 +128,17 @@ typename Inspector::result_type inspect(Inspector& f, commit_receipt& x) {
            optional_field(x.comment));
 }
 
+/// A long-poll: wait until the decision is final, `seconds` at most.
+struct decision_wait {
+  std::string decision_id;
+  int seconds = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, decision_wait& x) {
+  return f(caf::meta::type_name("decision_wait"), x.decision_id, x.seconds);
+}
+
 /// An SLA level of a decision falls due: from its patch actor's timer,
 /// passed on by the supervisor when that timer was far away.
 struct escalation {

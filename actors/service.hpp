@@ -5,6 +5,7 @@
 #include "actors/db_reader.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/notifier.hpp"
+#include "actors/supervisor.hpp"
 #include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
@@ -26,7 +27,7 @@ struct service_actors {
   auditor_actor auditor;
   db_reader_actor reader;
   metrics_actor metrics;
-  caf::actor supervisor;
+  supervisor_actor supervisor;
   notifier_actor notifier;
   /// Signs checkpoints of the chain; null without `audit.signing_key`.
   checkpoint_signer_actor checkpoint_signer;

@@ -803,7 +803,7 @@ void add_decision_routes(router_t& r, server_context& ctx) {
                        ask(ex, ctx.backend.supervisor,
                            std::chrono::seconds(wait + 10),
                            [read, held](bool) { read(); }, atoms::wait::value,
-                           id, wait);
+                           decision_wait{id, wait});
                      });
                    }));
 }
@@ -1598,8 +1598,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   for (size_t i = 0; i < bridge_count; ++i)
     ctx->bridges.push_back(spawn_bridge(sys, failures));
   ctx->health = spawn_health_check(
-    sys, caf::actor_cast<pingable>(ctx->backend.supervisor),
-    ctx->backend.auditor, ctx->backend.reader, ctx->backend.registry);
+    sys, ctx->backend.supervisor, ctx->backend.auditor, ctx->backend.reader, ctx->backend.registry);
   std::optional<server_handle> handle;
   try {
     handle = restinio::run_async<traits_t>(

@@ -2,6 +2,7 @@
 
 #include "actors/auditor.hpp"
 #include "actors/db_reader.hpp"
+#include "actors/supervisor.hpp"
 #include "http/edge_limits.hpp"
 
 #include <caf/actor.hpp>
@@ -31,7 +32,7 @@ struct http_options {
 
 /// The actors the front end talks to; it knows nothing else of the service.
 struct http_backend {
-  caf::actor supervisor;
+  supervisor_actor supervisor;
   db_reader_actor reader;
   /// Source of committed events for the live stream.
   auditor_actor auditor;

@@ -324,7 +324,7 @@ TEST_CASE("a final decision's pending SLA timer keeps nothing of its actor") {
   // arms its SLA timer at once.
   auto actor = spawn_patch_actor(
     svc.system(), created->record, svc.actors().auditor,
-    caf::actor_cast<patch_owner>(svc.actors().supervisor),
+    svc.actors().supervisor,
     std::make_shared<const policy_config>(service_config{}.policy));
   caf::actor_addr weak = actor.address();
   {
@@ -611,7 +611,7 @@ TEST_CASE("the supervisor answers between the wake-up batches of a wave "
   // them: stopped that way on every way out.
   struct stop_scheduled {
     caf::scheduler::test_coordinator& sched;
-    caf::actor supervisor;
+    supervisor_actor supervisor;
     ~stop_scheduled() {
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
       sched.run();

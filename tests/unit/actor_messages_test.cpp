@@ -678,3 +678,9 @@ TEST_CASE("escalation") {
   CHECK(got.decision_id == "dec-42");
   CHECK(got.level == 3);
 }
+
+TEST_CASE("decision_wait") {
+  auto got = round_trip(decision_wait{"dec-42", 60});
+  CHECK(got.decision_id == "dec-42");
+  CHECK(got.seconds == 60);
+}
