@@ -29,7 +29,10 @@ using audit_export = caf::atom_constant<caf::atom("audexport")>;
 using pending = caf::atom_constant<caf::atom("pending")>;
 using summary = caf::atom_constant<caf::atom("summary")>;
 using audit = caf::atom_constant<caf::atom("audit")>;
+/// Look one token up by its hash (and record its use).
 using token = caf::atom_constant<caf::atom("token")>;
+/// List the tokens that are neither revoked nor expired.
+using tokens = caf::atom_constant<caf::atom("tokens")>;
 /// Record that tokens were used (last_used_at).
 using touch = caf::atom_constant<caf::atom("touch")>;
 /// Append the token_expired entries not yet in the chain (the auditor).

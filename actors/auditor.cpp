@@ -109,7 +109,7 @@ struct auditor_state {
   /// Slow commits since the last warning about them, and when that was.
   size_t slow_commits = 0;
   std::chrono::steady_clock::time_point slow_warned;
-  std::vector<caf::actor> listeners;
+  std::vector<event_listener> listeners;
   /// Connected on first use; dropped after the connection failed.
   std::unique_ptr<pipelined_writer> pipe;
   /// Sent and not yet answered, oldest first; at most two.
@@ -117,7 +117,10 @@ struct auditor_state {
   static inline const char* name = "auditor";
 };
 
-using auditor_actor = guarded_actor<auditor_state>;
+// Its own wake-up to commit what is queued: no part of what others see.
+using auditor_impl = auditor_actor::extend<caf::reacts_to<atoms::flush>>;
+
+using auditor_self = guarded_typed<auditor_state, auditor_impl>;
 
 // The rows of `batch`, each change's receipt prepared: new decisions get
 // version 1, updates keep their expected version until written. Comments are
@@ -148,7 +151,7 @@ void collect_rows(pqxx::transaction_base* txn,
 // update's version once written; one it says was not written (std::nullopt)
 // gets a conflict instead of its receipt, and nothing in the chain.
 template <class VersionOf>
-void seal_rows(auditor_actor* self, const std::vector<pending_commit>& batch,
+void seal_rows(auditor_self* self, const std::vector<pending_commit>& batch,
                std::vector<applied>& results, chain_head& head,
                batch_rows& rows, VersionOf version_of) {
   auto& st = self->state;
@@ -231,7 +234,7 @@ void count_commit(auditor_state& st, int64_t entries, size_t changes) {
 // writes nothing and std::nullopt says to use commit_in_steps. Throws
 // db_error.
 std::optional<std::vector<applied>>
-commit_at_once(auditor_actor* self, const std::vector<pending_commit>& batch) {
+commit_at_once(auditor_self* self, const std::vector<pending_commit>& batch) {
   auto& st = self->state;
   if (!st.head)
     st.pool->read_once(
@@ -264,7 +267,7 @@ commit_at_once(auditor_actor* self, const std::vector<pending_commit>& batch) {
 // for the changes that were written, their audit entries sealed in batch
 // order, approvals and outbox rows. Throws db_error; on success returns one
 // outcome per change, in order.
-std::vector<applied> commit_in_steps(auditor_actor* self,
+std::vector<applied> commit_in_steps(auditor_self* self,
                                      const std::vector<pending_commit>& batch) {
   auto& st = self->state;
   std::vector<applied> results;
@@ -292,7 +295,7 @@ std::vector<applied> commit_in_steps(auditor_actor* self,
   return results;
 }
 
-std::vector<applied> commit_batch(auditor_actor* self,
+std::vector<applied> commit_batch(auditor_self* self,
                                   const std::vector<pending_commit>& batch) {
   bool comments = std::any_of(batch.begin(), batch.end(), [](const auto& p) {
     return p.request.change.new_comment.has_value();
@@ -313,7 +316,7 @@ std::vector<applied> commit_batch(auditor_actor* self,
 constexpr int max_reseals = 20;
 
 std::vector<applied>
-commit_resealing(auditor_actor* self,
+commit_resealing(auditor_self* self,
                  const std::vector<pending_commit>& batch) {
   for (int attempt = 1;; ++attempt) {
     try {
@@ -328,7 +331,7 @@ commit_resealing(auditor_actor* self,
 }
 
 // The batch's events, in commit order, to every listener in one message.
-void publish(auditor_actor* self, const std::vector<pending_commit>& batch,
+void publish(auditor_self* self, const std::vector<pending_commit>& batch,
              const std::vector<applied>& results) {
   if (self->state.listeners.empty())
     return;
@@ -353,7 +356,7 @@ void publish(auditor_actor* self, const std::vector<pending_commit>& batch,
 // Tells the read caches that what they hold of these decisions and of the
 // queue may be old. Also after a failed batch: a COMMIT whose outcome is
 // unknown may have landed.
-void advance_clock(auditor_actor* self,
+void advance_clock(auditor_self* self,
                    const std::vector<pending_commit>& batch) {
   auto* clock = self->state.opts.changes.get();
   if (!clock)
@@ -371,7 +374,7 @@ void advance_clock(auditor_actor* self,
     clock->queue_changed();
 }
 
-void deliver(auditor_actor* self, std::vector<pending_commit>& batch,
+void deliver(auditor_self* self, std::vector<pending_commit>& batch,
              std::vector<applied>& results) {
   advance_clock(self, batch);
   publish(self, batch, results);
@@ -396,7 +399,7 @@ std::vector<pending_commit> take_batch(auditor_state& st, size_t n) {
 // Writes `batch` over the pool and waits for it: a batch with a comment, one
 // that the database refused as it was sealed, or one for which the
 // pipelined writer has no connection. Never while batches are in flight.
-void commit_waiting(auditor_actor* self, std::vector<pending_commit>& batch) {
+void commit_waiting(auditor_self* self, std::vector<pending_commit>& batch) {
   auto& st = self->state;
   try {
     auto started = std::chrono::steady_clock::now();
@@ -456,7 +459,7 @@ constexpr auto answer_limit = std::chrono::seconds(30);
 
 // The connection is lost: every batch in flight may or may not have
 // committed. Their requesters hear so (503); the chain head is read again.
-void abandon_in_flight(auditor_actor* self, const db_error& e) {
+void abandon_in_flight(auditor_self* self, const db_error& e) {
   auto& st = self->state;
   spdlog::warn("auditor: {} batch(es) in doubt: {}", st.flight.size(),
                e.what());
@@ -475,7 +478,7 @@ void abandon_in_flight(auditor_actor* self, const db_error& e) {
 // Seals `batch` after the head and sends it. False, with nothing sent, when
 // there is no connection or no head to seal after: the caller then writes
 // it the waiting way, which reports what is wrong.
-bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
+bool send_batch(auditor_self* self, std::vector<pending_commit>& batch) {
   auto& st = self->state;
   // A connection the server closed while idle is replaced before anything
   // goes into it; with batches in flight, next() finds out and they are in
@@ -515,7 +518,7 @@ bool send_batch(auditor_actor* self, std::vector<pending_commit>& batch) {
 }
 
 // A committed batch: its updates' versions into the receipts, then answers.
-void finish_written(auditor_actor* self, in_flight& f,
+void finish_written(auditor_self* self, in_flight& f,
                     const pipelined_writer::written& written) {
   auto& st = self->state;
   // Committed: whatever fails below, the caches must not serve what came
@@ -534,7 +537,7 @@ void finish_written(auditor_actor* self, in_flight& f,
 // sealed after it, so their chain guard refuses them as well: once they are
 // answered, the refused batch is written the waiting way (which seals only
 // what gets written), and the others go back to the front of the queue.
-void recover_refused(auditor_actor* self, in_flight refused_batch,
+void recover_refused(auditor_self* self, in_flight refused_batch,
                      const pipelined_writer::refused& why) {
   auto& st = self->state;
   if (why.sqlstate != "HT409")
@@ -575,7 +578,7 @@ void recover_refused(auditor_actor* self, in_flight refused_batch,
 }
 
 // Waits up to `wait` for the oldest batch's answer and acts on it.
-void collect_oldest(auditor_actor* self, std::chrono::microseconds wait) {
+void collect_oldest(auditor_self* self, std::chrono::microseconds wait) {
   auto& st = self->state;
   std::optional<pipelined_writer::outcome> got;
   try {
@@ -598,7 +601,7 @@ void collect_oldest(auditor_actor* self, std::chrono::microseconds wait) {
   finish_written(self, f, std::get<pipelined_writer::written>(*got));
 }
 
-void flush(auditor_actor* self) {
+void flush(auditor_self* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   while (st.flight.size() < max_in_flight && !st.queue.empty()) {
@@ -636,7 +639,7 @@ void flush(auditor_actor* self) {
 // token, that appended the same expiry first makes this one a duplicate of
 // the unique index of 017, and it is done. What fails otherwise waits for
 // the next nudge.
-void record_expiries(auditor_actor* self) {
+void record_expiries(auditor_self* self) {
   auto& st = self->state;
   std::vector<token_info> due;
   try {
@@ -695,7 +698,7 @@ void record_expiries(auditor_actor* self) {
 // connection may be in the middle of a message: those batches are in doubt,
 // as after a lost connection, and the next one goes over a new connection,
 // sealed after the head as the database has it. The queue is intact.
-void recover_from_failure(auditor_actor* self) {
+void recover_from_failure(auditor_self* self) {
   auto& st = self->state;
   if (!st.flight.empty())
     abandon_in_flight(self,
@@ -711,7 +714,7 @@ void recover_from_failure(auditor_actor* self) {
 // For /health, without writing: the auditor answers, so it takes commits,
 // and its writer's connection is usable, open and not closed by the server,
 // or opened now (it would be for the next batch anyway).
-bool write_path_ready(auditor_actor* self) {
+bool write_path_ready(auditor_self* self) {
   auto& st = self->state;
   if (st.pipe && !st.pipe->closed_by_server())
     return true;
@@ -726,13 +729,13 @@ bool write_path_ready(auditor_actor* self) {
   }
 }
 
-caf::behavior auditor(auditor_actor* self, connection_pool* pool,
-                      auditor_options opts) {
+auditor_impl::behavior_type auditor(auditor_self* self, connection_pool* pool,
+                                    auditor_options opts) {
   auto& st = self->state;
   st.pool = pool;
   st.opts = std::move(opts);
   guard(self, st.opts.failures, "auditor",
-        [](auditor_actor* self, const caf::error&) {
+        [](auditor_self* self, const caf::error&) {
           recover_from_failure(self);
         });
   if (st.opts.registry) {
@@ -779,7 +782,7 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
     self->quit(em.reason);
   });
   return {
-    [=](atoms::commit, commit_request& req) {
+    [=](atoms::commit, commit_request& req) -> caf::result<commit_receipt> {
       auto& st = self->state;
       auto promise = self->make_response_promise();
       st.queue.push_back({std::move(req), commit_promise{promise}});
@@ -789,11 +792,11 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
         st.flush_scheduled = true;
         self->send(self, atoms::flush::value);
       }
-      return promise;
+      return caf::delegated<commit_receipt>{};
     },
     [=](atoms::flush) { flush(self); },
     [=](atoms::expire) { record_expiries(self); },
-    [=](atoms::subscribe, caf::actor& listener) {
+    [=](atoms::subscribe, event_listener& listener) {
       self->state.listeners.push_back(std::move(listener));
     },
     [=](atoms::stats) { return self->state.stats; },
@@ -803,10 +806,10 @@ caf::behavior auditor(auditor_actor* self, connection_pool* pool,
 
 } // namespace
 
-caf::actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
-                         auditor_options opts) {
+auditor_actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
+                            auditor_options opts) {
   auto a = sys.spawn<caf::detached>(auditor, &pool, std::move(opts));
-  release_crypto_state_at_exit(a);
+  release_crypto_state_at_exit(caf::actor_cast<caf::actor>(a));
   return a;
 }
 

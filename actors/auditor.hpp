@@ -1,10 +1,15 @@
 #pragma once
 
 #include "actors/actor_failures.hpp"
+#include "actors/atoms.hpp"
+#include "actors/event_listener.hpp"
+#include "actors/messages.hpp"
 #include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <memory>
 #include <vector>
@@ -35,6 +40,19 @@ struct auditor_options {
   actor_failures failures;
 };
 
+/// The auditor's protocol:
+///   (commit, commit_request) -> commit_receipt  (after its COMMIT)
+///   (subscribe, event_listener)  (every committed batch goes to it)
+///   (expire)  (append the token_expired entries not yet in the chain)
+///   (stats) -> auditor_stats
+///   (ping) -> bool  (its writer's connection is usable; writes nothing)
+using auditor_actor = caf::typed_actor<
+  caf::replies_to<atoms::commit, commit_request>::with<commit_receipt>,
+  caf::reacts_to<atoms::subscribe, event_listener>,
+  caf::reacts_to<atoms::expire>,
+  caf::replies_to<atoms::stats>::with<auditor_stats>,
+  caf::replies_to<atoms::ping>::with<bool>>;
+
 /// Spawns the auditor: the single writer of decisions, the audit chain and
 /// the outbox. It takes `(commit, commit_request)` from every patch actor,
 /// commits whatever arrived while the previous transaction was in flight as
@@ -42,14 +60,14 @@ struct auditor_options {
 /// commit_receipt only after its COMMIT, in order. Up to two batches are in
 /// flight on one connection in pipeline mode
 /// (persistence/pipelined_writer.hpp). Detached: its database calls block
-/// only its own thread. Committed events go to every actor that sent
-/// `(subscribe, actor)`. `(expire)`: appends a `token_expired` entry for
+/// only its own thread. Committed events go to every listener that sent
+/// `(subscribe, listener)`. `(expire)`: appends a `token_expired` entry for
 /// each token that expired without one (once per token, also across
 /// restarts and serves). `(ping) -> bool`: whether its writer's connection
 /// is usable (for /health; writes nothing). An exception in the middle of a
 /// batch answers that batch's requesters `internal`, those in flight
 /// `unavailable` (in doubt), and the auditor goes on with a new connection.
-caf::actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
-                         auditor_options opts);
+auditor_actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
+                            auditor_options opts);
 
 } // namespace hitl

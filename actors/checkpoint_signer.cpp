@@ -18,9 +18,12 @@
 
 namespace hitl {
 
+struct checkpoint_tick {};
+
 namespace {
 
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
+constexpr checkpoint_tick tick{};
+
 using steady = std::chrono::steady_clock;
 
 constexpr auto entries_poll = std::chrono::seconds(1);
@@ -36,7 +39,7 @@ struct signer_state {
   static inline const char* name = "checkpoint_signer";
 };
 
-using signer_actor = guarded_actor<signer_state>;
+using signer_self = guarded_typed<signer_state, checkpoint_signer_actor>;
 
 duration tick_interval(const audit_settings& s) {
   if (s.checkpoint_entries > 0)
@@ -134,26 +137,27 @@ void round(signer_state& st) {
   st.next_due = started + s.checkpoint_interval;
 }
 
-caf::behavior checkpoint_signer(signer_actor* self, connection_pool* pool,
-                                checkpoint_signer_options opts) {
+checkpoint_signer_actor::behavior_type
+checkpoint_signer(signer_self* self, connection_pool* pool,
+                  checkpoint_signer_options opts) {
   // What failed is tried again at the next tick; the tick itself must not
   // be lost with it. The last checkpoint is read again, in case the
   // failure came after it was stored.
   guard(self, opts.failures, "checkpoint",
-        [](signer_actor* self, const caf::error&) {
+        [](signer_self* self, const caf::error&) {
           self->state.loaded = false;
           auto* failed = self->current_mailbox_element();
-          if (failed && failed->content().match_elements<tick_atom>())
+          if (failed && failed->content().match_elements<checkpoint_tick>())
             self->delayed_send(self, tick_interval(self->state.opts.settings),
-                               tick_atom::value);
+                               tick);
         });
   auto& st = self->state;
   st.pool = pool;
   st.opts = std::move(opts);
   st.next_due = steady::now() + st.opts.settings.checkpoint_interval;
-  self->delayed_send(self, tick_interval(st.opts.settings), tick_atom::value);
+  self->delayed_send(self, tick_interval(st.opts.settings), tick);
   return {
-    [=](tick_atom) {
+    [=](checkpoint_tick) {
       try {
         round(self->state);
       } catch (const db_error& e) {
@@ -161,18 +165,18 @@ caf::behavior checkpoint_signer(signer_actor* self, connection_pool* pool,
         spdlog::warn("checkpoint signer: {}", e.what());
       }
       self->delayed_send(self, tick_interval(self->state.opts.settings),
-                         tick_atom::value);
+                         tick);
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_checkpoint_signer(caf::actor_system& sys,
-                                   connection_pool& pool,
-                                   checkpoint_signer_options opts) {
+checkpoint_signer_actor
+spawn_checkpoint_signer(caf::actor_system& sys, connection_pool& pool,
+                        checkpoint_signer_options opts) {
   auto a = sys.spawn<caf::detached>(checkpoint_signer, &pool, std::move(opts));
-  release_crypto_state_at_exit(a);
+  release_crypto_state_at_exit(caf::actor_cast<caf::actor>(a));
   return a;
 }
 

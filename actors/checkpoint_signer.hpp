@@ -5,6 +5,8 @@
 #include "persistence/fwd.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <memory>
 #include <vector>
@@ -21,6 +23,15 @@ struct checkpoint_signer_options {
   actor_failures failures;
 };
 
+/// The tick of the signer's own clock: a type that only
+/// checkpoint_signer.cpp defines, so that no one else can send it.
+struct checkpoint_tick;
+
+/// The checkpoint signer takes nothing from others: it works on its own
+/// clock, and its handle serves to stop it.
+using checkpoint_signer_actor =
+  caf::typed_actor<caf::reacts_to<checkpoint_tick>>;
+
 /// Spawns the checkpoint signer (SPEC §11): every
 /// `audit.checkpoint_seconds`, or once `audit.checkpoint_entries` entries
 /// were appended (it then looks once a second), it reads the chain head as
@@ -31,8 +42,8 @@ struct checkpoint_signer_options {
 /// head behind or beside the last checkpoint is not signed: it is logged as
 /// an error, for only tampering makes it. Detached: its database calls
 /// block only its own thread.
-caf::actor spawn_checkpoint_signer(caf::actor_system& sys,
-                                   connection_pool& pool,
-                                   checkpoint_signer_options opts);
+checkpoint_signer_actor
+spawn_checkpoint_signer(caf::actor_system& sys, connection_pool& pool,
+                        checkpoint_signer_options opts);
 
 } // namespace hitl

@@ -53,10 +53,11 @@ struct reader_state {
   static inline const char* name = "db_reader";
 };
 
-using reader_actor = guarded_actor<reader_state>;
+using reader_self = guarded_typed<reader_state, db_reader_actor>;
 
-caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
-                            actor_failures failures) {
+db_reader_actor::behavior_type
+reader_worker(reader_self* self, connection_pool* pool,
+              actor_failures failures) {
   // Nothing to put right: each read stands alone. Database failures are
   // answered above, without an exception; this is for the others.
   guard(self, std::move(failures), "reader");
@@ -74,8 +75,9 @@ caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
         return make_service_error(service_errc::unavailable, e.what());
       }
     },
-    [pool](atoms::get, const std::string& id)
+    [pool](atoms::get, const decision_ref& ref)
       -> caf::result<std::optional<decision_view>> {
+      const auto& id = ref.decision_id;
       return guarded_read<std::optional<decision_view>>(
         *pool,
         [&](pqxx::transaction_base& txn) {
@@ -89,8 +91,9 @@ caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
         },
         access::single_statement);
     },
-    [pool](atoms::by_patch, const std::string& patch_id)
+    [pool](atoms::by_patch, const patch_ref& ref)
       -> caf::result<std::optional<decision_record>> {
+      const auto& patch_id = ref.patch_id;
       return guarded_read<std::optional<decision_record>>(
         *pool, [&](pqxx::transaction_base& txn) {
           return find_latest_decision_by_patch(txn, patch_id);
@@ -121,15 +124,16 @@ caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
         return to_service_error(e);
       }
     },
-    [pool](atoms::token) -> caf::result<std::vector<token_info>> {
+    [pool](atoms::tokens) -> caf::result<std::vector<token_info>> {
       return guarded_read<std::vector<token_info>>(
         *pool, [&](pqxx::transaction_base& txn) {
           return list_active_tokens(txn);
         },
         access::single_statement);
     },
-    [pool](atoms::token, const std::string& token_hash)
+    [pool](atoms::token, const token_lookup& lookup)
       -> caf::result<std::optional<token_info>> {
+      const auto& token_hash = lookup.token_hash;
       return guarded_read<std::optional<token_info>>(
         *pool,
         [&](pqxx::transaction_base& txn) {
@@ -141,8 +145,8 @@ caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
         access::writes);
     },
     // One statement for every token the edge saw used since the last flush.
-    [pool](atoms::touch, const std::vector<int64_t>& ids)
-      -> caf::result<size_t> {
+    [pool](atoms::touch, const token_uses& uses) -> caf::result<size_t> {
+      const auto& ids = uses.token_ids;
       return guarded_read<size_t>(
         *pool,
         [&](pqxx::transaction_base& txn) { return touch_tokens(txn, ids); },
@@ -153,17 +157,21 @@ caf::behavior reader_worker(reader_actor* self, connection_pool* pool,
 
 } // namespace
 
-caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
-                           size_t workers, actor_failures failures) {
+db_reader_actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
+                                size_t workers, actor_failures failures) {
   auto* p = &pool;
-  return caf::actor_pool::make(
+  auto workers_pool = caf::actor_pool::make(
     sys.dummy_execution_unit(), workers,
     [&sys, p, failures] {
-      auto a = sys.spawn<caf::detached>(reader_worker, p, failures);
+      auto a = caf::actor_cast<caf::actor>(
+        sys.spawn<caf::detached>(reader_worker, p, failures));
       release_crypto_state_at_exit(a);
       return a;
     },
     caf::actor_pool::round_robin());
+  // CAF 0.17's pool is untyped; every worker in it is a db_reader_actor,
+  // and the pool only passes each message on to one of them.
+  return caf::actor_cast<db_reader_actor>(std::move(workers_pool));
 }
 
 } // namespace hitl

@@ -1,31 +1,54 @@
 #pragma once
 
 #include "actors/actor_failures.hpp"
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
 #include "persistence/fwd.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstddef>
+#include <optional>
+#include <vector>
 
 namespace hitl {
 
-/// Spawns `workers` detached actors behind one round-robin handle, each
-/// answering read-only queries from the pool on its own thread, so that
-/// blocking libpqxx calls never run on the scheduler:
-///   (ping) -> bool
-///   (get, decision_id) -> std::optional<decision_view>
-///   (by_patch, patch_id) -> std::optional<decision_record>  (newest)
+/// The readers' protocol: read-only queries, except that a token's lookup
+/// and `touch` record when tokens were used.
+///   (ping) -> bool  (a trivial query answered)
+///   (get, decision_ref) -> std::optional<decision_view>
+///   (by_patch, patch_ref) -> std::optional<decision_record>  (the newest)
 ///   (pending, pending_filter) -> pending_page
 ///   (summary, summary_request) -> decision_summary
 ///   (audit, audit_filter) -> std::vector<audit_entry>
 ///   (verify) -> verification_report
-///   (token) -> std::vector<token_info>  (neither revoked nor expired)
-///   (token, token_hash) -> std::optional<token_info>  (and records the use)
-///   (touch, std::vector<int64_t> ids) -> size_t  (last_used_at written)
-/// An exception in a worker is answered `internal` and counted in
-/// `failures`; the worker lives on.
-caf::actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
-                           size_t workers,
-                           actor_failures failures = actor_failures{});
+///   (tokens) -> std::vector<token_info>  (neither revoked nor expired)
+///   (token, token_lookup) -> std::optional<token_info>  (and records the use)
+///   (touch, token_uses) -> size_t  (last_used_at written)
+///   (audit_export, export_request) -> export_summary  (local: a sink)
+using db_reader_actor = caf::typed_actor<
+  caf::replies_to<atoms::ping>::with<bool>,
+  caf::replies_to<atoms::get, decision_ref>::with<std::optional<decision_view>>,
+  caf::replies_to<atoms::by_patch, patch_ref>::with<
+    std::optional<decision_record>>,
+  caf::replies_to<atoms::pending, pending_filter>::with<pending_page>,
+  caf::replies_to<atoms::summary, summary_request>::with<decision_summary>,
+  caf::replies_to<atoms::audit, audit_filter>::with<std::vector<audit_entry>>,
+  caf::replies_to<atoms::verify>::with<verification_report>,
+  caf::replies_to<atoms::tokens>::with<std::vector<token_info>>,
+  caf::replies_to<atoms::token, token_lookup>::with<std::optional<token_info>>,
+  caf::replies_to<atoms::touch, token_uses>::with<size_t>,
+  caf::replies_to<atoms::audit_export, export_request>::with<export_summary>>;
+
+/// Spawns `workers` detached actors behind one round-robin handle, each
+/// answering the queries of db_reader_actor from the pool on its own
+/// thread, so that blocking libpqxx calls never run on the scheduler. An
+/// exception in a worker is answered `internal` and counted in `failures`;
+/// the worker lives on.
+db_reader_actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
+                                size_t workers,
+                                actor_failures failures = actor_failures{});
 
 } // namespace hitl

@@ -22,6 +22,7 @@
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include <exception>
 #include <stdexcept>
@@ -44,10 +45,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::failure_drill)
 
 namespace hitl {
 
-template <class State>
-class guarded_actor : public caf::stateful_actor<State> {
+/// `Base` is caf::event_based_actor, or `Handle::base` of the typed
+/// interface `Handle` that the actor implements (see guarded_typed).
+template <class State, class Base = caf::event_based_actor>
+class guarded_actor : public caf::stateful_actor<State, Base> {
 public:
-  using super = caf::stateful_actor<State>;
+  using super = caf::stateful_actor<State, Base>;
 
   explicit guarded_actor(caf::actor_config& cfg) : super(cfg) {
     this->set_default_handler(unmatched);
@@ -98,9 +101,9 @@ public:
     }
   }
 
-private:
-  // What no handler matches: as in CAF, printed and dropped (a request is
-  // answered unexpected_message); a drill throws.
+  /// What no handler matches: as in CAF, printed and dropped (a request is
+  /// answered unexpected_message); a drill throws. Public for an actor that
+  /// installs a default handler of its own and falls back on this one.
   static caf::result<caf::message> unmatched(caf::scheduled_actor* self,
                                              caf::message_view& x) {
     auto& xs = x.content();
@@ -111,28 +114,32 @@ private:
   }
 };
 
+/// A guarded actor that implements the typed interface `Handle`.
+template <class State, class Handle>
+using guarded_typed = guarded_actor<State, typename Handle::base>;
+
 /// Makes an exception that reaches `self` a failure of `actor` (one of the
 /// labels of hitl_actor_failures_total): logged and counted, the request in
 /// progress answered `internal`, then `repair(self, error)` puts the actor's
 /// state right, or quits it when it cannot be trusted any more.
-template <class State, class Repair>
-void guard(guarded_actor<State>* self, actor_failures failures,
+template <class State, class Base, class Repair>
+void guard(guarded_actor<State, Base>* self, actor_failures failures,
            const char* actor, Repair repair) {
   self->set_exception_handler(
     [failures, actor, repair](caf::scheduled_actor* ptr,
                               std::exception_ptr& e) -> caf::error {
       auto err = failures.record(actor, e);
-      repair(static_cast<guarded_actor<State>*>(ptr), err);
+      repair(static_cast<guarded_actor<State, Base>*>(ptr), err);
       return err;
     });
 }
 
 /// For an actor whose state no exception can leave half changed.
-template <class State>
-void guard(guarded_actor<State>* self, actor_failures failures,
+template <class State, class Base>
+void guard(guarded_actor<State, Base>* self, actor_failures failures,
            const char* actor) {
   guard(self, std::move(failures), actor,
-        [](guarded_actor<State>*, const caf::error&) {});
+        [](guarded_actor<State, Base>*, const caf::error&) {});
 }
 
 } // namespace hitl

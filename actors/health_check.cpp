@@ -25,9 +25,9 @@ constexpr auto check_timeout = std::chrono::seconds(3);
 constexpr int checks = 3;
 
 struct health_state {
-  caf::actor supervisor;
-  caf::actor auditor;
-  caf::actor reader;
+  pingable supervisor;
+  pingable auditor;
+  pingable reader;
   prometheus::Counter* rounds = nullptr;
   std::optional<health_report> last;
   clock_type::time_point last_started;
@@ -42,9 +42,9 @@ struct health_state {
   static inline const char* name = "health";
 };
 
-using health_actor = guarded_actor<health_state>;
+using health_self = guarded_typed<health_state, health_check_actor>;
 
-void finish_round(health_actor* self) {
+void finish_round(health_self* self) {
   auto& st = self->state;
   st.probing = false;
   st.last = st.found;
@@ -57,7 +57,7 @@ void finish_round(health_actor* self) {
 
 // One check's answer, unless it belongs to a round given up (see guard).
 template <class Apply>
-void note(health_actor* self, uint64_t round, Apply apply) {
+void note(health_self* self, uint64_t round, Apply apply) {
   auto& st = self->state;
   if (!st.probing || round != st.round)
     return;
@@ -66,7 +66,7 @@ void note(health_actor* self, uint64_t round, Apply apply) {
     finish_round(self);
 }
 
-void start_round(health_actor* self) {
+void start_round(health_self* self) {
   auto& st = self->state;
   st.probing = true;
   auto round = ++st.round;
@@ -100,13 +100,13 @@ void start_round(health_actor* self) {
       [=](caf::error&) { note(self, round, [](health_report&) {}); });
 }
 
-caf::behavior health_check(health_actor* self, caf::actor supervisor,
-                           caf::actor auditor, caf::actor reader,
-                           std::shared_ptr<prometheus::Registry> registry) {
+health_check_actor::behavior_type
+health_check(health_self* self, pingable supervisor, pingable auditor,
+             pingable reader, std::shared_ptr<prometheus::Registry> registry) {
   // A round that failed halfway would keep its requests waiting forever:
   // they hear of it, and the next request starts a new round.
   guard(self, actor_failures{registry}, "health",
-        [](health_actor* self, const caf::error& err) {
+        [](health_self* self, const caf::error& err) {
           auto& st = self->state;
           if (!st.probing)
             return;
@@ -142,9 +142,10 @@ caf::behavior health_check(health_actor* self, caf::actor supervisor,
 
 } // namespace
 
-caf::actor spawn_health_check(caf::actor_system& sys, caf::actor supervisor,
-                              caf::actor auditor, caf::actor reader,
-                              std::shared_ptr<prometheus::Registry> registry) {
+health_check_actor
+spawn_health_check(caf::actor_system& sys, pingable supervisor,
+                   pingable auditor, pingable reader,
+                   std::shared_ptr<prometheus::Registry> registry) {
   return sys.spawn(health_check, std::move(supervisor), std::move(auditor),
                    std::move(reader), std::move(registry));
 }

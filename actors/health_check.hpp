@@ -1,7 +1,11 @@
 #pragma once
 
-#include <caf/allowed_unsafe_message_type.hpp>
+#include "actors/atoms.hpp"
+
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <memory>
 
@@ -27,16 +31,29 @@ struct health_report {
   }
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, health_report& x) {
+  return f(caf::meta::type_name("health_report"), x.database, x.database_ms,
+           x.supervisor, x.auditor);
+}
+
+/// What the health check asks of the supervisor, the auditor and the
+/// readers: `(ping) -> bool`, each in its own sense (see their headers).
+using pingable = caf::typed_actor<caf::replies_to<atoms::ping>::with<bool>>;
+
+/// The health check's protocol: `(health) -> health_report`.
+using health_check_actor =
+  caf::typed_actor<caf::replies_to<atoms::health>::with<health_report>>;
+
 /// Spawns the actor behind /health. `(health) -> health_report` asks the
 /// supervisor and the auditor for a `(ping)` and the readers for a database
-/// probe, each within 3 s, and keeps the report for 1 s: requests in that
+/// probe (their `(ping)`), each within 3 s, and keeps the report for 1 s: requests in that
 /// time, or while a round is under way, share it, so that any number of
 /// them costs at most one round (one database probe, counted in
 /// hitl_health_probes_total) per second.
-caf::actor spawn_health_check(caf::actor_system& sys, caf::actor supervisor,
-                              caf::actor auditor, caf::actor reader,
-                              std::shared_ptr<prometheus::Registry> registry);
+health_check_actor
+spawn_health_check(caf::actor_system& sys, pingable supervisor,
+                   pingable auditor, pingable reader,
+                   std::shared_ptr<prometheus::Registry> registry);
 
 } // namespace hitl
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::health_report)

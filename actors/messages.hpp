@@ -1,8 +1,13 @@
 #pragma once
 
-// What the actors say to each other: plain values, no HTTP, no SQL. They
-// never leave the process, so CAF may pass them without serializers.
+// What the actors say to each other: plain values, no HTTP, no SQL. Each
+// has an `inspect` overload (CAF 0.17), so that it can be serialized when a
+// message has to cross a node boundary; the few that hold what only this
+// process can use (a callback, events shared in memory) say so and stay
+// local (CAF_ALLOW_UNSAFE_MESSAGE_TYPE at the end).
 
+#include "actors/optional_field.hpp"
+#include "actors/policy_inspect.hpp"
 #include "policy/api_token.hpp"
 #include "policy/audit_export_format.hpp"
 #include "policy/audit_filter.hpp"
@@ -14,6 +19,7 @@
 #include "policy/verification_report.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include <functional>
 #include <memory>
@@ -24,6 +30,8 @@
 
 namespace hitl {
 
+// -- who asks -----------------------------------------------------------------
+
 /// Who asks, as the HTTP edge authenticated them.
 struct caller {
   std::string name;
@@ -33,6 +41,15 @@ struct caller {
   /// The id of the token it authenticated with (recorded with approvals).
   std::optional<int64_t> token_id;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, caller& x) {
+  return f(caf::meta::type_name("caller"), x.name, x.role,
+           optional_field(x.ip_address), optional_field(x.user_agent),
+           optional_field(x.token_id));
+}
+
+// -- the write path -----------------------------------------------------------
 
 /// A human action on the open decision of a patch.
 struct verdict_request {
@@ -45,6 +62,13 @@ struct verdict_request {
   hitl::caller caller;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verdict_request& x) {
+  return f(caf::meta::type_name("verdict_request"), x.patch_id,
+           optional_field(x.decision_id), optional_field(x.comment),
+           optional_field(x.reason), x.caller);
+}
+
 struct create_request {
   new_decision content;
   /// content_hash(content), computed on the I/O thread that parsed it:
@@ -52,6 +76,12 @@ struct create_request {
   std::string content_hash;
   hitl::caller caller;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_request& x) {
+  return f(caf::meta::type_name("create_request"), x.content, x.content_hash,
+           x.caller);
+}
 
 /// The creation of `nd` by `who`, its content hashed by the sender.
 inline create_request make_create_request(new_decision nd, hitl::caller who) {
@@ -66,6 +96,11 @@ struct create_result {
   bool created = true;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_result& x) {
+  return f(caf::meta::type_name("create_result"), x.record, x.created);
+}
+
 /// A change for the auditor to commit, with who caused it.
 struct commit_request {
   hitl::change change;
@@ -74,12 +109,64 @@ struct commit_request {
   int64_t expected_version = 0;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_request& x) {
+  return f(caf::meta::type_name("commit_request"), x.change, x.caller,
+           x.expected_version);
+}
+
 /// What the auditor committed.
 struct commit_receipt {
   decision_record record;
   int64_t last_seq = 0;
   std::optional<hitl::comment> comment;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_receipt& x) {
+  return f(caf::meta::type_name("commit_receipt"), x.record, x.last_seq,
+           optional_field(x.comment));
+}
+
+/// A long-poll: wait until the decision is final, `seconds` at most.
+struct decision_wait {
+  std::string decision_id;
+  int seconds = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, decision_wait& x) {
+  return f(caf::meta::type_name("decision_wait"), x.decision_id, x.seconds);
+}
+
+/// An SLA level of a decision falls due: from its patch actor's timer,
+/// passed on by the supervisor when that timer was far away.
+struct escalation {
+  std::string decision_id;
+  int level = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, escalation& x) {
+  return f(caf::meta::type_name("escalation"), x.decision_id, x.level);
+}
+
+/// The auditor's own counters, for tests and the group-commit benchmark.
+struct auditor_stats {
+  int64_t transactions = 0;
+  int64_t entries = 0;
+  int64_t failed_batches = 0;
+  /// Pipelined batches sealed again because one before them was refused.
+  int64_t resealed_batches = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auditor_stats& x) {
+  return f(caf::meta::type_name("auditor_stats"), x.transactions, x.entries,
+           x.failed_batches, x.resealed_batches);
+}
+
+// -- committed events (local) -------------------------------------------------
 
 /// A committed event, published after the commit to the metrics actor, the
 /// notifier and the live event stream.
@@ -93,17 +180,51 @@ struct committed_event {
 
 /// The events of one committed batch, in commit order: one message per
 /// listener and batch, not per event, because each message to the detached
-/// notifier wakes its thread.
+/// notifier wakes its thread. Local: the listeners of one node share the
+/// batch in memory; another node would hear of commits its own way.
 using committed_events = std::shared_ptr<const std::vector<committed_event>>;
 
-/// The auditor's own counters, for tests and the group-commit benchmark.
-struct auditor_stats {
-  int64_t transactions = 0;
-  int64_t entries = 0;
-  int64_t failed_batches = 0;
-  /// Pipelined batches sealed again because one before them was refused.
-  int64_t resealed_batches = 0;
+// -- reads --------------------------------------------------------------------
+
+/// One decision, by its id.
+struct decision_ref {
+  std::string decision_id;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, decision_ref& x) {
+  return f(caf::meta::type_name("decision_ref"), x.decision_id);
+}
+
+/// The newest decision of one patch.
+struct patch_ref {
+  std::string patch_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, patch_ref& x) {
+  return f(caf::meta::type_name("patch_ref"), x.patch_id);
+}
+
+/// An API token, by the hash of its secret.
+struct token_lookup {
+  std::string token_hash;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_lookup& x) {
+  return f(caf::meta::type_name("token_lookup"), x.token_hash);
+}
+
+/// Tokens that were used since the last such message (last_used_at).
+struct token_uses {
+  std::vector<int64_t> token_ids;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_uses& x) {
+  return f(caf::meta::type_name("token_uses"), x.token_ids);
+}
 
 /// A time window for analytics.
 struct summary_request {
@@ -111,9 +232,30 @@ struct summary_request {
   std::optional<timestamp> until;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, summary_request& x) {
+  return f(caf::meta::type_name("summary_request"), optional_field(x.since),
+           optional_field(x.until));
+}
+
+/// A decision with what the detail view shows besides the record.
+struct decision_view {
+  decision_record record;
+  std::vector<hitl::comment> comments;
+  /// The decision's audit entries as a JSON array, ready to embed.
+  std::string audit_trail_json = "[]";
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, decision_view& x) {
+  return f(caf::meta::type_name("decision_view"), x.record, x.comments,
+           x.audit_trail_json);
+}
+
 /// An audit export for the db_reader to stream (GET /hitl/audit/export):
 /// `sink` gets the export a chunk at a time, on the reader's thread, and
-/// throws export_aborted when the client is gone.
+/// throws export_aborted when the client is gone. Local: the sink writes to
+/// a connection of this process.
 struct export_request {
   export_range range;
   export_format format = export_format::jsonl;
@@ -126,38 +268,9 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-/// A decision with what the detail view shows besides the record.
-struct decision_view {
-  decision_record record;
-  std::vector<hitl::comment> comments;
-  /// The decision's audit entries as a JSON array, ready to embed.
-  std::string audit_trail_json = "[]";
-};
-
 } // namespace hitl
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::caller)
+// Local messages. Without an inspect overload CAF 0.17 serializes them as
+// nothing at all: they must never be sent to another node.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::export_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::export_summary)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::verdict_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::create_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::create_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::commit_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::commit_receipt)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::committed_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::committed_events)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::auditor_stats)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_record)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_view)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_record>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::decision_view>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::comment)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::summary_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::decision_summary)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::pending_filter)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::pending_page)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::audit_filter)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<hitl::audit_entry>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hitl::verification_report)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hitl::token_info>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<hitl::token_info>)

@@ -39,7 +39,7 @@ struct metrics_state {
   static inline const char* name = "metrics";
 };
 
-using metrics_actor = guarded_actor<metrics_state>;
+using metrics_self = guarded_typed<metrics_state, metrics_actor>;
 
 void publish_gauges(metrics_state& st) {
   st.pending->Set(static_cast<double>(st.open));
@@ -90,9 +90,9 @@ void on_event(metrics_state& st, const committed_event& ev) {
   }
 }
 
-caf::behavior metrics(metrics_actor* self,
-                      std::shared_ptr<prometheus::Registry> registry,
-                      decision_summary baseline, int max_level) {
+metrics_actor::behavior_type
+metrics(metrics_self* self, std::shared_ptr<prometheus::Registry> registry,
+        decision_summary baseline, int max_level) {
   // Kept alive: a batch of events that failed halfway leaves the counters
   // short of its rest, which is better than no counters at all.
   guard(self, actor_failures{registry}, "metrics");
@@ -153,10 +153,11 @@ caf::behavior metrics(metrics_actor* self,
 
 } // namespace
 
-caf::actor spawn_metrics_actor(caf::actor_system& sys,
-                               std::shared_ptr<prometheus::Registry> registry,
-                               const decision_summary& baseline,
-                               int max_escalation_level) {
+metrics_actor
+spawn_metrics_actor(caf::actor_system& sys,
+                    std::shared_ptr<prometheus::Registry> registry,
+                    const decision_summary& baseline,
+                    int max_escalation_level) {
   return sys.spawn(metrics, std::move(registry), baseline,
                    max_escalation_level);
 }

@@ -42,7 +42,12 @@ struct notifier_state {
   static inline const char* name = "notifier";
 };
 
-using notifier_actor = guarded_actor<notifier_state>;
+// Its own timers besides the protocol: a wake-up after events that a
+// webhook wants, and the tick for retries that fell due.
+using notifier_impl = notifier_actor::extend<caf::reacts_to<atoms::flush>,
+                                             caf::reacts_to<tick_atom>>;
+
+using notifier_self = guarded_typed<notifier_state, notifier_impl>;
 
 // Sends what is due; false when there was nothing (or the database is away).
 bool deliver_round(notifier_state& st) {
@@ -118,19 +123,19 @@ bool deliver_round(notifier_state& st) {
   return true;
 }
 
-void run(notifier_actor* self) {
+void run(notifier_self* self) {
   // Bounded, so that messages (and an exit) are looked at between rounds.
   for (int i = 0; i < 8 && deliver_round(self->state); ++i) {
   }
 }
 
-caf::behavior notifier(notifier_actor* self, connection_pool* pool,
-                       service_settings config,
-                       std::shared_ptr<prometheus::Registry> registry) {
+notifier_impl::behavior_type
+notifier(notifier_self* self, connection_pool* pool, service_settings config,
+         std::shared_ptr<prometheus::Registry> registry) {
   // Kept alive: what a failed round leased is leased again when the lease
   // runs out (at least once). Only its tick must not be lost with it.
   guard(self, actor_failures{registry}, "notifier",
-        [](notifier_actor* self, const caf::error&) {
+        [](notifier_self* self, const caf::error&) {
           auto* failed = self->current_mailbox_element();
           if (failed && failed->content().match_elements<tick_atom>())
             self->delayed_send(self, tick_interval, tick_atom::value);
@@ -181,11 +186,12 @@ caf::behavior notifier(notifier_actor* self, connection_pool* pool,
 
 } // namespace
 
-caf::actor spawn_notifier(caf::actor_system& sys, connection_pool& pool,
-                          const service_settings& config,
-                          std::shared_ptr<prometheus::Registry> registry) {
-  auto a = sys.spawn<caf::detached>(notifier, &pool, config, std::move(registry));
-  release_crypto_state_at_exit(a);
+notifier_actor spawn_notifier(caf::actor_system& sys, connection_pool& pool,
+                              const service_settings& config,
+                              std::shared_ptr<prometheus::Registry> registry) {
+  auto a = sys.spawn<caf::detached>(notifier, &pool, config,
+                                    std::move(registry));
+  release_crypto_state_at_exit(caf::actor_cast<caf::actor>(a));
   return a;
 }
 

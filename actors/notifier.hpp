@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/event_listener.hpp"
 #include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
@@ -13,6 +14,9 @@ class Registry;
 
 namespace hitl {
 
+/// The notifier's protocol: it follows the commits, and nothing else.
+using notifier_actor = event_listener;
+
 /// Spawns the notifier: it delivers the outbox (SPEC §4). Rows come from the
 /// auditor's transactions; a committed event wakes it at once, and a tick
 /// every half second picks up retries that fell due. Each round leases the
@@ -20,8 +24,8 @@ namespace hitl {
 /// and records delivered, retry-with-backoff-and-jitter, or dead. Detached:
 /// its blocking calls never touch the scheduler. Counts
 /// hitl_notifications_total{result}.
-caf::actor spawn_notifier(caf::actor_system& sys, connection_pool& pool,
-                          const service_settings& config,
-                          std::shared_ptr<prometheus::Registry> registry);
+notifier_actor spawn_notifier(caf::actor_system& sys, connection_pool& pool,
+                              const service_settings& config,
+                              std::shared_ptr<prometheus::Registry> registry);
 
 } // namespace hitl

@@ -21,13 +21,13 @@ constexpr auto escalation_commit_timeout = std::chrono::minutes(5);
 
 struct patch_state {
   decision_record rec;
-  caf::actor auditor;
-  caf::actor supervisor;
+  auditor_actor auditor;
+  patch_owner supervisor;
   std::shared_ptr<const policy_config> policy;
   static inline const char* name = "patch_actor";
 };
 
-using patch_actor = guarded_actor<patch_state>;
+using patch_self = guarded_typed<patch_state, patch_actor>;
 
 caf::error refusal(const decision_record& rec, verdict_error e) {
   switch (e) {
@@ -49,21 +49,26 @@ caf::error refusal(const decision_record& rec, verdict_error e) {
   return make_service_error(service_errc::internal, "unknown refusal");
 }
 
-caf::behavior final_behavior(patch_actor* self) {
-  auto closed = [self] {
+patch_actor::behavior_type final_behavior(patch_self* self) {
+  auto closed = [self]() -> caf::result<decision_record> {
     return refusal(self->state.rec, verdict_error::not_open);
   };
   return {
     [=](atoms::approve, const verdict_request&) { return closed(); },
     [=](atoms::reject, const verdict_request&) { return closed(); },
     [=](atoms::cancel, const verdict_request&) { return closed(); },
-    [=](atoms::escalate, int) {},
+    [=](atoms::comment, const verdict_request&) -> caf::result<comment> {
+      // Only between its `finished` and the supervisor's `stop`: answered
+      // as the unmatched message it was before the actor was typed.
+      return caf::sec::unexpected_message;
+    },
+    [=](atoms::escalate, const escalation&) {},
     [=](atoms::get) { return self->state.rec; },
     [=](atoms::stop) { self->quit(); },
   };
 }
 
-void arm_timer(patch_actor* self) {
+void arm_timer(patch_self* self) {
   const auto& r = self->state.rec;
   if (!is_open(r.status) || !r.sla_deadline)
     return;
@@ -77,7 +82,7 @@ void arm_timer(patch_actor* self) {
     // that a wave of 100k does not queue at the supervisor, busy starting
     // those actors; held a second at most.
     self->delayed_send(self, delay, atoms::escalate::value,
-                       r.escalation_level + 1);
+                       escalation{r.decision_id, r.escalation_level + 1});
     return;
   }
   // A delayed message holds its receiver and its sender until it fires,
@@ -85,15 +90,15 @@ void arm_timer(patch_actor* self) {
   // long after its decision is final. So the timer goes, without a sender,
   // to the supervisor, which passes it on while the decision is open.
   caf::delayed_anon_send(self->state.supervisor, delay,
-                         atoms::escalate::value, r.decision_id,
-                         r.escalation_level + 1);
+                         atoms::escalate::value,
+                         escalation{r.decision_id, r.escalation_level + 1});
 }
 
 // Commits `ch` and, only after the commit, answers `promise` via `reply`.
 // `await` holds back every other message until the auditor answers, so each
 // transition is checked against the state the previous one left.
 template <class Reply>
-void commit(patch_actor* self, change ch, caller who, Reply reply,
+void commit(patch_self* self, change ch, caller who, Reply reply,
             caf::response_promise promise, int escalation_level = 0) {
   auto& st = self->state;
   commit_request req{std::move(ch), std::move(who), st.rec.version};
@@ -109,7 +114,7 @@ void commit(patch_actor* self, change ch, caller who, Reply reply,
           reply(promise, receipt);
         if (!is_open(self->state.rec.status)) {
           self->send(self->state.supervisor, atoms::finished::value,
-                     self->state.rec.decision_id);
+                     decision_ref{self->state.rec.decision_id});
           self->become(final_behavior(self));
         } else if (!receipt.comment) {
           arm_timer(self);
@@ -125,8 +130,9 @@ void commit(patch_actor* self, change ch, caller who, Reply reply,
           self->quit(err);
         } else if (escalation_level > 0) {
           // Nothing was committed (database down): try the level again.
-          self->delayed_send(self, std::chrono::seconds(1),
-                             atoms::escalate::value, escalation_level);
+          self->delayed_send(
+            self, std::chrono::seconds(1), atoms::escalate::value,
+            escalation{self->state.rec.decision_id, escalation_level});
         }
       });
 }
@@ -140,7 +146,7 @@ void answer_comment(caf::response_promise& p, const commit_receipt& r) {
 }
 
 template <class Make>
-caf::result<decision_record> verdict(patch_actor* self, const caller& who,
+caf::result<decision_record> verdict(patch_self* self, const caller& who,
                                      Make make) {
   outcome<change> ch = make(self->state.rec);
   if (!ch)
@@ -150,7 +156,7 @@ caf::result<decision_record> verdict(patch_actor* self, const caller& who,
   return caf::delegated<decision_record>{};
 }
 
-caf::behavior open_behavior(patch_actor* self) {
+patch_actor::behavior_type open_behavior(patch_self* self) {
   return {
     [=](atoms::approve, const verdict_request& v) {
       return verdict(self, v.caller, [&](const decision_record& r) {
@@ -177,7 +183,8 @@ caf::behavior open_behavior(patch_actor* self) {
              answer_comment, promise);
       return caf::delegated<comment>{};
     },
-    [=](atoms::escalate, int level) {
+    [=](atoms::escalate, const escalation& e) {
+      auto level = e.level;
       auto ch = escalate_change(self->state.rec, level, now());
       if (!ch)
         return; // a late or repeated timer: the level is already recorded
@@ -192,16 +199,16 @@ caf::behavior open_behavior(patch_actor* self) {
   };
 }
 
-caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
-                    caf::actor supervisor,
-                    std::shared_ptr<const policy_config> policy,
-                    actor_failures failures) {
+patch_actor::behavior_type patch(patch_self* self, decision_record rec,
+                                 auditor_actor auditor, patch_owner supervisor,
+                                 std::shared_ptr<const policy_config> policy,
+                                 actor_failures failures) {
   // After an exception its record may not be what the database holds (one
   // thrown after a commit): it quits, and the supervisor, which monitors it,
   // rebuilds it from the database, the judge. The request is answered
   // first; those queued behind it hear that it is gone (503, retry).
   guard(self, std::move(failures), "patch",
-        [](patch_actor* self, const caf::error& err) { self->quit(err); });
+        [](patch_self* self, const caf::error& err) { self->quit(err); });
   auto& st = self->state;
   st.rec = std::move(rec);
   st.auditor = std::move(auditor);
@@ -213,10 +220,10 @@ caf::behavior patch(patch_actor* self, decision_record rec, caf::actor auditor,
 
 } // namespace
 
-caf::actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
-                             caf::actor auditor, caf::actor supervisor,
-                             std::shared_ptr<const policy_config> policy,
-                             actor_failures failures) {
+patch_actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
+                              auditor_actor auditor, patch_owner supervisor,
+                              std::shared_ptr<const policy_config> policy,
+                              actor_failures failures) {
   return sys.spawn(patch, std::move(rec), std::move(auditor),
                    std::move(supervisor), std::move(policy),
                    std::move(failures));

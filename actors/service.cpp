@@ -79,7 +79,8 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   a.reader = spawn_db_reader(sys, pool, 3, failures);
   a.metrics = spawn_metrics_actor(sys, registry, totals,
                                   config.policy.max_escalation_level);
-  caf::anon_send(a.auditor, atoms::subscribe::value, a.metrics);
+  caf::anon_send(a.auditor, atoms::subscribe::value,
+                 event_listener{a.metrics});
   a.notifier = spawn_notifier(sys, pool, config, std::move(registry));
   caf::anon_send(a.auditor, atoms::subscribe::value, a.notifier);
   auto policy = std::make_shared<const policy_config>(config.policy);
@@ -108,7 +109,7 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
 
 void stop_service(caf::actor_system& sys, service_actors& a) {
   caf::scoped_actor self{sys};
-  auto stop = [&](caf::actor& x) {
+  auto stop = [&](auto& x) {
     if (!x)
       return;
     self->monitor(x);

@@ -1,5 +1,11 @@
 #pragma once
 
+#include "actors/auditor.hpp"
+#include "actors/checkpoint_signer.hpp"
+#include "actors/db_reader.hpp"
+#include "actors/metrics_actor.hpp"
+#include "actors/notifier.hpp"
+#include "actors/supervisor.hpp"
 #include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
@@ -18,13 +24,13 @@ class change_clock;
 
 /// The running actors of one service node.
 struct service_actors {
-  caf::actor auditor;
-  caf::actor reader;
-  caf::actor metrics;
-  caf::actor supervisor;
-  caf::actor notifier;
+  auditor_actor auditor;
+  db_reader_actor reader;
+  metrics_actor metrics;
+  supervisor_actor supervisor;
+  notifier_actor notifier;
   /// Signs checkpoints of the chain; null without `audit.signing_key`.
-  caf::actor checkpoint_signer;
+  checkpoint_signer_actor checkpoint_signer;
   /// The signing key's public PEM (GET /hitl/audit/public-key); empty
   /// without a key.
   std::string audit_public_key_pem;

@@ -43,7 +43,7 @@ struct creation {
 /// and arms its SLA timer at once (missed levels escalate at once).
 struct open_entry {
   /// Null while dormant.
-  caf::actor actor;
+  patch_actor actor;
   std::string patch_id;
   /// While dormant, where its record is in `recovered`; else `no_slot`.
   size_t slot = no_slot;
@@ -71,8 +71,8 @@ using open_ref = open_map::value_type*;
 struct supervisor_state {
   std::shared_ptr<const policy_config> policy;
   std::string policy_version; // policy->version(), which hashes
-  caf::actor auditor;
-  caf::actor reader;
+  auditor_actor auditor;
+  db_reader_actor reader;
   open_map by_id;
   /// Keys view the entries' patch ids. Both indexes hold exactly the
   /// decisions of `by_id`.
@@ -98,7 +98,26 @@ struct supervisor_state {
   static inline const char* name = "supervisor";
 };
 
-using supervisor_actor = guarded_actor<supervisor_state>;
+/// Its own timers and retries, which no other actor sends.
+using wait_over = caf::atom_constant<caf::atom("wait_over")>;
+using rebuild = caf::atom_constant<caf::atom("rebuild")>;
+
+/// A long-poll that ran out of time without a verdict.
+struct long_poll_expiry {
+  std::string decision_id;
+  uint64_t token = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, long_poll_expiry& x) {
+  return f(caf::meta::type_name("long_poll_expiry"), x.decision_id, x.token);
+}
+
+using supervisor_impl = supervisor_actor::extend<
+  caf::reacts_to<atoms::wake>, caf::reacts_to<wait_over, long_poll_expiry>,
+  caf::reacts_to<rebuild, decision_ref>>;
+
+using supervisor_self = guarded_typed<supervisor_state, supervisor_impl>;
 
 // A UUID of version 7 (RFC 9562): the Unix time in milliseconds, then
 // random bits. Ids made later sort later, so a new decision's id lands at the
@@ -121,14 +140,14 @@ std::string new_uuid(std::mt19937_64& rng, timestamp at) {
 
 // A dormant decision's slot is done with (its actor started, or it is no
 // longer open): the record there is empty from now on.
-void release_slot(supervisor_actor* self, size_t slot) {
+void release_slot(supervisor_self* self, size_t slot) {
   auto& st = self->state;
   st.recovered[slot] = decision_record{};
   if (--st.dormant == 0) // give the memory back (`wakes` at the next wake-up)
     st.recovered = std::vector<decision_record>{};
 }
 
-void forget(supervisor_actor* self, const std::string& id) {
+void forget(supervisor_self* self, const std::string& id) {
   auto& st = self->state;
   auto it = st.by_id.find(id);
   if (it == st.by_id.end())
@@ -144,12 +163,12 @@ void forget(supervisor_actor* self, const std::string& id) {
 
 // Indexes an open decision (without actor: the caller starts one, or keeps
 // it dormant).
-open_ref add_open(supervisor_actor* self, const decision_record& rec,
+open_ref add_open(supervisor_self* self, const decision_record& rec,
                   size_t slot) {
   auto& st = self->state;
   auto entry_of = [&] {
     return st.by_id.try_emplace(rec.decision_id,
-                                open_entry{caf::actor{}, rec.patch_id, slot});
+                                open_entry{patch_actor{}, rec.patch_id, slot});
   };
   auto [pos, added] = entry_of();
   if (!added) { // not expected: the new decision replaces the old one
@@ -161,24 +180,23 @@ open_ref add_open(supervisor_actor* self, const decision_record& rec,
   return ref;
 }
 
-void start_actor(supervisor_actor* self, open_ref ref, decision_record&& rec) {
+void start_actor(supervisor_self* self, open_ref ref, decision_record&& rec) {
   auto& st = self->state;
   auto& entry = ref->second;
   entry.actor = spawn_patch_actor(self->home_system(), std::move(rec),
                                   st.auditor,
-                                  caf::actor_cast<caf::actor>(self), st.policy,
-                                  st.failures);
+                                  patch_owner{self}, st.policy, st.failures);
   self->monitor(entry.actor);
   st.by_actor[entry.actor.id()] = ref;
 }
 
-void adopt(supervisor_actor* self, decision_record&& rec) {
+void adopt(supervisor_self* self, decision_record&& rec) {
   auto ref = add_open(self, rec, no_slot);
   start_actor(self, ref, std::move(rec));
 }
 
 /// The actor of an open decision, spawned now if the decision is dormant.
-const caf::actor& child_of(supervisor_actor* self, open_ref ref) {
+const patch_actor& child_of(supervisor_self* self, open_ref ref) {
   auto& entry = ref->second;
   if (!entry.actor) {
     auto slot = std::exchange(entry.slot, no_slot);
@@ -190,7 +208,7 @@ const caf::actor& child_of(supervisor_actor* self, open_ref ref) {
 
 // -- dormant decisions -------------------------------------------------------
 
-void arm_wake(supervisor_actor* self) {
+void arm_wake(supervisor_self* self) {
   auto& st = self->state;
   if (st.wake_armed)
     return;
@@ -206,7 +224,7 @@ void arm_wake(supervisor_actor* self) {
 
 // Starts the actor of every dormant decision whose next escalation is due
 // (it arms its timer, which fires at once), at most `wake_batch` per message.
-void wake_due(supervisor_actor* self) {
+void wake_due(supervisor_self* self) {
   auto& st = self->state;
   st.wake_armed = false;
   auto t = now();
@@ -236,7 +254,7 @@ void wake_due(supervisor_actor* self) {
 // Indexes the open decisions found at start as dormant: no actor is spawned
 // (nor memory taken for one) until a human action or the next escalation
 // needs it.
-void recover(supervisor_actor* self, std::vector<decision_record>&& open) {
+void recover(supervisor_self* self, std::vector<decision_record>&& open) {
   auto started = std::chrono::steady_clock::now();
   auto& st = self->state;
   st.recovered = std::move(open);
@@ -274,7 +292,7 @@ void recover(supervisor_actor* self, std::vector<decision_record>&& open) {
                  st.wakes.size());
 }
 
-void release_waits(supervisor_actor* self, const std::string& id) {
+void release_waits(supervisor_self* self, const std::string& id) {
   auto it = self->state.waits.find(id);
   if (it == self->state.waits.end())
     return;
@@ -285,7 +303,7 @@ void release_waits(supervisor_actor* self, const std::string& id) {
 
 // -- creation -----------------------------------------------------------------
 
-void finish_creation(supervisor_actor* self, const std::string& id,
+void finish_creation(supervisor_self* self, const std::string& id,
                      const std::string& patch,
                      std::function<void(creation&)> complete) {
   auto& st = self->state;
@@ -300,9 +318,10 @@ void finish_creation(supervisor_actor* self, const std::string& id,
 
 // The id exists in the database (a final decision, or one of another node):
 // the same content is an idempotent repeat, other content a conflict.
-void resolve_existing(supervisor_actor* self, const std::string& id,
+void resolve_existing(supervisor_self* self, const std::string& id,
                       const std::string& patch, const caf::error& err) {
-  self->request(self->state.reader, read_timeout, atoms::get::value, id)
+  self->request(self->state.reader, read_timeout, atoms::get::value,
+                decision_ref{id})
     .then(
       [=](std::optional<decision_view>& view) {
         finish_creation(self, id, patch, [&](creation& c) {
@@ -326,7 +345,7 @@ void resolve_existing(supervisor_actor* self, const std::string& id,
       });
 }
 
-caf::result<create_result> create(supervisor_actor* self, create_request& req) {
+caf::result<create_result> create(supervisor_self* self, create_request& req) {
   auto& st = self->state;
   const auto& hash = req.content_hash;
   auto id = req.content.decision_id ? *req.content.decision_id
@@ -399,7 +418,7 @@ caf::result<create_result> create(supervisor_actor* self, create_request& req) {
 
 // No open decision matches: explain why with what the database knows.
 template <class Atom>
-caf::response_promise explain_missing(supervisor_actor* self, Atom,
+caf::response_promise explain_missing(supervisor_self* self, Atom,
                                       const verdict_request& v) {
   auto promise = self->make_response_promise();
   auto on_record = [=](const std::optional<decision_record>& rec) mutable {
@@ -436,7 +455,7 @@ caf::response_promise explain_missing(supervisor_actor* self, Atom,
   auto on_error = [=](caf::error& err) mutable { promise.deliver(err); };
   if (v.decision_id)
     self->request(self->state.reader, read_timeout, atoms::get::value,
-                  *v.decision_id)
+                  decision_ref{*v.decision_id})
       .then(
         [=](std::optional<decision_view>& view) mutable {
           on_record(view ? std::optional<decision_record>{view->record}
@@ -445,36 +464,64 @@ caf::response_promise explain_missing(supervisor_actor* self, Atom,
         on_error);
   else
     self->request(self->state.reader, read_timeout, atoms::by_patch::value,
-                  v.patch_id)
+                  patch_ref{v.patch_id})
       .then([=](std::optional<decision_record>& rec) mutable { on_record(rec); },
             on_error);
   return promise;
 }
 
-template <class Atom>
-caf::result<caf::message> route(supervisor_actor* self, Atom atom,
-                                const verdict_request& v) {
+/// Refused while the decision of `v`'s patch is being created.
+std::optional<caf::error> still_creating(supervisor_self* self,
+                                         const verdict_request& v) {
+  if (self->state.creating_patches.count(v.patch_id) == 0)
+    return std::nullopt;
+  return make_service_error(service_errc::conflict,
+                            "the decision of patch " + v.patch_id
+                              + " is still being created; retry");
+}
+
+/// The open decision that `v` is for, if it is open here.
+open_ref target_of(supervisor_self* self, const verdict_request& v) {
   auto& st = self->state;
-  if (st.creating_patches.count(v.patch_id) > 0)
-    return make_service_error(service_errc::conflict,
-                              "the decision of patch " + v.patch_id
-                                + " is still being created; retry");
   auto it = st.by_patch.find(v.patch_id);
   if (it == st.by_patch.end()
       || (v.decision_id && *v.decision_id != it->second->first))
+    return nullptr;
+  return it->second;
+}
+
+template <class Reply, class Atom>
+caf::result<Reply> route(supervisor_self* self, Atom atom,
+                         const verdict_request& v) {
+  if (auto refused = still_creating(self, v))
+    return std::move(*refused);
+  auto ref = target_of(self, v);
+  if (!ref)
     return explain_missing(self, atom, v);
   // Delegation keeps this actor's sends to the child in order, so the
   // `stop` sent after `finished` always comes after every routed request.
-  return self->delegate(child_of(self, it->second), atom, v);
+  return self->delegate(child_of(self, ref), atom, v);
+}
+
+// A drill is no part of a patch actor's protocol: sent untyped.
+caf::result<caf::message> route_drill(supervisor_self* self,
+                                      const failure_drill& d,
+                                      const verdict_request& v) {
+  if (auto refused = still_creating(self, v))
+    return std::move(*refused);
+  auto ref = target_of(self, v);
+  if (!ref)
+    return explain_missing(self, d, v);
+  return self->delegate(caf::actor_cast<caf::actor>(child_of(self, ref)), d,
+                        v);
 }
 
 // -- the actor ----------------------------------------------------------------
 
-caf::behavior supervisor(supervisor_actor* self,
-                         std::shared_ptr<const policy_config> policy,
-                         caf::actor auditor, caf::actor reader,
-                         std::vector<decision_record> open,
-                         actor_failures failures) {
+supervisor_impl::behavior_type
+supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
+           auditor_actor auditor, db_reader_actor reader,
+           std::vector<decision_record> open, actor_failures failures) {
   auto& st = self->state;
   // Kept alive, with its index: the handlers compute what can fail (the
   // policy, the records) before they change it, so a failing request leaves
@@ -504,15 +551,35 @@ caf::behavior supervisor(supervisor_actor* self,
     spdlog::warn("patch actor of {} failed ({}); rebuilding from the database",
                  id, caf::to_string(dm.reason));
     forget(self, id);
-    self->send(self, atoms::get::value, id, std::string{"rebuild"});
+    self->send(self, rebuild::value, decision_ref{id});
   });
+  // A drill for the actor of a patch's open decision (see failure_drill):
+  // no part of the protocol, so not in the typed behavior.
+  self->set_default_handler(
+    [=](caf::scheduled_actor* ptr,
+        caf::message_view& x) -> caf::result<caf::message> {
+      auto& xs = x.content();
+      if (xs.match_elements<failure_drill, verdict_request>())
+        return route_drill(self, xs.get_as<failure_drill>(0),
+                           xs.get_as<verdict_request>(1));
+      return supervisor_self::unmatched(ptr, x);
+    });
   return {
     [=](atoms::create, create_request& req) { return create(self, req); },
-    [=](atoms::approve a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::reject a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::cancel a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::comment a, const verdict_request& v) { return route(self, a, v); },
-    [=](atoms::finished, const std::string& id) {
+    [=](atoms::approve a, const verdict_request& v) {
+      return route<decision_record>(self, a, v);
+    },
+    [=](atoms::reject a, const verdict_request& v) {
+      return route<decision_record>(self, a, v);
+    },
+    [=](atoms::cancel a, const verdict_request& v) {
+      return route<decision_record>(self, a, v);
+    },
+    [=](atoms::comment a, const verdict_request& v) {
+      return route<comment>(self, a, v);
+    },
+    [=](atoms::finished, const decision_ref& ref) {
+      const auto& id = ref.decision_id;
       auto it = self->state.by_id.find(id);
       if (it != self->state.by_id.end()) {
         auto child = it->second.actor;
@@ -521,19 +588,21 @@ caf::behavior supervisor(supervisor_actor* self,
       }
       release_waits(self, id);
     },
-    [=](atoms::wait, const std::string& id, int seconds) -> caf::result<bool> {
+    [=](atoms::wait, const decision_wait& w) -> caf::result<bool> {
+      const auto& id = w.decision_id;
       auto& st = self->state;
       if (st.by_id.count(id) == 0 && st.creating.count(id) == 0)
         return true; // final, or unknown: the caller reads the database
       auto promise = self->make_response_promise();
       auto token = ++st.next_token;
       st.waits[id].push_back(long_poll{token, promise});
-      self->delayed_send(self, std::chrono::seconds(seconds),
-                         atoms::wait::value, id, token);
+      self->delayed_send(self, std::chrono::seconds(w.seconds),
+                         wait_over::value, long_poll_expiry{id, token});
       return promise;
     },
-    [=](atoms::wait, const std::string& id, uint64_t token) {
-      // That long-poll ran out of time without a verdict.
+    [=](wait_over, const long_poll_expiry& e) {
+      const auto& id = e.decision_id;
+      auto token = e.token;
       auto it = self->state.waits.find(id);
       if (it == self->state.waits.end())
         return;
@@ -547,10 +616,12 @@ caf::behavior supervisor(supervisor_actor* self,
       if (polls.empty())
         self->state.waits.erase(it);
     },
-    [=](atoms::get, const std::string& id, const std::string&) {
+    [=](rebuild, const decision_ref& ref) {
       // Rebuild a failed patch actor from the database; retry while the
       // database is away.
-      self->request(self->state.reader, read_timeout, atoms::get::value, id)
+      const auto& id = ref.decision_id;
+      self->request(self->state.reader, read_timeout, atoms::get::value,
+                    decision_ref{id})
         .then(
           [=](std::optional<decision_view>& view) {
             if (view && is_open(view->record.status)
@@ -561,34 +632,30 @@ caf::behavior supervisor(supervisor_actor* self,
           },
           [=](caf::error&) {
             self->delayed_send(self, std::chrono::seconds(1),
-                               atoms::get::value, id, std::string{"rebuild"});
+                               rebuild::value, decision_ref{id});
           });
     },
     [=](atoms::wake) { wake_due(self); },
-    [=](atoms::escalate a, const std::string& id, int level) {
+    [=](atoms::escalate a, const escalation& e) {
       // A patch actor's SLA timer (see arm_timer). A final decision has no
       // entry, and a dormant one no timer of an actor.
-      auto it = self->state.by_id.find(id);
+      auto it = self->state.by_id.find(e.decision_id);
       if (it != self->state.by_id.end() && it->second.actor)
-        self->send(it->second.actor, a, level);
+        self->send(it->second.actor, a, e);
     },
     [=](atoms::stats) { return self->state.by_id.size(); },
     // For /health: it answers, so it takes requests.
     [=](atoms::ping) { return true; },
-    // A drill for the actor of a patch's open decision (see failure_drill).
-    [=](const failure_drill& d, const verdict_request& v) {
-      return route(self, d, v);
-    },
   };
 }
 
 } // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys,
-                            std::shared_ptr<const policy_config> policy,
-                            caf::actor auditor, caf::actor reader,
-                            std::vector<decision_record> open,
-                            actor_failures failures) {
+supervisor_actor
+spawn_supervisor(caf::actor_system& sys,
+                 std::shared_ptr<const policy_config> policy,
+                 auditor_actor auditor, db_reader_actor reader,
+                 std::vector<decision_record> open, actor_failures failures) {
   return sys.spawn(supervisor, std::move(policy), std::move(auditor),
                    std::move(reader), std::move(open), std::move(failures));
 }

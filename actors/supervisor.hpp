@@ -1,15 +1,42 @@
 #pragma once
 
 #include "actors/actor_failures.hpp"
+#include "actors/atoms.hpp"
+#include "actors/auditor.hpp"
+#include "actors/db_reader.hpp"
+#include "actors/messages.hpp"
+#include "actors/patch_actor.hpp"
 #include "policy/decision.hpp"
 #include "policy/policy_config.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstddef>
 
 #include <memory>
 #include <vector>
 
 namespace hitl {
+
+/// The supervisor's protocol: what its patch actors tell it (patch_owner),
+/// and
+///   (create, create_request) -> create_result
+///   (approve | reject | cancel, verdict_request) -> decision_record
+///   (comment, verdict_request) -> comment
+///   (wait, decision_wait) -> bool  (final within the time)
+///   (stats) -> size_t  (open decisions)
+///   (ping) -> bool  (true: it takes requests; for /health)
+using supervisor_actor = patch_owner::extend<
+  caf::replies_to<atoms::create, create_request>::with<create_result>,
+  caf::replies_to<atoms::approve, verdict_request>::with<decision_record>,
+  caf::replies_to<atoms::reject, verdict_request>::with<decision_record>,
+  caf::replies_to<atoms::cancel, verdict_request>::with<decision_record>,
+  caf::replies_to<atoms::comment, verdict_request>::with<comment>,
+  caf::replies_to<atoms::wait, decision_wait>::with<bool>,
+  caf::replies_to<atoms::stats>::with<size_t>,
+  caf::replies_to<atoms::ping>::with<bool>>;
 
 /// Spawns the supervisor: it owns the index of open decisions (by id and by
 /// patch), spawns one patch actor per open decision, creates decisions
@@ -22,20 +49,14 @@ namespace hitl {
 /// escalation is due; it then arms its SLA timer with the time left (missed
 /// levels escalate at once). A patch actor's timer that is further away
 /// than a second fires here and is passed on while the decision is open, so
-/// that a pending timer never keeps a finished actor in memory.
-///   (create, create_request) -> create_result
-///   (approve | reject | cancel, verdict_request) -> decision_record
-///   (comment, verdict_request) -> comment
-///   (wait, decision_id, seconds) -> bool (final within the time)
-///   (escalate, decision_id, level) -> passed on to the decision's actor
-///   (stats) -> size_t (open decisions)
-///   (ping) -> true (for /health)
-/// An exception in a handler is answered `internal` and counted in
+/// that a pending timer never keeps a finished actor in memory. An
+/// exception in a handler is answered `internal` and counted in
 /// `failures`; the supervisor lives on, a patch actor is rebuilt.
-caf::actor spawn_supervisor(caf::actor_system& sys,
-                            std::shared_ptr<const policy_config> policy,
-                            caf::actor auditor, caf::actor reader,
-                            std::vector<decision_record> open,
-                            actor_failures failures = actor_failures{});
+supervisor_actor
+spawn_supervisor(caf::actor_system& sys,
+                 std::shared_ptr<const policy_config> policy,
+                 auditor_actor auditor, db_reader_actor reader,
+                 std::vector<decision_record> open,
+                 actor_failures failures = actor_failures{});
 
 } // namespace hitl

@@ -91,7 +91,7 @@ void authorize(const exchange_ptr& ex, operation op,
         ex->context().tokens.store(hash, info);
         decide(info);
       },
-      atoms::token::value, hash);
+      atoms::token::value, token_lookup{hash});
 }
 
 } // namespace hitl

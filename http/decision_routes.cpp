@@ -61,7 +61,7 @@ void read_decision(const exchange_ptr& ex, const std::string& id) {
         ex->context().decisions.store(id, body, generation);
         ex->respond(200, *body);
       },
-      atoms::get::value, id);
+      atoms::get::value, decision_ref{id});
 }
 
 } // namespace
@@ -101,8 +101,8 @@ void get_decision(const exchange_ptr& ex, route_call& call) {
   }
   auto held = std::make_shared<long_poll_held>(std::move(place), ctx);
   ask(ex, ctx.backend.supervisor, std::chrono::seconds(*wait + 10),
-      [ex, id, held](bool) { read_decision(ex, id); }, atoms::wait::value, id,
-      *wait);
+      [ex, id, held](bool) { read_decision(ex, id); }, atoms::wait::value,
+      decision_wait{id, *wait});
 }
 
 } // namespace hitl::routes

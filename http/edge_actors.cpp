@@ -24,10 +24,15 @@ constexpr auto ping_interval = std::chrono::seconds(20);
 constexpr auto max_silence = std::chrono::seconds(60);
 constexpr auto token_refresh = std::chrono::seconds(2);
 
-caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
-                         event_stream* stream, std::string public_url) {
-  self->send(auditor, atoms::subscribe::value,
-             caf::actor_cast<caf::actor>(self));
+// A listener of the commits with a ping tick of its own, which no other
+// actor sends.
+using event_feed_actor = event_listener::extend<caf::reacts_to<tick_atom>>;
+
+event_feed_actor::behavior_type event_feed(event_feed_actor::pointer self,
+                                           auditor_actor auditor,
+                                           event_stream* stream,
+                                           std::string public_url) {
+  self->send(auditor, atoms::subscribe::value, event_listener{self});
   self->delayed_send(self, ping_interval, tick_atom::value);
   return {
     [=](atoms::event, const committed_events& events) {
@@ -46,12 +51,13 @@ caf::behavior event_feed(caf::event_based_actor* self, caf::actor auditor,
 
 // Writes last_used_at of the tokens the cache saw used, in one statement;
 // uses that cannot be recorded now are kept for the next tick.
-void flush_token_uses(caf::event_based_actor* self, const caf::actor& reader,
-                      token_cache* cache) {
+void flush_token_uses(caf::event_based_actor* self,
+                      const db_reader_actor& reader, token_cache* cache) {
   auto used = cache->take_used();
   if (used.empty())
     return;
-  self->request(reader, std::chrono::seconds(5), atoms::touch::value, used)
+  self->request(reader, std::chrono::seconds(5), atoms::touch::value,
+                token_uses{used})
     .then([](size_t) {}, [cache, used](caf::error&) {
       cache->restore_used(used);
     });
@@ -66,7 +72,7 @@ struct expiry_watch {
 
 constexpr int expiry_ask_ticks = 30; // a minute of token_refresh
 
-void watch_expiries(caf::event_based_actor* self, const caf::actor& auditor,
+void watch_expiries(caf::event_based_actor* self, const auditor_actor& auditor,
                     expiry_watch& w, const std::vector<token_info>& active) {
   if (!auditor)
     return;
@@ -81,16 +87,17 @@ void watch_expiries(caf::event_based_actor* self, const caf::actor& auditor,
     self->send(auditor, atoms::expire::value);
 }
 
-caf::behavior token_refresher(caf::event_based_actor* self, caf::actor reader,
+caf::behavior token_refresher(caf::event_based_actor* self,
+                              db_reader_actor reader,
                               token_cache* cache, event_stream* stream,
-                              caf::actor auditor) {
+                              auditor_actor auditor) {
   auto watch = std::make_shared<expiry_watch>();
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) {
       flush_token_uses(self, reader, cache);
       auto asked = std::chrono::steady_clock::now();
-      self->request(reader, std::chrono::seconds(5), atoms::token::value)
+      self->request(reader, std::chrono::seconds(5), atoms::tokens::value)
         .then(
           [=](std::vector<token_info>& active) {
             std::unordered_set<std::string> hashes;
@@ -128,9 +135,9 @@ struct token_refresher_state {
 // Each runs on its own tick: a failure while handling the tick (or, for the
 // refresher, the answer its tick asked for) arms the next one, or the actor
 // would live on and do nothing.
-template <class State>
+template <class State, class Base = caf::event_based_actor>
 auto rearm_tick(caf::timespan interval, bool after_answers) {
-  return [=](guarded_actor<State>* self, const caf::error&) {
+  return [=](guarded_actor<State, Base>* self, const caf::error&) {
     auto* failed = self->current_mailbox_element();
     if (failed
         && (failed->content().template match_elements<tick_atom>()
@@ -141,27 +148,35 @@ auto rearm_tick(caf::timespan interval, bool after_answers) {
 
 } // namespace
 
-caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
+caf::actor spawn_event_feed(caf::actor_system& sys, auditor_actor auditor,
                             event_stream& stream, std::string public_url,
                             actor_failures failures) {
+  using self_type = guarded_typed<event_feed_state, event_feed_actor>;
   auto* s = &stream;
-  return sys.spawn([=](guarded_actor<event_feed_state>* self) {
-    guard(self, failures, "event_feed",
-          rearm_tick<event_feed_state>(ping_interval, false));
-    return event_feed(self, auditor, s, public_url);
-  });
+  auto feed = sys.spawn(
+    [=](self_type* self) -> event_feed_actor::behavior_type {
+      guard(self, failures, "event_feed",
+            rearm_tick<event_feed_state, event_feed_actor::base>(
+              ping_interval, false));
+      return event_feed(self, auditor, s, public_url);
+    });
+  // Others only stop it: what it takes, it takes from the auditor.
+  return caf::actor_cast<caf::actor>(feed);
 }
 
-caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+caf::actor spawn_token_refresher(caf::actor_system& sys,
+                                 db_reader_actor reader,
                                  token_cache& cache, event_stream& stream,
                                  actor_failures failures) {
   return spawn_token_refresher(sys, std::move(reader), cache, stream,
-                               std::move(failures), caf::actor{});
+                               std::move(failures), auditor_actor{});
 }
 
-caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+caf::actor spawn_token_refresher(caf::actor_system& sys,
+                                 db_reader_actor reader,
                                  token_cache& cache, event_stream& stream,
-                                 actor_failures failures, caf::actor auditor) {
+                                 actor_failures failures,
+                                 auditor_actor auditor) {
   auto* c = &cache;
   auto* s = &stream;
   return sys.spawn([=](guarded_actor<token_refresher_state>* self) {

@@ -7,6 +7,8 @@
 // logged and counted in `failures`, and the actor goes on.
 
 #include "actors/actor_failures.hpp"
+#include "actors/auditor.hpp"
+#include "actors/db_reader.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -20,7 +22,7 @@ class token_cache;
 /// Subscribes to the auditor's committed events and publishes each as
 /// `{event, at, decision, ...}`; pings every client every 20 s and closes
 /// those silent for 60 s.
-caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
+caf::actor spawn_event_feed(caf::actor_system& sys, auditor_actor auditor,
                             event_stream& stream, std::string public_url,
                             actor_failures failures = actor_failures{});
 
@@ -28,7 +30,8 @@ caf::actor spawn_event_feed(caf::actor_system& sys, caf::actor auditor,
 /// stream's clients whose token is no longer among them (revoked or
 /// expired), so within one interval of the change, and records the uses
 /// the cache noted in last_used_at.
-caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+caf::actor spawn_token_refresher(caf::actor_system& sys,
+                                 db_reader_actor reader,
                                  token_cache& cache, event_stream& stream,
                                  actor_failures failures = actor_failures{});
 
@@ -36,8 +39,10 @@ caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
 /// passed its expiry, at start (tokens may have expired while no serve
 /// ran), and once a minute (in case an attempt failed), so that every
 /// expiry gets its audit entry.
-caf::actor spawn_token_refresher(caf::actor_system& sys, caf::actor reader,
+caf::actor spawn_token_refresher(caf::actor_system& sys,
+                                 db_reader_actor reader,
                                  token_cache& cache, event_stream& stream,
-                                 actor_failures failures, caf::actor auditor);
+                                 actor_failures failures,
+                                 auditor_actor auditor);
 
 } // namespace hitl

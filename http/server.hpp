@@ -1,5 +1,8 @@
 #pragma once
 
+#include "actors/auditor.hpp"
+#include "actors/db_reader.hpp"
+#include "actors/supervisor.hpp"
 #include "http/edge_limits.hpp"
 
 #include <caf/actor.hpp>
@@ -29,10 +32,10 @@ struct http_options {
 
 /// The actors the front end talks to; it knows nothing else of the service.
 struct http_backend {
-  caf::actor supervisor;
-  caf::actor reader;
+  supervisor_actor supervisor;
+  db_reader_actor reader;
   /// Source of committed events for the live stream.
-  caf::actor auditor;
+  auditor_actor auditor;
   std::shared_ptr<prometheus::Registry> registry;
   /// Base of links in event payloads.
   std::string public_url;

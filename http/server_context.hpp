@@ -4,6 +4,7 @@
 // its bounds (SPEC §10) and its counters. No RESTinio here: the routes'
 // files see the server through this and http/exchange.hpp.
 
+#include "actors/health_check.hpp"
 #include "http/auth_failure_limiter.hpp"
 #include "http/event_stream.hpp"
 #include "http/long_poll_quota.hpp"
@@ -86,7 +87,7 @@ struct server_context : std::enable_shared_from_this<server_context> {
   std::vector<caf::actor> bridges;
   std::atomic<size_t> next_bridge{0};
   /// Behind /health (actors/health_check.hpp).
-  caf::actor health;
+  health_check_actor health;
   /// Requests accepted and not yet answered, and whether new ones are still
   /// taken: a stop lets those in flight finish first (see http/server.cpp).
   std::atomic<int64_t> unanswered{0};

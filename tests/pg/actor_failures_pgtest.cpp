@@ -51,11 +51,12 @@ double failures_of(const prometheus::Registry& reg, const std::string& actor) {
 
 /// The error that `to` answers `xs` with (a drill gets no other answer;
 /// any value would arrive here as an unexpected response).
-template <class... Ts>
-caf::error error_of(caf::actor_system& sys, const caf::actor& to, Ts... xs) {
+template <class Handle, class... Ts>
+caf::error error_of(caf::actor_system& sys, const Handle& to, Ts... xs) {
   caf::scoped_actor self{sys};
   caf::error out;
-  self->request(to, 20s, xs...)
+  // Untyped: a drill is no part of any actor's protocol.
+  self->request(caf::actor_cast<caf::actor>(to), 20s, xs...)
     .receive([&](bool) { FAIL("answered with a value"); },
              [&](caf::error& e) { out = std::move(e); });
   return out;
@@ -84,8 +85,8 @@ void check_drill_answer(const caf::error& e) {
   CHECK(service_detail(e).find("drill") == std::string::npos);
 }
 
-template <class T, class... Ts>
-std::optional<T> value_of(caf::actor_system& sys, const caf::actor& to,
+template <class T, class Handle, class... Ts>
+std::optional<T> value_of(caf::actor_system& sys, const Handle& to,
                           Ts... xs) {
   caf::scoped_actor self{sys};
   std::optional<T> out;
@@ -202,7 +203,7 @@ struct lone_auditor {
   caf::actor_system sys{cfg};
   std::shared_ptr<prometheus::Registry> registry =
     std::make_shared<prometheus::Registry>();
-  caf::actor auditor;
+  auditor_actor auditor;
   policy_config policy;
   std::string version = policy.version();
 
@@ -258,13 +259,15 @@ TEST_CASE("a failure in the auditor with batches in flight: those in doubt "
   std::vector<std::string> ids;
   for (int i = 0; i < 41; ++i)
     ids.push_back(i == 20 ? "drill" : "d-" + std::to_string(i));
-  using handle = decltype(self->request(a.auditor, 30s, failure_drill{}));
+  // Untyped: a drill is no part of the auditor's protocol.
+  auto auditor = caf::actor_cast<caf::actor>(a.auditor);
+  using handle = decltype(self->request(auditor, 30s, failure_drill{}));
   std::vector<handle> handles;
   for (const auto& id : ids)
     handles.push_back(
       id == "drill"
-        ? self->request(a.auditor, 30s, failure_drill{"auditor"})
-        : self->request(a.auditor, 30s, atoms::commit::value,
+        ? self->request(auditor, 30s, failure_drill{"auditor"})
+        : self->request(auditor, 30s, atoms::commit::value,
                         a.creation(id)));
   std::map<std::string, int> outcomes;
   std::vector<std::string> committed;
@@ -410,8 +413,9 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
   auto registry = std::make_shared<prometheus::Registry>();
   actor_failures failures{registry};
 
-  auto health = spawn_health_check(sys, a.supervisor, a.auditor, a.reader,
-                                   registry);
+  auto health = spawn_health_check(
+    sys, caf::actor_cast<pingable>(a.supervisor), a.auditor, a.reader,
+    registry);
   auto report = value_of<health_report>(sys, health, atoms::health::value);
   REQUIRE(report);
   CHECK(report->ok());
@@ -448,7 +452,8 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
   check_drill_answer(error_of(sys, feed, failure_drill{"feed"}));
   CHECK(failures_of(*registry, "event_feed") == 3);
 
-  for (const caf::actor& x : {health, refresher, feed})
+  for (const caf::actor& x :
+       {caf::actor_cast<caf::actor>(health), refresher, feed})
     caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
 }
 
@@ -459,8 +464,9 @@ TEST_CASE("the health actor shares one round of checks among the requests "
   auto& sys = svc.system();
   auto& a = svc.actors();
   auto registry = std::make_shared<prometheus::Registry>();
-  auto health = spawn_health_check(sys, a.supervisor, a.auditor, a.reader,
-                                   registry);
+  auto health = spawn_health_check(
+    sys, caf::actor_cast<pingable>(a.supervisor), a.auditor, a.reader,
+    registry);
   auto rounds = [&] {
     return series_value(prometheus::TextSerializer{}.Serialize(
                           registry->Collect()),

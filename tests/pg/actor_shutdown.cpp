@@ -36,8 +36,10 @@ void await_actors_stopped(caf::actor_system& sys,
 }
 
 actor_stopper::actor_stopper(caf::actor_system& sys,
-                             std::vector<caf::actor> actors)
-  : sys_(sys), actors_(std::move(actors)) {
+                             std::vector<stoppable> actors)
+  : sys_(sys) {
+  for (auto& x : actors)
+    actors_.push_back(std::move(x.actor));
 }
 
 actor_stopper::~actor_stopper() {

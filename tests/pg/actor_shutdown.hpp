@@ -6,6 +6,7 @@
 // failed before telling it would wait for ever.
 
 #include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/fwd.hpp>
 
 #include <chrono>
@@ -19,12 +20,20 @@ void await_actors_stopped(caf::actor_system& sys,
                           std::chrono::seconds ceiling
                           = std::chrono::seconds(30));
 
+/// A handle of any actor, typed or not, as actor_stopper takes them.
+struct stoppable {
+  template <class Handle>
+  stoppable(const Handle& x) : actor(caf::actor_cast<caf::actor>(x)) {
+  }
+  caf::actor actor;
+};
+
 /// On destruction, a failed REQUIRE included: tells each actor to exit and
 /// waits until each is down (as await_actors_stopped, within a ceiling).
 /// Declare it after the actor system.
 class actor_stopper {
 public:
-  actor_stopper(caf::actor_system& sys, std::vector<caf::actor> actors);
+  actor_stopper(caf::actor_system& sys, std::vector<stoppable> actors);
   ~actor_stopper();
   actor_stopper(const actor_stopper&) = delete;
   actor_stopper& operator=(const actor_stopper&) = delete;

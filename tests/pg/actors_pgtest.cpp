@@ -336,7 +336,7 @@ TEST_CASE("a final decision's pending SLA timer keeps nothing of its actor") {
     REQUIRE(status == decision_status::approved);
     self->send(actor, atoms::stop::value);
   }
-  actor = caf::actor{};
+  actor = nullptr;
   // Freed once the messages in flight are delivered, hours before the
   // timer fires.
   CHECK(eventually([&] { return !caf::actor_cast<caf::actor>(weak); }, 30s));
@@ -611,7 +611,7 @@ TEST_CASE("the supervisor answers between the wake-up batches of a wave "
   // them: stopped that way on every way out.
   struct stop_scheduled {
     caf::scheduler::test_coordinator& sched;
-    caf::actor supervisor;
+    supervisor_actor supervisor;
     ~stop_scheduled() {
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
       sched.run();
