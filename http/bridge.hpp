@@ -3,7 +3,7 @@
 // The bridges between RESTinio's I/O threads and the actors: an I/O thread
 // cannot wait for an actor's answer, so it hands a job to a bridge, which
 // sends the request and runs the continuation that answers the client when
-// the answer comes (server.cpp, ask). No RESTinio here: tests drive real
+// the answer comes (http/actor_requests.hpp, ask). No RESTinio here: tests drive real
 // bridges with jobs of their own. Only for server.cpp and tests.
 
 #include "actors/actor_failures.hpp"
