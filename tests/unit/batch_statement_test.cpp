@@ -38,7 +38,7 @@ TEST_CASE("a batch statement holds exactly the kinds of rows of its batch") {
     CHECK(has(s.text, "hitl_all_written((SELECT count(*) FROM upd),"
                       " $6::bigint)")
           == ((parts & 1) != 0));
-    // No placeholder is left: what is in braces is SQL's own '{}'.
+    // Every {fragment} was expanded: what is left in braces is SQL's own '{}'.
     for (auto at = s.text.find('{'); at != std::string::npos;
          at = s.text.find('{', at + 1))
       CHECK(s.text.compare(at, 2, "{}") == 0);
