@@ -155,7 +155,7 @@ void seal_rows(auditor_self* self, const std::vector<pending_commit>& batch,
                std::vector<applied>& results, chain_head& head,
                batch_rows& rows, VersionOf version_of) {
   auto& st = self->state;
-  auto at = now();
+  auto at = st.opts.clock();
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& req = batch[i].request;
     const auto& ch = req.change;
@@ -335,7 +335,7 @@ void publish(auditor_self* self, const std::vector<pending_commit>& batch,
              const std::vector<applied>& results) {
   if (self->state.listeners.empty())
     return;
-  auto at = now();
+  auto at = self->state.opts.clock();
   auto events = std::make_shared<std::vector<committed_event>>();
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& names = batch[i].request.change.events;
@@ -808,7 +808,9 @@ auditor_impl::behavior_type auditor(auditor_self* self, connection_pool* pool,
 
 auditor_actor spawn_auditor(caf::actor_system& sys, connection_pool& pool,
                             auditor_options opts) {
-  auto a = sys.spawn<caf::detached>(auditor, &pool, std::move(opts));
+  auto a = opts.detached
+             ? sys.spawn<caf::detached>(auditor, &pool, std::move(opts))
+             : sys.spawn(auditor, &pool, std::move(opts));
   release_crypto_state_at_exit(caf::actor_cast<caf::actor>(a));
   return a;
 }

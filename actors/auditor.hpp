@@ -4,6 +4,7 @@
 #include "actors/atoms.hpp"
 #include "actors/event_listener.hpp"
 #include "actors/messages.hpp"
+#include "actors/wall_clock.hpp"
 #include "policy/service_settings.hpp"
 #include "persistence/fwd.hpp"
 
@@ -38,6 +39,12 @@ struct auditor_options {
   std::shared_ptr<change_clock> changes;
   /// Where an exception that reaches the auditor is logged and counted.
   actor_failures failures;
+  /// The time its audit entries and events carry.
+  wall_clock clock = system_wall_clock();
+  /// On its own thread, so that its database calls block no other actor.
+  /// False only under CAF's test coordinator, which then runs it with the
+  /// other actors, one message at a time, on the test's thread.
+  bool detached = true;
 };
 
 /// The auditor's protocol:

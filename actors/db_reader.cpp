@@ -158,13 +158,15 @@ reader_worker(reader_self* self, connection_pool* pool,
 } // namespace
 
 db_reader_actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
-                                size_t workers, actor_failures failures) {
+                                size_t workers, actor_failures failures,
+                                bool detached) {
   auto* p = &pool;
   auto workers_pool = caf::actor_pool::make(
     sys.dummy_execution_unit(), workers,
-    [&sys, p, failures] {
+    [&sys, p, failures, detached] {
       auto a = caf::actor_cast<caf::actor>(
-        sys.spawn<caf::detached>(reader_worker, p, failures));
+        detached ? sys.spawn<caf::detached>(reader_worker, p, failures)
+                 : sys.spawn(reader_worker, p, failures));
       release_crypto_state_at_exit(a);
       return a;
     },

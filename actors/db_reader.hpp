@@ -46,9 +46,12 @@ using db_reader_actor = caf::typed_actor<
 /// answering the queries of db_reader_actor from the pool on its own
 /// thread, so that blocking libpqxx calls never run on the scheduler. An
 /// exception in a worker is answered `internal` and counted in `failures`;
-/// the worker lives on.
+/// the worker lives on. `detached` is false only under CAF's test
+/// coordinator, which then runs the workers with the other actors, one
+/// message at a time, on the test's thread.
 db_reader_actor spawn_db_reader(caf::actor_system& sys, connection_pool& pool,
                                 size_t workers,
-                                actor_failures failures = actor_failures{});
+                                actor_failures failures = actor_failures{},
+                                bool detached = true);
 
 } // namespace hitl

@@ -24,6 +24,7 @@ struct patch_state {
   auditor_actor auditor;
   patch_owner supervisor;
   std::shared_ptr<const policy_config> policy;
+  wall_clock clock;
   static inline const char* name = "patch_actor";
 };
 
@@ -76,7 +77,7 @@ void arm_timer(patch_self* self) {
                               r.escalation_level);
   if (!next)
     return;
-  auto delay = std::max(duration::zero(), *next - now());
+  auto delay = std::max(duration::zero(), *next - self->state.clock());
   if (delay < std::chrono::seconds(1)) {
     // Due (recovery, a wave of deadlines) or nearly: straight to itself, so
     // that a wave of 100k does not queue at the supervisor, busy starting
@@ -160,24 +161,24 @@ patch_actor::behavior_type open_behavior(patch_self* self) {
   return {
     [=](atoms::approve, const verdict_request& v) {
       return verdict(self, v.caller, [&](const decision_record& r) {
-        return approve_change(r, v.caller.name, v.comment, now(),
+        return approve_change(r, v.caller.name, v.comment, self->state.clock(),
                               v.caller.token_id);
       });
     },
     [=](atoms::reject, const verdict_request& v) {
       return verdict(self, v.caller, [&](const decision_record& r) {
         return reject_change(r, v.caller.name, v.reason.value_or(""),
-                             v.comment, now());
+                             v.comment, self->state.clock());
       });
     },
     [=](atoms::cancel, const verdict_request& v) {
       return verdict(self, v.caller, [&](const decision_record& r) {
-        return cancel_change(r, v.caller.name, v.reason, now());
+        return cancel_change(r, v.caller.name, v.reason, self->state.clock());
       });
     },
     [=](atoms::comment, const verdict_request& v) -> caf::result<comment> {
       comment c{0, self->state.rec.decision_id, v.caller.name,
-                v.comment.value_or(""), now()};
+                v.comment.value_or(""), self->state.clock()};
       auto promise = self->make_response_promise();
       commit(self, comment_change(self->state.rec, c), v.caller,
              answer_comment, promise);
@@ -185,7 +186,7 @@ patch_actor::behavior_type open_behavior(patch_self* self) {
     },
     [=](atoms::escalate, const escalation& e) {
       auto level = e.level;
-      auto ch = escalate_change(self->state.rec, level, now());
+      auto ch = escalate_change(self->state.rec, level, self->state.clock());
       if (!ch)
         return; // a late or repeated timer: the level is already recorded
       caller sla{"system:sla", role::service, std::nullopt, std::nullopt,
@@ -202,7 +203,7 @@ patch_actor::behavior_type open_behavior(patch_self* self) {
 patch_actor::behavior_type patch(patch_self* self, decision_record rec,
                                  auditor_actor auditor, patch_owner supervisor,
                                  std::shared_ptr<const policy_config> policy,
-                                 actor_failures failures) {
+                                 actor_failures failures, wall_clock clock) {
   // After an exception its record may not be what the database holds (one
   // thrown after a commit): it quits, and the supervisor, which monitors it,
   // rebuilds it from the database, the judge. The request is answered
@@ -214,6 +215,7 @@ patch_actor::behavior_type patch(patch_self* self, decision_record rec,
   st.auditor = std::move(auditor);
   st.supervisor = std::move(supervisor);
   st.policy = std::move(policy);
+  st.clock = std::move(clock);
   arm_timer(self);
   return open_behavior(self);
 }
@@ -223,10 +225,10 @@ patch_actor::behavior_type patch(patch_self* self, decision_record rec,
 patch_actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
                               auditor_actor auditor, patch_owner supervisor,
                               std::shared_ptr<const policy_config> policy,
-                              actor_failures failures) {
+                              actor_failures failures, wall_clock clock) {
   return sys.spawn(patch, std::move(rec), std::move(auditor),
                    std::move(supervisor), std::move(policy),
-                   std::move(failures));
+                   std::move(failures), std::move(clock));
 }
 
 } // namespace hitl

@@ -4,6 +4,7 @@
 #include "actors/atoms.hpp"
 #include "actors/auditor.hpp"
 #include "actors/messages.hpp"
+#include "actors/wall_clock.hpp"
 #include "policy/decision.hpp"
 #include "policy/policy_config.hpp"
 
@@ -46,10 +47,12 @@ using patch_actor = caf::typed_actor<
 /// decision becomes final it tells its owner `(finished, decision_ref)`,
 /// answers late verdicts with a conflict, and quits on `(stop)`. An
 /// exception in a handler is answered `internal`, counted in `failures`,
-/// and ends the actor (its supervisor rebuilds it from the database).
+/// and ends the actor (its supervisor rebuilds it from the database). It
+/// reads the time from `clock`.
 patch_actor spawn_patch_actor(caf::actor_system& sys, decision_record rec,
                               auditor_actor auditor, patch_owner supervisor,
                               std::shared_ptr<const policy_config> policy,
-                              actor_failures failures = actor_failures{});
+                              actor_failures failures = actor_failures{},
+                              wall_clock clock = system_wall_clock());
 
 } // namespace hitl

@@ -95,6 +95,7 @@ struct supervisor_state {
   bool wake_armed = false;
   std::mt19937_64 rng{std::random_device{}()};
   actor_failures failures;
+  wall_clock clock;
   static inline const char* name = "supervisor";
 };
 
@@ -185,7 +186,8 @@ void start_actor(supervisor_self* self, open_ref ref, decision_record&& rec) {
   auto& entry = ref->second;
   entry.actor = spawn_patch_actor(self->home_system(), std::move(rec),
                                   st.auditor,
-                                  patch_owner{self}, st.policy, st.failures);
+                                  patch_owner{self}, st.policy, st.failures,
+                                  st.clock);
   self->monitor(entry.actor);
   st.by_actor[entry.actor.id()] = ref;
 }
@@ -217,7 +219,7 @@ void arm_wake(supervisor_self* self) {
     st.next_wake = 0;
     return;
   }
-  auto delay = std::max(duration::zero(), st.wakes[st.next_wake].due - now());
+  auto delay = std::max(duration::zero(), st.wakes[st.next_wake].due - st.clock());
   st.wake_armed = true;
   self->delayed_send(self, delay, atoms::wake::value);
 }
@@ -227,7 +229,7 @@ void arm_wake(supervisor_self* self) {
 void wake_due(supervisor_self* self) {
   auto& st = self->state;
   st.wake_armed = false;
-  auto t = now();
+  auto t = st.clock();
   size_t n = 0;
   for (; st.dormant > 0 && st.next_wake < st.wakes.size()
          && st.wakes[st.next_wake].due <= t && n < wake_batch;
@@ -349,7 +351,7 @@ caf::result<create_result> create(supervisor_self* self, create_request& req) {
   auto& st = self->state;
   const auto& hash = req.content_hash;
   auto id = req.content.decision_id ? *req.content.decision_id
-                                    : new_uuid(st.rng, now());
+                                    : new_uuid(st.rng, st.clock());
   auto patch = req.content.patch_id;
   if (auto it = st.creating.find(id); it != st.creating.end()) {
     if (it->second.content_hash != hash)
@@ -382,7 +384,7 @@ caf::result<create_result> create(supervisor_self* self, create_request& req) {
       "patch " + patch + " already has an open decision"
         + (it != st.by_patch.end() ? " (" + it->second->first + ")" : ""));
   auto ch = create_change(*st.policy, st.policy_version, req.content, hash, id,
-                          req.caller.name, now());
+                          req.caller.name, st.clock());
   auto promise = self->make_response_promise();
   st.creating[id] = creation{hash, {promise}};
   st.creating_patches.insert(patch);
@@ -433,7 +435,7 @@ caf::response_promise explain_missing(supervisor_self* self, Atom,
     if (std::is_same<Atom, atoms::comment>::value) {
       // Comments are welcome on final decisions too.
       comment c{0, rec->decision_id, v.caller.name, v.comment.value_or(""),
-                now()};
+                self->state.clock()};
       self
         ->request(self->state.auditor, commit_timeout, atoms::commit::value,
                   commit_request{comment_change(*rec, c), v.caller, 0})
@@ -521,7 +523,8 @@ caf::result<caf::message> route_drill(supervisor_self* self,
 supervisor_impl::behavior_type
 supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
            auditor_actor auditor, db_reader_actor reader,
-           std::vector<decision_record> open, actor_failures failures) {
+           std::vector<decision_record> open, actor_failures failures,
+           wall_clock clock) {
   auto& st = self->state;
   // Kept alive, with its index: the handlers compute what can fail (the
   // policy, the records) before they change it, so a failing request leaves
@@ -529,6 +532,7 @@ supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
   // database, and every open decision would wait for it.
   guard(self, failures, "supervisor");
   st.failures = std::move(failures);
+  st.clock = std::move(clock);
   st.policy = std::move(policy);
   st.policy_version = st.policy->version();
   st.auditor = std::move(auditor);
@@ -655,9 +659,11 @@ supervisor_actor
 spawn_supervisor(caf::actor_system& sys,
                  std::shared_ptr<const policy_config> policy,
                  auditor_actor auditor, db_reader_actor reader,
-                 std::vector<decision_record> open, actor_failures failures) {
+                 std::vector<decision_record> open, actor_failures failures,
+                 wall_clock clock) {
   return sys.spawn(supervisor, std::move(policy), std::move(auditor),
-                   std::move(reader), std::move(open), std::move(failures));
+                   std::move(reader), std::move(open), std::move(failures),
+                   std::move(clock));
 }
 
 } // namespace hitl

@@ -6,6 +6,7 @@
 #include "actors/db_reader.hpp"
 #include "actors/messages.hpp"
 #include "actors/patch_actor.hpp"
+#include "actors/wall_clock.hpp"
 #include "policy/decision.hpp"
 #include "policy/policy_config.hpp"
 
@@ -51,12 +52,14 @@ using supervisor_actor = patch_owner::extend<
 /// than a second fires here and is passed on while the decision is open, so
 /// that a pending timer never keeps a finished actor in memory. An
 /// exception in a handler is answered `internal` and counted in
-/// `failures`; the supervisor lives on, a patch actor is rebuilt.
+/// `failures`; the supervisor lives on, a patch actor is rebuilt. It and
+/// its patch actors read the time from `clock`.
 supervisor_actor
 spawn_supervisor(caf::actor_system& sys,
                  std::shared_ptr<const policy_config> policy,
                  auditor_actor auditor, db_reader_actor reader,
                  std::vector<decision_record> open,
-                 actor_failures failures = actor_failures{});
+                 actor_failures failures = actor_failures{},
+                 wall_clock clock = system_wall_clock());
 
 } // namespace hitl

@@ -1,5 +1,6 @@
 // The actor core on a real PostgreSQL: creation, verdicts, the two-person
-// rule, concurrency on one decision, SLA escalation, recovery, group commit.
+// rule, concurrency on one decision, recovery in real time, group commit.
+// SLA levels and wake-ups at their exact instants: sla_timers_pgtest.
 
 #include "tests/pg/actor_shutdown.hpp"
 #include "tests/pg/pg_fixture.hpp"
@@ -48,25 +49,6 @@ std::vector<int> escalation_levels(const std::vector<audit_row>& rows) {
       levels.push_back(std::stoi(r.details.substr(pos + 9)));
     }
   return levels;
-}
-
-// `n` open medium decisions, <prefix>1.. for patches p-<prefix>1.., due in
-// a day, written straight into the table as recovery at scale finds them.
-void insert_open_decisions(const std::string& url, const std::string& prefix,
-                           int n) {
-  sql_exec(url,
-           "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, cve_id,"
-           " package_name, current_version, target_version, severity,"
-           " cvss_score, ml_confidence, ml_prediction, ml_model_version,"
-           " wargaming_phase1, wargaming_phase2, wargaming_passed, priority,"
-           " policy_version, content_hash, created_by, created_at, updated_at,"
-           " sla_deadline) SELECT '"
-             + prefix + "' || g, 'p-" + prefix + "' || g, 'apv-' || g,"
-           " 'CVE-2026-' || g, 'openssl', '3.0.1', '3.0.2', 'medium', 5.0,"
-           " 0.5, true, 'xgb-7', true, true, true, 'medium', '1.test',"
-           " repeat('a', 64), 'test', now(), now(), now() + interval '1 day'"
-           " FROM generate_series(1, "
-             + std::to_string(n) + ") g");
 }
 
 // When the decision's audit trail records `level`, in seconds since the
@@ -264,57 +246,6 @@ TEST_CASE("200 concurrent verdicts on one decision: exactly one wins") {
   CHECK(verdict_entries == 1);
 }
 
-TEST_CASE("escalation levels fire in order, once each; a verdict stops them") {
-  auto url = migrated_database("hitl_actor_sla");
-  running_service svc{url, fast_sla(0.3, 0.2)};
-  // Levels at 0.3, 0.5 and 0.7 s after creation. p-quick is approved at
-  // once; p-slow, created after it, is the witness: when it has reached
-  // level 3, every level of p-quick has fallen due.
-  auto quick = svc.create(sample_decision("p-quick", urgency::high, false));
-  auto slow = svc.create(sample_decision("p-slow", urgency::high, false));
-  REQUIRE(quick);
-  REQUIRE(slow);
-  auto approved = svc.act(atoms::approve::value, verdict("p-quick", "alice"));
-  REQUIRE(approved);
-  // Normally 0; on a machine that took longer than 0.3 s to get here, the
-  // levels reached before the verdict, which must then be the last.
-  int stopped_at = approved->escalation_level;
-  MESSAGE("p-quick approved at escalation level " << stopped_at);
-  auto slow_levels = [&] {
-    return escalation_levels(audit_of(url, slow->record.decision_id));
-  };
-  REQUIRE(eventually([&] { return slow_levels().size() >= 3; }, 30s));
-  CHECK(slow_levels() == std::vector<int>{1, 2, 3});
-  auto rec = svc.act(atoms::approve::value, verdict("p-slow", "bob"));
-  REQUIRE(rec); // an escalated decision still takes a verdict
-  CHECK(rec->escalation_level == 3);
-  CHECK(rec->status == decision_status::approved);
-  auto count = [&](int level) { return 1 + (stopped_at >= level ? 1 : 0); };
-  auto expected = std::vector<std::string>{
-    "hitl_escalations_total{level=\"1\"} " + std::to_string(count(1)),
-    "hitl_escalations_total{level=\"3\"} " + std::to_string(count(3)),
-    "hitl_sla_breaches_total " + std::to_string(count(1)),
-    "hitl_pending_patches 0"};
-  // The metrics actor follows the commits: wait for it, not for a time.
-  CHECK(eventually(
-    [&] {
-      auto text = svc.metrics_text();
-      return std::all_of(expected.begin(), expected.end(),
-                         [&](const std::string& line) {
-                           return text.find(line) != std::string::npos;
-                         });
-    },
-    30s));
-  // Stopped, nothing more can come: p-quick kept the levels it had.
-  svc.stop();
-  std::vector<int> before_verdict;
-  for (int level = 1; level <= stopped_at; ++level)
-    before_verdict.push_back(level);
-  CHECK(escalation_levels(audit_of(url, quick->record.decision_id))
-        == before_verdict);
-  CHECK(slow_levels() == std::vector<int>{1, 2, 3});
-}
-
 TEST_CASE("a final decision's pending SLA timer keeps nothing of its actor") {
   auto url = migrated_database("hitl_actor_timer_refs");
   running_service svc{url, service_config{}}; // deadlines hours away
@@ -387,150 +318,6 @@ TEST_CASE("recovery: missed levels fire once after restart, later on time") {
   CHECK(sql_scalar(url, "SELECT escalation_level FROM hitl_decisions"
                         " WHERE decision_id = '" + id + "'")
         == "3");
-}
-
-namespace {
-
-// The scenario of the next test, its schedule in units of 100 ms * `scale`.
-// The deadlines are written before the restart, so they cannot be computed
-// after it: a run whose restart (and the actions that must precede the first
-// deadline) did not finish ahead of the schedule says so and returns false,
-// having checked nothing that depends on it; the caller runs it again with
-// a longer schedule. The verdict never depends on the machine's speed.
-bool dormant_decisions_run(int scale) {
-  const auto unit = std::chrono::duration_cast<duration>(100ms * scale);
-  auto url = migrated_database("hitl_actor_wake");
-  // Levels repeat only after a minute, so within the test each decision
-  // reaches level 1 at most.
-  auto config = fast_sla(3600, 60);
-  std::vector<std::string> ids;
-  auto far = sample_decision("p-far", urgency::high, false);
-  far.decision_id = "dec-far";
-  {
-    running_service first{url, config};
-    for (int i = 0; i < 6; ++i) {
-      auto created = first.create(
-        sample_decision("p-w" + std::to_string(i), urgency::high, false));
-      REQUIRE(created);
-      ids.push_back(created->record.decision_id);
-    }
-    REQUIRE(first.create(far)); // due in an hour
-  }
-  // Many more open decisions, due in a day, as recovery at scale sees them.
-  insert_open_decisions(url, "fill", 3000);
-  auto t0 = now() + unit;
-  // p-w0..2 fall due one after the other; p-w3 gets a comment (so its actor
-  // starts early, arming its own timer) and p-w4 a verdict before they fall
-  // due; p-w5 is overdue at the restart.
-  std::vector<timestamp> deadline{t0 + 4 * unit,  t0 + 8 * unit,
-                                  t0 + 12 * unit, t0 + 8 * unit,
-                                  t0 + 10 * unit, t0 - 5s};
-  for (size_t i = 0; i < ids.size(); ++i)
-    sql_exec(url, "UPDATE hitl_decisions SET sla_deadline = '"
-                    + format_iso(deadline[i]) + "' WHERE decision_id = '"
-                    + ids[i] + "'");
-  auto started = now();
-  running_service second{url, config};
-  CHECK(second.actors().recovered == 3007);
-  size_t open = 0;
-  size_t running = 0;
-  {
-    caf::scoped_actor self{second.system()};
-    self->request(second.actors().supervisor, 30s, atoms::stats::value)
-      .receive([&](size_t n) { open = n; }, [](caf::error&) {});
-    running = second.system().registry().running();
-  }
-  MESSAGE("supervisor answered " << to_seconds(now() - started)
-                                 << " s after the start began, " << running
-                                 << " actors running");
-  CHECK(open == 3007);
-  // Dormant: no actor for a recovered decision until it needs one (only
-  // p-w5's, overdue), which is what makes the start fast.
-  CHECK(running < 30);
-  std::this_thread::sleep_until(std::chrono::system_clock::now()
-                                + (t0 + unit - now()));
-  auto v = verdict("p-w3", "alice");
-  v.comment = "looking into it";
-  bool commented = false;
-  {
-    caf::scoped_actor self{second.system()};
-    self->request(second.actors().supervisor, 20s, atoms::comment::value, v)
-      .receive([&](comment&) { commented = true; }, [](caf::error&) {});
-  }
-  auto approved = second.act(atoms::approve::value, verdict("p-w4", "alice"));
-  auto ready = now();
-  if (ready >= deadline[0]) {
-    MESSAGE("the restart and the actions before the first deadline took "
-            << to_seconds(ready - started) << " s, past the schedule at scale "
-            << scale << ": again, slower");
-    return false;
-  }
-  CHECK(commented);
-  REQUIRE(approved);
-  CHECK(approved->escalation_level == 0);
-  // A dormant decision still answers a repeated creation, and still holds
-  // its patch against another one.
-  auto again = second.create(far);
-  REQUIRE(again);
-  CHECK_FALSE(again->created);
-  CHECK(again->record.decision_id == "dec-far");
-  auto twin = second.create(sample_decision("p-far", urgency::high, false));
-  REQUIRE_FALSE(twin);
-  CHECK(service_code(twin.error()) == service_errc::conflict);
-  auto filler = second.act(atoms::approve::value, verdict("p-fill7", "alice"));
-  REQUIRE(filler);
-  CHECK(filler->decision_id == "fill7");
-  // Five escalations come (not p-w4's); then the node is stopped, so that
-  // nothing more can.
-  REQUIRE(eventually(
-    [&] {
-      return std::stoi(sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs"
-                                        " WHERE action = 'escalated'"))
-             >= 5;
-    },
-    60s));
-  {
-    caf::scoped_actor self{second.system()};
-    self->request(second.actors().supervisor, 30s, atoms::stats::value)
-      .receive([&](size_t n) { open = n; }, [](caf::error&) {});
-  }
-  CHECK(open == 3005); // p-w4 and fill7 are approved
-  second.stop();
-  for (size_t i = 0; i < ids.size(); ++i) {
-    CAPTURE(i);
-    auto levels = escalation_levels(audit_of(url, ids[i]));
-    if (i == 4) {
-      CHECK(levels.empty());
-      continue;
-    }
-    CHECK(levels == std::vector<int>{1});
-    if (levels.empty())
-      continue;
-    // Due at the deadline, or at the restart when that was before it; never
-    // before. How late depends on the machine, so it is only shown.
-    auto due = std::max(deadline[i], started);
-    auto late =
-      escalated_at(url, ids[i], 1) - to_seconds(due.time_since_epoch());
-    MESSAGE("p-w" << i << " escalated " << late << " s after it was due");
-    CHECK(late > -0.3);
-  }
-  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs"
-                        " WHERE action = 'escalated'")
-        == "5");
-  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_decisions"
-                        " WHERE escalation_level > 0")
-        == "5");
-  return true;
-}
-
-} // namespace
-
-TEST_CASE("recovery: dormant decisions wake when due, each on time and once") {
-  bool ran = false;
-  for (int scale : {1, 4, 16, 64})
-    if ((ran = dormant_decisions_run(scale)))
-      break;
-  CHECK_MESSAGE(ran, "no restart of 3007 decisions finished within 25.6 s");
 }
 
 TEST_CASE("recovery: a wave of deadlines larger than a wake-up batch") {

@@ -114,4 +114,36 @@ std::vector<audit_row> audit_of(const std::string& url,
   return out;
 }
 
+std::vector<escalation_entry> escalations_of(const std::string& url,
+                                             const std::string& decision_id) {
+  pqxx::connection conn{url};
+  pqxx::nontransaction q{conn};
+  std::vector<escalation_entry> out;
+  for (const auto& row :
+       q.exec_params("SELECT (details->>'level')::int,"
+                     " hitl_micros(\"timestamp\") FROM hitl_audit_logs"
+                     " WHERE decision_id = $1 AND action = 'escalated'"
+                     " ORDER BY seq",
+                     decision_id))
+    out.push_back({row[0].as<int>(), from_micros(row[1].as<int64_t>())});
+  return out;
+}
+
+void insert_open_decisions(const std::string& url, const std::string& prefix,
+                           int n) {
+  sql_exec(url,
+           "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, cve_id,"
+           " package_name, current_version, target_version, severity,"
+           " cvss_score, ml_confidence, ml_prediction, ml_model_version,"
+           " wargaming_phase1, wargaming_phase2, wargaming_passed, priority,"
+           " policy_version, content_hash, created_by, created_at, updated_at,"
+           " sla_deadline) SELECT '"
+             + prefix + "' || g, 'p-" + prefix + "' || g, 'apv-' || g,"
+           " 'CVE-2026-' || g, 'openssl', '3.0.1', '3.0.2', 'medium', 5.0,"
+           " 0.5, true, 'xgb-7', true, true, true, 'medium', '1.test',"
+           " repeat('a', 64), 'test', now(), now(), now() + interval '1 day'"
+           " FROM generate_series(1, "
+             + std::to_string(n) + ") g");
+}
+
 } // namespace hitl::test

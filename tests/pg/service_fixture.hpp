@@ -75,4 +75,18 @@ struct audit_row {
 std::vector<audit_row> audit_of(const std::string& url,
                                 const std::string& decision_id);
 
+/// A decision's escalations in its audit trail, in seq order: the level, and
+/// the time its entry carries.
+struct escalation_entry {
+  int level;
+  timestamp at;
+};
+std::vector<escalation_entry> escalations_of(const std::string& url,
+                                             const std::string& decision_id);
+
+/// `n` open medium decisions, <prefix>1.. for patches p-<prefix>1.., due in
+/// a day, written straight into the table as recovery at scale finds them.
+void insert_open_decisions(const std::string& url, const std::string& prefix,
+                           int n);
+
 } // namespace hitl::test
