@@ -41,6 +41,9 @@ node_packages() {
 
 # A developer's repeated runs reuse ccache's results when it is installed
 # (CI machines start without it and build everything).
+# The precompiled headers (CMakeLists.txt, HITL_PCH) are cached only with
+# this sloppiness.
+export CCACHE_SLOPPINESS=pch_defines,time_macros
 compiler_launcher() {
   command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
   return 0
@@ -60,14 +63,15 @@ build_hitl() {
 # build_sanitized DIR: the binary and the C++ tests with AddressSanitizer and
 # UndefinedBehaviorSanitizer, in a build directory of their own. Debug at
 # -O1: assertions on and the sanitizers' full checks, at half the run time
-# of -O0. No web UI: the browser tests run against the normal build.
+# of -O0. No web UI: the browser tests run against the normal build. No
+# precompiled header: this build proves each file includes what it uses.
 build_sanitized() {
   local dir=$1
   if [ ! -f "$dir/CMakeCache.txt" ]; then
     log "configuring (Debug -O1, ASan + UBSan) in $dir"
     cmake -S "$HITL_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DHITL_SANITIZE=address,undefined \
-      -DHITL_BUILD_WEB=OFF $(compiler_launcher) >&2
+      -DHITL_BUILD_WEB=OFF -DHITL_PCH=OFF $(compiler_launcher) >&2
   fi
   log "building with sanitizers"
   cmake --build "$dir" -j "$(nproc)" --target hitl hitl_policy_tests hitl_unit_tests hitl_pg_tests >&2
