@@ -24,7 +24,7 @@ namespace hitl {
 namespace {
 
 constexpr int round_size = 64;
-constexpr auto tick_interval = std::chrono::milliseconds(500);
+constexpr auto outbox_tick = std::chrono::milliseconds(500);
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
@@ -138,7 +138,7 @@ notifier(notifier_self* self, connection_pool* pool, service_settings config,
         [](notifier_self* self, const caf::error&) {
           auto* failed = self->current_mailbox_element();
           if (failed && failed->content().match_elements<tick_atom>())
-            self->delayed_send(self, tick_interval, tick_atom::value);
+            self->delayed_send(self, outbox_tick, tick_atom::value);
         });
   auto& st = self->state;
   st.pool = pool;
@@ -179,7 +179,7 @@ notifier(notifier_self* self, connection_pool* pool, service_settings config,
     },
     [=](tick_atom) {
       run(self);
-      self->delayed_send(self, tick_interval, tick_atom::value);
+      self->delayed_send(self, outbox_tick, tick_atom::value);
     },
   };
 }

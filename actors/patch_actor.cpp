@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/request_timeouts.hpp"
 #include "actors/service_error.hpp"
 #include "policy/escalation_schedule.hpp"
 #include "policy/lifecycle.hpp"
@@ -13,7 +14,6 @@ namespace hitl {
 
 namespace {
 
-constexpr auto commit_timeout = std::chrono::seconds(10);
 /// Nobody waits on an escalation, and when many deadlines fall together
 /// their commits queue at the auditor for longer than a person's would: a
 /// timeout here would only retry what is still queued, and then conflict.

@@ -4,6 +4,7 @@
 #include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/patch_actor.hpp"
+#include "actors/request_timeouts.hpp"
 #include "actors/service_error.hpp"
 #include "policy/escalation_schedule.hpp"
 #include "policy/lifecycle.hpp"
@@ -23,8 +24,6 @@ namespace hitl {
 
 namespace {
 
-constexpr auto commit_timeout = std::chrono::seconds(10);
-constexpr auto read_timeout = std::chrono::seconds(5);
 /// Patch actors of dormant decisions started per message when their
 /// escalations fall due, so that a wave of deadlines does not hold up the
 /// requests queued behind it.

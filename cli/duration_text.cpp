@@ -6,7 +6,7 @@ namespace hitl {
 
 namespace {
 
-constexpr int64_t max_seconds = int64_t{3650} * 86400;
+constexpr int64_t max_duration_seconds = int64_t{3650} * 86400;
 
 duration_text refuse(std::string_view text, const std::string& why) {
   return {std::chrono::seconds{0},
@@ -50,7 +50,7 @@ duration_text parse_duration_text(std::string_view text) {
   int64_t n = 0;
   for (size_t i = 0; i < digits; ++i) {
     n = n * 10 + (text[i] - '0');
-    if (n * unit > max_seconds)
+    if (n * unit > max_duration_seconds)
       return refuse(text, "is longer than 3650d");
   }
   if (n == 0)

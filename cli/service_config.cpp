@@ -16,7 +16,7 @@ namespace {
 using json = nlohmann::json;
 
 // Keeps durations far from int64 overflow when multiplied by a level.
-constexpr double max_seconds = 1e9;
+constexpr double max_setting_seconds = 1e9;
 constexpr int64_t max_level = 100;
 constexpr int64_t max_approvals = 100;
 constexpr int64_t max_body_limit = int64_t{1} << 30;
@@ -79,7 +79,7 @@ std::optional<duration> read_seconds(const json& j, const std::string& path) {
   if (!j.is_number())
     fail(path, "expected a number or null");
   double s = j.get<double>();
-  if (!(s > 0) || s > max_seconds)
+  if (!(s > 0) || s > max_setting_seconds)
     fail(path, "must be greater than 0 and at most 1e9 seconds");
   auto d = from_seconds(s);
   if (d.count() <= 0)

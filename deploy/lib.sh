@@ -64,14 +64,15 @@ build_hitl() {
 # UndefinedBehaviorSanitizer, in a build directory of their own. Debug at
 # -O1: assertions on and the sanitizers' full checks, at half the run time
 # of -O0. No web UI: the browser tests run against the normal build. No
-# precompiled header: this build proves each file includes what it uses.
+# precompiled header and no unity build: this build proves each file
+# includes what it uses.
 build_sanitized() {
   local dir=$1
   if [ ! -f "$dir/CMakeCache.txt" ]; then
     log "configuring (Debug -O1, ASan + UBSan) in $dir"
     cmake -S "$HITL_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DHITL_SANITIZE=address,undefined \
-      -DHITL_BUILD_WEB=OFF -DHITL_PCH=OFF $(compiler_launcher) >&2
+      -DHITL_BUILD_WEB=OFF -DHITL_PCH=OFF -DHITL_UNITY=OFF $(compiler_launcher) >&2
   fi
   log "building with sanitizers"
   cmake --build "$dir" -j "$(nproc)" --target hitl hitl_policy_tests hitl_unit_tests hitl_pg_tests >&2

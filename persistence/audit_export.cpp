@@ -16,7 +16,7 @@ namespace hitl {
 
 namespace {
 
-constexpr int page = 2000;
+constexpr int export_page = 2000;
 
 struct seq_range {
   int64_t first = 0;
@@ -64,7 +64,7 @@ export_summary write_audit_export(
       return;
     std::string chunk;
     for (int64_t after = seqs.first - 1; after < seqs.last;) {
-      auto entries = read_audit_entries(txn, after, page);
+      auto entries = read_audit_entries(txn, after, export_page);
       chunk.clear();
       for (const auto& e : entries) {
         if (e.seq > seqs.last)
@@ -77,20 +77,20 @@ export_summary write_audit_export(
       }
       if (!chunk.empty())
         sink(chunk);
-      if (entries.size() < static_cast<size_t>(page))
+      if (entries.size() < static_cast<size_t>(export_page))
         break;
     }
     if (format == export_format::csv)
       return;
     std::vector<audit_checkpoint> covering;
     for (int64_t after_id = 0;;) {
-      auto rows = read_checkpoints(txn, after_id, page);
+      auto rows = read_checkpoints(txn, after_id, export_page);
       for (auto& r : rows) {
         after_id = r.id;
         if (r.checkpoint.seq >= seqs.first && r.checkpoint.seq <= seqs.last)
           covering.push_back(std::move(r.checkpoint));
       }
-      if (rows.size() < static_cast<size_t>(page))
+      if (rows.size() < static_cast<size_t>(export_page))
         break;
     }
     std::stable_sort(covering.begin(), covering.end(),

@@ -11,7 +11,7 @@ namespace hitl {
 
 namespace {
 
-constexpr int page = 5000;
+constexpr int verify_page = 5000;
 
 // Walks checkpoints in seq order beside the chain.
 class checkpoint_walk {
@@ -82,7 +82,7 @@ checkpoint_check check_chain_against(connection_pool& pool,
     int64_t after = 0;
     int64_t last_seq = 0;
     for (;;) {
-      auto entries = read_audit_entries(txn, after, page);
+      auto entries = read_audit_entries(txn, after, verify_page);
       for (const auto& e : entries) {
         if (auto br = verifier.feed(e)) {
           walk.rest("the chain does not verify up to it: it breaks at seq "
@@ -93,7 +93,7 @@ checkpoint_check check_chain_against(connection_pool& pool,
         walk.entry(e, verifier.checked());
         after = last_seq = e.seq;
       }
-      if (entries.size() < static_cast<size_t>(page))
+      if (entries.size() < static_cast<size_t>(verify_page))
         break;
     }
     walk.rest("beyond the end of the chain, which has "
@@ -110,13 +110,13 @@ std::vector<sourced_checkpoint> read_stored_checkpoints(connection_pool& pool) {
     out.clear();
     int64_t after = 0;
     for (;;) {
-      auto rows = read_checkpoints(txn, after, page);
+      auto rows = read_checkpoints(txn, after, verify_page);
       for (auto& r : rows) {
         after = r.id;
         out.push_back({"hitl_audit_checkpoints id " + std::to_string(r.id),
                        std::move(r.checkpoint)});
       }
-      if (rows.size() < static_cast<size_t>(page))
+      if (rows.size() < static_cast<size_t>(verify_page))
         break;
     }
   });

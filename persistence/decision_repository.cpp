@@ -13,16 +13,9 @@ namespace hitl {
 
 namespace {
 
-template <class T>
-std::optional<T> opt(const pqxx::field& f) {
-  if (f.is_null())
-    return std::nullopt;
-  return f.as<T>();
-}
-
 approval read_approval(const pqxx::row& r) {
   return approval{r[1].as<std::string>(), from_micros(r[2].as<int64_t>()),
-                  opt<std::string>(r[3]), std::nullopt, std::nullopt};
+                  r[3].is_null() ? std::nullopt : std::optional<std::string>{r[3].as<std::string>()}, std::nullopt, std::nullopt};
 }
 
 

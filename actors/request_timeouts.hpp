@@ -1,0 +1,12 @@
+#pragma once
+
+#include <chrono>
+
+namespace hitl {
+
+/// How long an actor waits for the auditor's commit of a human action or a
+/// creation, and for a read: past these, the request is answered 503.
+constexpr auto commit_timeout = std::chrono::seconds(10);
+constexpr auto read_timeout = std::chrono::seconds(5);
+
+} // namespace hitl
