@@ -41,5 +41,9 @@ using expire = caf::atom_constant<caf::atom("expire")>;
 using wake = caf::atom_constant<caf::atom("wake")>;
 /// What /health shows: the write path's checks.
 using health = caf::atom_constant<caf::atom("health")>;
+/// The partitions this node holds (membership).
+using partitions = caf::atom_constant<caf::atom("partitions")>;
+/// Give up every partition and end the node's lease (graceful stop).
+using leave = caf::atom_constant<caf::atom("leave")>;
 
 } // namespace hitl::atoms

@@ -22,12 +22,12 @@ constexpr auto max_age = std::chrono::seconds(1);
 /// Past this a check counts as down: what does not answer in 3 s does not
 /// serve requests either.
 constexpr auto check_timeout = std::chrono::seconds(3);
-constexpr int checks = 3;
 
 struct health_state {
   pingable supervisor;
   pingable auditor;
   pingable reader;
+  membership_actor membership; // null: not a cluster member
   prometheus::Counter* rounds = nullptr;
   std::optional<health_report> last;
   clock_type::time_point last_started;
@@ -72,7 +72,7 @@ void start_round(health_self* self) {
   auto round = ++st.round;
   auto started = st.started = clock_type::now();
   st.found = health_report{};
-  st.outstanding = checks;
+  st.outstanding = st.membership ? 4 : 3;
   if (st.rounds)
     st.rounds->Increment();
   auto database = [=](bool up) {
@@ -98,11 +98,23 @@ void start_round(health_self* self) {
         note(self, round, [&](health_report& r) { r.auditor = up; });
       },
       [=](caf::error&) { note(self, round, [](health_report&) {}); });
+  if (st.membership)
+    self->request(st.membership, check_timeout, atoms::partitions::value)
+      .then(
+        [=](node_partitions& n) {
+          note(self, round, [&](health_report& r) {
+            r.node_id = std::move(n.node_id);
+            r.partitions = std::move(n.partitions);
+            r.lease_running = n.lease_running;
+          });
+        },
+        [=](caf::error&) { note(self, round, [](health_report&) {}); });
 }
 
 health_check_actor::behavior_type
 health_check(health_self* self, pingable supervisor, pingable auditor,
-             pingable reader, std::shared_ptr<prometheus::Registry> registry) {
+             pingable reader, membership_actor membership,
+             std::shared_ptr<prometheus::Registry> registry) {
   // A round that failed halfway would keep its requests waiting forever:
   // they hear of it, and the next request starts a new round.
   guard(self, actor_failures{registry}, "health",
@@ -120,6 +132,7 @@ health_check(health_self* self, pingable supervisor, pingable auditor,
   st.supervisor = std::move(supervisor);
   st.auditor = std::move(auditor);
   st.reader = std::move(reader);
+  st.membership = std::move(membership);
   if (registry)
     st.rounds = &prometheus::BuildCounter()
                    .Name("hitl_health_probes_total")
@@ -144,10 +157,11 @@ health_check(health_self* self, pingable supervisor, pingable auditor,
 
 health_check_actor
 spawn_health_check(caf::actor_system& sys, pingable supervisor,
-                   pingable auditor, pingable reader,
+                   pingable auditor, pingable reader, membership_actor membership,
                    std::shared_ptr<prometheus::Registry> registry) {
   return sys.spawn(health_check, std::move(supervisor), std::move(auditor),
-                   std::move(reader), std::move(registry));
+                   std::move(reader), std::move(membership),
+                   std::move(registry));
 }
 
 } // namespace hitl

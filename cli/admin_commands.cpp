@@ -6,6 +6,7 @@
 #include "cli/checkpoint_check.hpp"
 #include "cli/duration_text.hpp"
 #include "persistence/audit_verification.hpp"
+#include "persistence/cluster_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
 #include "persistence/migrations.hpp"
@@ -16,6 +17,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -325,6 +327,36 @@ int run_outbox_retry(const std::string& url, int64_t id) {
     }
     std::cerr << "delivery " << id << " queued again; a running service "
               << "sends it within a second\n";
+    return EXIT_SUCCESS;
+  });
+}
+
+int run_cluster_status(const std::string& url) {
+  return guarded([&] {
+    auto pool = make_pool(url);
+    std::vector<node_status> nodes;
+    std::vector<partition_owner> owners;
+    pool.read([&](pqxx::transaction_base& txn) {
+      nodes = list_nodes(txn);
+      owners = partition_owners(txn);
+    });
+    std::printf("%-36s %-5s %-21s %-21s %-10s %-27s %s\n", "NODE", "STATE",
+                "NODE ENDPOINT", "HTTP", "PARTITIONS", "LEASE UNTIL",
+                "POLICY");
+    for (const auto& n : nodes)
+      std::printf("%-36s %-5s %-21s %-21s %-10d %-27s %s\n",
+                  n.identity.node_id.c_str(), n.live ? "live" : "gone",
+                  n.identity.node_endpoint.empty()
+                    ? "-"
+                    : n.identity.node_endpoint.c_str(),
+                  n.identity.http_endpoint.c_str(), n.live ? n.partitions : 0,
+                  format_iso(n.lease_until).c_str(),
+                  n.identity.policy_version.c_str());
+    auto orphans = std::count_if(owners.begin(), owners.end(),
+                                 [](const auto& o) { return !o.node_id; });
+    std::printf("partitions: %d, with a live owner: %d, without: %d\n",
+                partition_count, partition_count - static_cast<int>(orphans),
+                static_cast<int>(orphans));
     return EXIT_SUCCESS;
   });
 }

@@ -22,6 +22,8 @@ int run_token_create(const std::string& database_url, const std::string& name,
 int run_token_list(const std::string& database_url);
 int run_token_revoke(const std::string& database_url, const std::string& name,
                      const std::string& revoked_by);
+/// Nodes, their leases and how many partitions each holds (SPEC §8).
+int run_cluster_status(const std::string& database_url);
 /// What `hitl audit verify` checks beyond the chain and the decisions.
 struct audit_verify_options {
   /// A JSON-lines file of signed checkpoints kept outside the database.

@@ -70,6 +70,12 @@ int main(int argc, char** argv) {
                          "Who revokes it, for the audit trail (default: the "
                          "OS user)");
 
+  auto* cluster_cmd = app.add_subcommand("cluster", "Nodes sharing the database");
+  cluster_cmd->require_subcommand(1);
+  auto* cluster_status_cmd = cluster_cmd->add_subcommand(
+    "status", "List nodes, their leases and the partitions each holds");
+  add_db(cluster_status_cmd);
+
   auto* audit_cmd = app.add_subcommand("audit", "Audit trail");
   audit_cmd->require_subcommand(1);
   auto* verify_cmd =
@@ -153,6 +159,8 @@ int main(int argc, char** argv) {
     return hitl::run_token_list(url);
   if (*revoke_cmd)
     return hitl::run_token_revoke(url, name, performed_by);
+  if (*cluster_status_cmd)
+    return hitl::run_cluster_status(url);
   if (*verify_cmd && !export_file.empty())
     return hitl::run_export_verify(export_file, verify_opts.public_key_file);
   if (*verify_cmd)

@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 
+#include "actors/membership.hpp"
 #include "actors/service.hpp"
 #include "cli/service_config.hpp"
 #include "http/server.hpp"
@@ -153,7 +154,20 @@ int run_serve(const serve_options& opts) {
     caf::actor_system sys{cfg};
     auto registry = std::make_shared<prometheus::Registry>();
     auto actors = start_service(sys, pool, config, registry);
-    auto stop_actors = [&] { stop_service(sys, actors); };
+    membership_options member_opts;
+    member_opts.identity = node_identity{
+      new_node_id(), "", http.host + ":" + std::to_string(http.port),
+      config.policy.version(), wire_version};
+    member_opts.registry = registry;
+    member_opts.failures = actor_failures{registry};
+    auto node_id = member_opts.identity.node_id;
+    auto membership = spawn_membership(sys, pool, std::move(member_opts));
+    // The node leaves after its last commit: what it wrote is in before
+    // another node may take its partitions over.
+    auto stop_actors = [&] {
+      stop_service(sys, actors);
+      leave_cluster(sys, membership);
+    };
 
     std::unique_ptr<http_server> server;
     try {
@@ -161,13 +175,13 @@ int run_serve(const serve_options& opts) {
         http, sys,
         http_backend{actors.supervisor, actors.reader, actors.auditor,
                      registry, config.public_url, actors.changes,
-                     actors.audit_public_key_pem});
+                     actors.audit_public_key_pem, membership});
     } catch (...) {
       stop_actors();
       throw;
     }
-    spdlog::info("serving on http://{}:{} (policy {})", http.host, http.port,
-                 config.policy.version());
+    spdlog::info("serving on http://{}:{} (policy {}, node {})", http.host,
+                 http.port, config.policy.version(), node_id);
 
     int sig = 0;
     sigwait(&signals, &sig);

@@ -32,15 +32,18 @@ void health(const exchange_ptr& ex, route_call&) {
   // checks among all requests of a second.
   auto reply = [ex](const health_report& h) {
     auto check = [](bool up) { return up ? "up" : "down"; };
-    ex->json_reply(
-      h.ok() ? 200 : 503,
-      nlohmann::json{{"status", h.ok() ? "ok" : "unavailable"},
-                     {"checks",
-                      {{"database",
-                        {{"status", check(h.database)},
-                         {"latency_ms", h.database_ms}}},
-                       {"supervisor", {{"status", check(h.supervisor)}}},
-                       {"auditor", {{"status", check(h.auditor)}}}}}});
+    nlohmann::json body{{"status", h.ok() ? "ok" : "unavailable"},
+                        {"checks",
+                         {{"database",
+                           {{"status", check(h.database)},
+                            {"latency_ms", h.database_ms}}},
+                          {"supervisor", {{"status", check(h.supervisor)}}},
+                          {"auditor", {{"status", check(h.auditor)}}}}}};
+    if (!h.node_id.empty())
+      body["node"] = {{"id", h.node_id},
+                      {"lease", h.lease_running ? "running" : "lapsed"},
+                      {"partitions", h.partitions}};
+    ex->json_reply(h.ok() ? 200 : 503, body);
   };
   ask_or(ex, ex->context().health, health_timeout,
          [reply](health_report& h) { reply(h); },

@@ -517,6 +517,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
     ctx->bridges.push_back(spawn_bridge(sys, failures));
   ctx->health = spawn_health_check(sys, ctx->backend.supervisor,
                                    ctx->backend.auditor, ctx->backend.reader,
+                                   ctx->backend.membership,
                                    ctx->backend.registry);
   std::optional<server_handle> handle;
   try {

@@ -2,6 +2,7 @@
 
 #include "actors/auditor.hpp"
 #include "actors/db_reader.hpp"
+#include "actors/membership.hpp"
 #include "actors/supervisor.hpp"
 #include "http/edge_limits.hpp"
 
@@ -44,6 +45,8 @@ struct http_backend {
   std::shared_ptr<const change_clock> changes;
   /// PEM of the key that signs audit checkpoints; empty: none (404).
   std::string audit_public_key_pem;
+  /// The node's membership, shown by /health; null: none.
+  membership_actor membership;
 };
 
 /// A running HTTP server. Destroying it stops it.

@@ -128,6 +128,14 @@ const std::vector<table_grant>& runtime_grants() {
     // connection: serve only reads them and notes their last use, so it
     // cannot mint an identity.
     {"hitl_api_tokens", {"SELECT"}, {"last_used_at"}},
+    // Membership (019): a node registers and renews its own lease, and
+    // moves partitions' owners and epochs; the partitions' rows are made
+    // by the migration.
+    {"hitl_nodes",
+     {"SELECT", "INSERT"},
+     {"node_endpoint", "http_endpoint", "policy_version", "wire_version",
+      "lease_until"}},
+    {"hitl_partitions", {"SELECT"}, {"owner_node", "epoch", "acquired_at"}},
     // Kept by the decisions' statement triggers, which run as the caller.
     {"hitl_open_counts", {"SELECT"}, {"n"}},
     // Views for people at a psql prompt; serve reads the tables.

@@ -8,6 +8,7 @@
 #include "persistence/audit_sql.hpp"
 #include "persistence/batch_writes.hpp"
 #include "persistence/checkpoint_sql.hpp"
+#include "persistence/cluster_sql.hpp"
 #include "persistence/comment_sql.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/decision_chain_sql.hpp"
@@ -35,6 +36,7 @@ const std::vector<sql_fragment>& all_fragments() {
     std::vector<sql_fragment> out;
     append(out, sql::audit_fragments);
     append(out, sql::checkpoint_fragments);
+    append(out, sql::cluster_fragments);
     append(out, sql::outbox_fragments);
     append(out, sql::pending_fragments);
     append(out, sql::token_fragments);
@@ -48,6 +50,7 @@ std::vector<sql_statement> constant_statements() {
   append(out, sql::analytics_statements);
   append(out, sql::audit_statements);
   append(out, sql::checkpoint_statements);
+  append(out, sql::cluster_statements);
   append(out, sql::comment_statements);
   append(out, sql::decision_chain_statements);
   append(out, sql::decision_statements);

@@ -415,7 +415,7 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
 
   auto health = spawn_health_check(
     sys, caf::actor_cast<pingable>(a.supervisor), a.auditor, a.reader,
-    registry);
+    membership_actor{}, registry);
   auto report = value_of<health_report>(sys, health, atoms::health::value);
   REQUIRE(report);
   CHECK(report->ok());
@@ -466,7 +466,7 @@ TEST_CASE("the health actor shares one round of checks among the requests "
   auto registry = std::make_shared<prometheus::Registry>();
   auto health = spawn_health_check(
     sys, caf::actor_cast<pingable>(a.supervisor), a.auditor, a.reader,
-    registry);
+    membership_actor{}, registry);
   auto rounds = [&] {
     return series_value(prometheus::TextSerializer{}.Serialize(
                           registry->Collect()),

@@ -1,0 +1,204 @@
+#include "actors/membership.hpp"
+
+#include "actors/guarded_actor.hpp"
+#include "persistence/cluster_repository.hpp"
+#include "persistence/connection_pool.hpp"
+#include "persistence/db_error.hpp"
+#include "policy/partition.hpp"
+
+#include <caf/all.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+namespace hitl {
+
+struct membership_tick {};
+
+namespace {
+
+constexpr membership_tick membership_scan_tick{};
+
+
+struct membership_state {
+  connection_pool* pool = nullptr;
+  membership_options opts;
+  // partition -> the epoch it is held at.
+  std::map<int, std::int64_t> held;
+  std::optional<std::chrono::steady_clock::time_point> renewed_at;
+  bool left = false;
+  prometheus::Gauge* owned = nullptr;
+  prometheus::Counter* takeovers = nullptr;
+  static inline const char* name = "membership";
+};
+
+using membership_self = guarded_typed<membership_state, membership_actor>;
+
+std::vector<partition_lease> held_leases(const std::map<int, std::int64_t>& held) {
+  std::vector<partition_lease> out;
+  for (const auto& [p, epoch] : held)
+    out.push_back({partition_id{p}, epoch});
+  return out;
+}
+
+void show_owned(membership_state& st) {
+  if (st.owned)
+    st.owned->Set(static_cast<double>(st.held.size()));
+}
+
+// One scan: renew, then take and hand over what the plan says, in one
+// transaction, so that what the node believes it holds is what committed.
+void membership_scan(membership_state& st) {
+  const auto& me = st.opts.identity;
+  std::vector<partition_lease> taken;
+  std::vector<partition_id> released;
+  std::vector<int> lost;
+  st.pool->transact([&](pqxx::transaction_base& txn) {
+    taken.clear();
+    released.clear();
+    lost.clear();
+    renew_node_lease(txn, me, st.opts.lease);
+    auto live = live_peers(txn, me.policy_version, me.wire_version);
+    auto owners = partition_owners(txn);
+    std::vector<std::optional<std::string>> live_owner;
+    live_owner.reserve(owners.size());
+    for (const auto& o : owners)
+      live_owner.push_back(o.node_id);
+    // Taken from this node while it was not looking (its lease ran out):
+    // the epoch moved, and no write of it will pass the fence.
+    for (const auto& [p, epoch] : st.held) {
+      const auto& o = owners.at(static_cast<std::size_t>(p));
+      if (o.node_id != me.node_id || o.epoch != epoch)
+        lost.push_back(p);
+    }
+    auto plan = plan_ownership(me.node_id, live, live_owner, st.opts.max_release);
+    std::vector<partition_lease> handing;
+    for (auto p : plan.release) {
+      auto at = st.held.find(p.value);
+      if (at != st.held.end()
+          && std::find(lost.begin(), lost.end(), p.value) == lost.end())
+        handing.push_back({p, at->second});
+    }
+    released = release_partitions(txn, me.node_id, handing);
+    taken = acquire_partitions(txn, me.node_id, plan.acquire);
+  });
+  st.renewed_at = std::chrono::steady_clock::now();
+  for (int p : lost)
+    st.held.erase(p);
+  for (auto p : released)
+    st.held.erase(p.value);
+  for (const auto& l : taken) {
+    st.held[l.partition.value] = l.epoch;
+    if (l.epoch > 1 && st.takeovers)
+      st.takeovers->Increment();
+  }
+  if (!lost.empty())
+    spdlog::warn("membership: {} partition(s) were taken over by another "
+                 "node while this one's lease had run out",
+                 lost.size());
+  if (!taken.empty() || !released.empty())
+    spdlog::info("membership: took {} partition(s), handed over {}; "
+                 "holding {}",
+                 taken.size(), released.size(), st.held.size());
+  show_owned(st);
+}
+
+int membership_leave(membership_state& st) {
+  auto held = held_leases(st.held);
+  std::vector<partition_id> released;
+  st.pool->transact([&](pqxx::transaction_base& txn) {
+    released = release_partitions(txn, st.opts.identity.node_id, held);
+    end_node_lease(txn, st.opts.identity.node_id);
+  });
+  st.held.clear();
+  st.left = true;
+  show_owned(st);
+  spdlog::info("membership: left the cluster, released {} partition(s)",
+               released.size());
+  return static_cast<int>(released.size());
+}
+
+membership_actor::behavior_type membership(membership_self* self,
+                                           connection_pool* pool,
+                                           membership_options opts) {
+  // A failed scan is tried again at the next tick; the tick itself must
+  // not be lost with it.
+  guard(self, opts.failures, "membership",
+        [](membership_self* self, const caf::error&) {
+          auto* failed = self->current_mailbox_element();
+          if (failed && failed->content().match_elements<membership_tick>())
+            self->delayed_send(self, self->state.opts.renew_every, membership_scan_tick);
+        });
+  auto& st = self->state;
+  st.pool = pool;
+  st.opts = std::move(opts);
+  if (st.opts.registry) {
+    st.owned = &prometheus::BuildGauge()
+                  .Name("hitl_partitions_owned")
+                  .Help("Partitions this node holds (of 256)")
+                  .Register(*st.opts.registry)
+                  .Add({});
+    st.takeovers = &prometheus::BuildCounter()
+                      .Name("hitl_partition_takeovers_total")
+                      .Help("Partitions this node took that another node (or "
+                            "an earlier run of this one) held before")
+                      .Register(*st.opts.registry)
+                      .Add({});
+  }
+  self->send(self, membership_scan_tick);
+  return {
+    [=](membership_tick) {
+      auto& st = self->state;
+      if (st.left)
+        return;
+      try {
+        membership_scan(st);
+      } catch (const db_error& e) {
+        spdlog::warn("membership: cannot renew the node's lease: {}", e.what());
+      }
+      self->delayed_send(self, st.opts.renew_every, membership_scan_tick);
+    },
+    [=](atoms::partitions) {
+      const auto& st = self->state;
+      node_partitions out;
+      out.node_id = st.opts.identity.node_id;
+      for (const auto& [p, epoch] : st.held)
+        out.partitions.push_back(p);
+      out.lease_running = !st.left && st.renewed_at
+                          && std::chrono::steady_clock::now() - *st.renewed_at < st.opts.lease;
+      return out;
+    },
+    [=](atoms::leave) -> int { return membership_leave(self->state); },
+  };
+}
+
+} // namespace
+
+membership_actor spawn_membership(caf::actor_system& sys, connection_pool& pool,
+                                  membership_options opts) {
+  return sys.spawn<caf::detached>(membership, &pool, std::move(opts));
+}
+
+void leave_cluster(caf::actor_system& sys, membership_actor& m) {
+  if (!m)
+    return;
+  caf::scoped_actor self{sys};
+  self->request(m, std::chrono::seconds(10), atoms::leave::value)
+    .receive([](int) {},
+             [](const caf::error& e) {
+               spdlog::warn("membership: could not leave the cluster ({}); "
+                            "its partitions wait for the lease to run out",
+                            caf::to_string(e));
+             });
+  self->monitor(m);
+  self->send_exit(m, caf::exit_reason::user_shutdown);
+  self->receive([](const caf::down_msg&) {},
+                caf::after(std::chrono::seconds(10)) >> [] {});
+  m = nullptr;
+}
+
+} // namespace hitl

@@ -1,0 +1,163 @@
+#include "persistence/cluster_repository.hpp"
+
+#include "persistence/cluster_sql.hpp"
+#include "persistence/sql_params.hpp"
+
+#include <openssl/rand.h>
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+namespace hitl {
+
+namespace {
+
+// A SQL array literal of integers: libpqxx 6.4 has no array parameters.
+template <class Range, class Value>
+std::string int_array(const Range& items, Value value_of) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1)
+      out += ',';
+    out += std::to_string(value_of(item));
+  }
+  out += '}';
+  return out;
+}
+
+std::string partitions_array(const std::vector<partition_lease>& leases) {
+  return int_array(leases, [](const partition_lease& l) { return l.partition.value; });
+}
+
+std::string epochs_array(const std::vector<partition_lease>& leases) {
+  return int_array(leases, [](const partition_lease& l) { return l.epoch; });
+}
+
+} // namespace
+
+std::string new_node_id() {
+  std::array<unsigned char, 16> b{};
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1)
+    throw std::runtime_error("the system random generator failed");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40); // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80); // RFC 4122 variant
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out += '-';
+    out += hex[b[i] >> 4];
+    out += hex[b[i] & 0x0f];
+  }
+  return out;
+}
+
+timestamp renew_node_lease(pqxx::transaction_base& txn,
+                           const node_identity& node, duration lease) {
+  sql_params p;
+  p.add(node.node_id);
+  if (node.node_endpoint.empty())
+    p.null();
+  else
+    p.add(node.node_endpoint);
+  p.add(node.http_endpoint)
+    .add(node.policy_version).add(node.wire_version)
+    .add(static_cast<int64_t>(lease.count()));
+  auto r = txn.exec_prepared(sql::node_renew.name, p.dynamic());
+  return from_micros(r[0][0].as<int64_t>());
+}
+
+void end_node_lease(pqxx::transaction_base& txn, const std::string& node_id) {
+  txn.exec_prepared(sql::node_leave.name, node_id);
+}
+
+std::vector<std::string> live_peers(pqxx::transaction_base& txn,
+                                    const std::string& policy_version,
+                                    int wire_version) {
+  std::vector<std::string> out;
+  for (const auto& row :
+       txn.exec_prepared(sql::node_peers.name, policy_version, wire_version))
+    out.push_back(row[0].as<std::string>());
+  return out;
+}
+
+std::vector<node_status> list_nodes(pqxx::transaction_base& txn) {
+  std::vector<node_status> out;
+  for (const auto& row : txn.exec_prepared(sql::node_list.name)) {
+    node_status n;
+    n.identity.node_id = row[0].as<std::string>();
+    n.identity.node_endpoint = row[1].is_null() ? "" : row[1].as<std::string>();
+    n.identity.http_endpoint = row[2].as<std::string>();
+    n.identity.policy_version = row[3].as<std::string>();
+    n.identity.wire_version = row[4].as<int>();
+    n.started_at = from_micros(row[5].as<int64_t>());
+    n.lease_until = from_micros(row[6].as<int64_t>());
+    n.live = row[7].as<bool>();
+    n.partitions = row[8].as<int>();
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::vector<partition_owner> partition_owners(pqxx::transaction_base& txn) {
+  std::vector<partition_owner> out(partition_count);
+  for (const auto& row : txn.exec_prepared(sql::partition_owners.name)) {
+    auto& o = out.at(static_cast<std::size_t>(row[0].as<int>()));
+    if (!row[1].is_null())
+      o.node_id = row[1].as<std::string>();
+    o.epoch = row[2].as<int64_t>();
+  }
+  return out;
+}
+
+std::vector<partition_lease> acquire_partitions(
+  pqxx::transaction_base& txn, const std::string& node_id,
+  const std::vector<partition_id>& wanted) {
+  std::vector<partition_lease> taken;
+  if (wanted.empty())
+    return taken;
+  auto ids = int_array(wanted, [](partition_id p) { return p.value; });
+  for (const auto& row : txn.exec_prepared(sql::partition_acquire.name, node_id, ids))
+    taken.push_back({partition_id{row[0].as<int>()}, row[1].as<int64_t>()});
+  std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) {
+    return a.partition.value < b.partition.value;
+  });
+  return taken;
+}
+
+std::vector<partition_id> release_partitions(
+  pqxx::transaction_base& txn, const std::string& node_id,
+  const std::vector<partition_lease>& held) {
+  std::vector<partition_id> released;
+  if (held.empty())
+    return released;
+  for (const auto& row :
+       txn.exec_prepared(sql::partition_release.name, node_id,
+                         partitions_array(held), epochs_array(held)))
+    released.push_back(partition_id{row[0].as<int>()});
+  return released;
+}
+
+void check_fence(pqxx::transaction_base& txn, const std::string& node_id,
+                 const std::vector<partition_lease>& writes) {
+  if (writes.empty())
+    return;
+  try {
+    txn.exec_prepared(sql::partition_fence.name, node_id,
+                      partitions_array(writes), epochs_array(writes));
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "HT410")
+      throw partition_fenced(e.what());
+    throw;
+  }
+}
+
+partition_id sql_partition_of(pqxx::transaction_base& txn,
+                              const std::string& patch_id) {
+  auto r = txn.exec_prepared(sql::partition_of_patch.name, patch_id);
+  return partition_id{r[0][0].as<int>()};
+}
+
+} // namespace hitl

@@ -1,0 +1,61 @@
+#pragma once
+
+// Where an open decision lives when several nodes share one database
+// (SPEC §8): its patch id names one of 256 partitions, and each partition
+// has one owner among the live nodes. Both are pure functions, so every
+// node, the database (hitl_partition_of) and the simulation agree on them
+// without asking anyone.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hitl {
+
+inline constexpr int partition_count = 256;
+
+/// A partition number, 0 ≤ value < partition_count.
+struct partition_id {
+  int value = 0;
+  friend bool operator==(partition_id a, partition_id b) {
+    return a.value == b.value;
+  }
+  friend bool operator!=(partition_id a, partition_id b) {
+    return !(a == b);
+  }
+};
+
+/// The first byte of SHA-256 of the patch id, as SQL's hitl_partition_of.
+partition_id partition_of(std::string_view patch_id);
+
+/// Rendezvous (highest random weight) hashing: the node whose weight for
+/// the partition is highest, ties broken by the smaller node id;
+/// std::nullopt with no nodes. A node that leaves moves only its own
+/// partitions, and one that joins takes about 1/n of everyone's.
+std::optional<std::string> preferred_owner(partition_id p,
+                                           const std::vector<std::string>& nodes);
+
+/// The rendezvous weight of (partition, node): the first 8 bytes of
+/// SHA-256 of "<node>/<partition>", big-endian.
+std::uint64_t rendezvous_weight(partition_id p, std::string_view node);
+
+/// One membership scan's moves for node `me`: `live` are the nodes whose
+/// lease runs (me among them), `owners[p]` the live owner of partition p
+/// (std::nullopt when nobody holds it or its owner's lease ran out).
+struct ownership_plan {
+  /// Unowned partitions whose preferred owner is me.
+  std::vector<partition_id> acquire;
+  /// Partitions I hold whose preferred owner is another live node (a node
+  /// joined): handed over a few at a time, so that a join moves work
+  /// gradually and each moved partition is unavailable only briefly.
+  std::vector<partition_id> release;
+};
+
+ownership_plan plan_ownership(std::string_view me,
+                              const std::vector<std::string>& live,
+                              const std::vector<std::optional<std::string>>& owners,
+                              std::size_t max_release);
+
+} // namespace hitl

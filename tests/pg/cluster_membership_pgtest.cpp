@@ -1,0 +1,140 @@
+// `hitl serve` as a member of a cluster (SPEC §8): each node leases itself
+// in hitl_nodes and holds partitions; a cluster of one holds all 256; a
+// second node is handed its share; a node killed with SIGKILL loses its
+// partitions to the others once its lease (6 s) runs out; one stopped with
+// SIGTERM releases them at once. Real processes on one test database.
+
+#include "tests/pg/metrics_text.hpp"
+#include "tests/pg/pg_fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+using namespace hitl::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+double partitions_owned(const served_hitl& node) {
+  return series_value(http_request("GET", node.base_url() + "/metrics").body,
+                      "hitl_partitions_owned");
+}
+
+std::string cluster_status(const std::string& url) {
+  auto r = run_hitl({"cluster", "status", "--database-url", url});
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+int live_nodes(const std::string& url) {
+  return std::stoi(sql_scalar(
+    url, "SELECT count(*) FROM hitl_nodes WHERE lease_until > now()"));
+}
+
+int partitions_of(const std::string& url, const std::string& http_endpoint) {
+  return std::stoi(sql_scalar(
+    url, "SELECT count(*) FROM hitl_partitions p JOIN hitl_nodes n"
+         " ON n.node_id = p.owner_node AND n.lease_until > now()"
+         " WHERE n.http_endpoint = '" + http_endpoint + "'"));
+}
+
+std::string endpoint_of(const served_hitl& node) {
+  return "127.0.0.1:" + std::to_string(node.port());
+}
+
+} // namespace
+
+TEST_CASE("cluster: a node alone holds every partition and releases them on SIGTERM") {
+  auto url = fresh_database("hitl_member_one");
+  served_hitl node{url};
+  REQUIRE(eventually([&] { return partitions_owned(node) == 256; }));
+  auto status = cluster_status(url);
+  INFO(status);
+  CHECK(status.find(endpoint_of(node)) != std::string::npos);
+  CHECK(status.find("with a live owner: 256, without: 0") != std::string::npos);
+  CHECK(sql_scalar(url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
+        == "1-1");
+
+  // /health names the node and what it holds (its report may be a second
+  // old).
+  nlohmann::json health;
+  REQUIRE(eventually([&] {
+    auto r = http_request("GET", node.base_url() + "/health");
+    health = nlohmann::json::parse(r.body);
+    return r.status == 200 && health.contains("node")
+           && health["node"]["partitions"].size() == 256;
+  }));
+  CHECK(health["node"]["lease"] == "running");
+  CHECK(health["node"]["partitions"].front() == 0);
+  CHECK(health["node"]["partitions"].back() == 255);
+  auto id = health["node"]["id"].get<std::string>();
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_partitions WHERE owner_node = '"
+                          + id + "'")
+        == "256");
+
+  CHECK(node.terminate(20s) == 0);
+  auto after = cluster_status(url);
+  INFO(after);
+  CHECK(after.find(" gone ") != std::string::npos);
+  CHECK(after.find("with a live owner: 0, without: 256") != std::string::npos);
+  CHECK(node.log().find("released 256 partition(s)") != std::string::npos);
+
+  // A restart takes them again, at the next epoch.
+  served_hitl again{url};
+  REQUIRE(eventually([&] { return partitions_owned(again) == 256; }));
+  CHECK(sql_scalar(url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
+        == "2-2");
+  CHECK(series_value(http_request("GET", again.base_url() + "/metrics").body,
+                     "hitl_partition_takeovers_total")
+        == 256);
+}
+
+TEST_CASE("cluster: a second node is handed its share; when one is killed the "
+          "other takes its partitions once its lease runs out") {
+  auto url = fresh_database("hitl_member_two");
+  served_hitl a{url};
+  REQUIRE(eventually([&] { return partitions_owned(a) == 256; }));
+  served_hitl b{url};
+  // Rendezvous hashing splits 256 partitions over two nodes about evenly;
+  // A hands over 8 a scan (1.5 s), so this takes some 15 scans.
+  REQUIRE(eventually(
+    [&] {
+      auto in_a = partitions_owned(a), in_b = partitions_owned(b);
+      return in_b > 0 && in_a + in_b == 256
+             && partitions_of(url, endpoint_of(a)) == in_a
+             && partitions_of(url, endpoint_of(b)) == in_b
+             && sql_scalar(url, "SELECT count(*) FROM hitl_partitions"
+                                " WHERE owner_node IS NULL") == "0"
+             // settled: a further scan moves nothing
+             && [&] {
+                  std::this_thread::sleep_for(1600ms);
+                  return partitions_owned(a) == in_a && partitions_owned(b) == in_b;
+                }();
+    },
+    90s));
+  auto in_a = partitions_owned(a), in_b = partitions_owned(b);
+  MESSAGE("node A holds " << in_a << ", node B " << in_b);
+  CHECK(in_a >= 90);
+  CHECK(in_b >= 90);
+  CHECK(live_nodes(url) == 2);
+
+  auto killed_at = std::chrono::steady_clock::now();
+  b.kill_hard();
+  REQUIRE(eventually([&] { return partitions_owned(a) == 256; }, 60s));
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                            - killed_at).count();
+  MESSAGE("node A held all 256 partitions " << took << " s after B was killed");
+  // Not before B's lease ran out: a killed node's partitions wait for it.
+  CHECK(took >= 3.0);
+  CHECK(live_nodes(url) == 1);
+  // B's partitions moved to the next epoch, A's stayed where they were.
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_partitions WHERE epoch = 3")
+        == std::to_string(static_cast<int>(in_b)));
+  CHECK(series_value(http_request("GET", a.base_url() + "/metrics").body,
+                     "hitl_partition_takeovers_total")
+        == in_b);
+}

@@ -1,0 +1,214 @@
+#include "policy/partition.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace hitl;
+
+namespace {
+
+std::vector<std::string> node_names(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back("node-" + std::to_string(i));
+  return out;
+}
+
+std::map<std::string, int> ownership(const std::vector<std::string>& nodes) {
+  std::map<std::string, int> held;
+  for (int p = 0; p < partition_count; ++p)
+    ++held[*preferred_owner(partition_id{p}, nodes)];
+  return held;
+}
+
+} // namespace
+
+TEST_CASE("partition_of: the first byte of SHA-256 of the patch id") {
+  // SHA-256("abc") = ba7816bf…, SHA-256("") = e3b0c442…
+  CHECK(partition_of("abc").value == 0xba);
+  CHECK(partition_of("").value == 0xe3);
+  // SHA-256("patch-1") = 8d1c3243… (python3 -c "import hashlib;
+  // print(hashlib.sha256(b'patch-1').hexdigest())")
+  CHECK(partition_of("patch-1").value == 0x8d);
+}
+
+TEST_CASE("partition_of: 25,600 patch ids cover every partition evenly") {
+  std::array<int, partition_count> hits{};
+  for (int i = 0; i < 25'600; ++i) {
+    auto p = partition_of("patch-" + std::to_string(i));
+    REQUIRE(p.value >= 0);
+    REQUIRE(p.value < partition_count);
+    ++hits[static_cast<std::size_t>(p.value)];
+  }
+  auto [lo, hi] = std::minmax_element(hits.begin(), hits.end());
+  // 100 expected per partition; the binomial spread is about ±10.
+  CHECK(*lo >= 60);
+  CHECK(*hi <= 140);
+}
+
+TEST_CASE("preferred_owner: none without nodes, the only node with one") {
+  CHECK_FALSE(preferred_owner(partition_id{7}, {}).has_value());
+  CHECK(preferred_owner(partition_id{7}, {"a"}) == "a");
+}
+
+TEST_CASE("preferred_owner: the node list's order does not matter") {
+  auto nodes = node_names(5);
+  auto reversed = nodes;
+  std::reverse(reversed.begin(), reversed.end());
+  for (int p = 0; p < partition_count; ++p)
+    CHECK(preferred_owner(partition_id{p}, nodes)
+          == preferred_owner(partition_id{p}, reversed));
+}
+
+TEST_CASE("preferred_owner: three nodes share 256 partitions within their quota") {
+  auto held = ownership(node_names(3));
+  REQUIRE(held.size() == 3);
+  for (const auto& [node, count] : held) {
+    INFO(node << " holds " << count);
+    CHECK(count >= 60);
+    CHECK(count <= 110);
+  }
+}
+
+TEST_CASE("preferred_owner: a node that leaves moves only its own partitions") {
+  auto four = node_names(4);
+  auto three = four;
+  three.erase(three.begin() + 1); // node-1 leaves
+  int moved = 0;
+  for (int p = 0; p < partition_count; ++p) {
+    auto before = *preferred_owner(partition_id{p}, four);
+    auto after = *preferred_owner(partition_id{p}, three);
+    if (before == "node-1") {
+      CHECK(after != "node-1");
+      ++moved;
+    } else {
+      CHECK(after == before);
+    }
+  }
+  CHECK(moved > 0);
+}
+
+TEST_CASE("preferred_owner: a node that joins takes partitions only for itself") {
+  auto three = node_names(3);
+  auto four = node_names(4);
+  int taken = 0;
+  for (int p = 0; p < partition_count; ++p) {
+    auto before = *preferred_owner(partition_id{p}, three);
+    auto after = *preferred_owner(partition_id{p}, four);
+    if (after != before) {
+      CHECK(after == "node-3");
+      ++taken;
+    }
+  }
+  // About a quarter of the partitions.
+  CHECK(taken >= 40);
+  CHECK(taken <= 90);
+}
+
+namespace {
+
+// The database's side of plan_ownership, in memory: a partition can be
+// acquired only while nobody holds it, as hitl_partitions' UPDATE does.
+struct simulated_leases {
+  std::vector<std::optional<std::string>> owners =
+    std::vector<std::optional<std::string>>(partition_count);
+
+  // One scan of `me`; returns how many partitions moved.
+  std::size_t scan(const std::string& me, const std::vector<std::string>& live,
+                   std::size_t max_release = 8) {
+    auto plan = plan_ownership(me, live, owners, max_release);
+    for (auto p : plan.acquire) {
+      auto& o = owners[static_cast<std::size_t>(p.value)];
+      REQUIRE_FALSE(o.has_value());
+      o = me;
+    }
+    for (auto p : plan.release) {
+      auto& o = owners[static_cast<std::size_t>(p.value)];
+      REQUIRE(o == me);
+      o.reset();
+    }
+    return plan.acquire.size() + plan.release.size();
+  }
+
+  // Every live node scans until a round moves nothing; returns the rounds.
+  int settle(const std::vector<std::string>& live) {
+    for (int round = 1; round <= 100; ++round) {
+      std::size_t moved = 0;
+      for (const auto& n : live)
+        moved += scan(n, live);
+      if (moved == 0)
+        return round;
+    }
+    FAIL("ownership did not settle in 100 rounds");
+    return -1;
+  }
+
+  void forget(const std::string& dead) {
+    for (auto& o : owners)
+      if (o == dead)
+        o.reset();
+  }
+
+  bool all_preferred(const std::vector<std::string>& live) const {
+    for (int p = 0; p < partition_count; ++p)
+      if (owners[static_cast<std::size_t>(p)] != preferred_owner(partition_id{p}, live))
+        return false;
+    return true;
+  }
+};
+
+} // namespace
+
+TEST_CASE("plan_ownership: a cluster of one takes every partition in one scan") {
+  simulated_leases db;
+  CHECK(db.scan("solo", {"solo"}) == partition_count);
+  CHECK(db.all_preferred({"solo"}));
+  CHECK(db.scan("solo", {"solo"}) == 0);
+}
+
+TEST_CASE("plan_ownership: a killed node's partitions go to the others, and only those") {
+  auto three = node_names(3);
+  simulated_leases db;
+  db.settle(three);
+  REQUIRE(db.all_preferred(three));
+  auto before = db.owners;
+
+  db.forget("node-2"); // its lease ran out
+  std::vector<std::string> two{"node-0", "node-1"};
+  CHECK(db.settle(two) == 2); // one round takes them all, one finds nothing
+  CHECK(db.all_preferred(two));
+  for (std::size_t p = 0; p < before.size(); ++p)
+    if (before[p] != "node-2")
+      CHECK(db.owners[p] == before[p]);
+}
+
+TEST_CASE("plan_ownership: a joining node is handed 8 partitions per scan, never two owners") {
+  auto three = node_names(3);
+  auto four = node_names(4);
+  simulated_leases db;
+  db.settle(three);
+
+  std::size_t handed = 0;
+  for (const auto& n : three) {
+    auto plan = plan_ownership(n, four, db.owners, 8);
+    CHECK(plan.acquire.empty());
+    CHECK(plan.release.size() <= 8);
+    handed += plan.release.size();
+  }
+  CHECK(handed > 0);
+  int rounds = db.settle(four);
+  CHECK(rounds > 2); // gradual: more than one handover round
+  CHECK(db.all_preferred(four));
+}
+
+TEST_CASE("plan_ownership: without live nodes nothing moves") {
+  simulated_leases db;
+  auto plan = plan_ownership("ghost", {}, db.owners, 8);
+  CHECK(plan.acquire.empty());
+  CHECK(plan.release.empty());
+}
