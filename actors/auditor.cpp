@@ -8,6 +8,7 @@
 #include "actors/service_error.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/batch_writes.hpp"
+#include "persistence/cluster_repository.hpp"
 #include "persistence/comment_repository.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
@@ -15,6 +16,7 @@
 #include "persistence/token_trail.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision_json.hpp"
+#include "policy/partition.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -77,6 +79,8 @@ private:
 struct pending_commit {
   commit_request request;
   commit_promise promise;
+  /// The partition of the change's patch (SPEC §8).
+  partition_id partition;
 };
 
 /// The outcome of one change inside a batch.
@@ -114,6 +118,12 @@ struct auditor_state {
   std::unique_ptr<pipelined_writer> pipe;
   /// Sent and not yet answered, oldest first; at most two.
   std::deque<in_flight> flight;
+  /// The node whose partitions fence every batch, from the membership's
+  /// first word on; none: not a cluster member (tests, tools).
+  std::optional<std::string> fence_node;
+  /// partition -> the epoch it is held at.
+  std::unordered_map<int, int64_t> leases;
+  prometheus::Counter* fenced_total = nullptr;
   static inline const char* name = "auditor";
 };
 
@@ -126,10 +136,27 @@ using auditor_self = guarded_typed<auditor_state, auditor_impl>;
 // version 1, updates keep their expected version until written. Comments are
 // inserted at once (the receipt needs their id), so only `commit_in_steps`
 // may see them.
-void collect_rows(pqxx::transaction_base* txn,
+void collect_rows(const auditor_state& st, pqxx::transaction_base* txn,
                   const std::vector<pending_commit>& batch,
                   std::vector<applied>& results, batch_rows& rows) {
   results.assign(batch.size(), applied{});
+  if (st.fence_node) {
+    auto& fence = rows.fence.emplace();
+    fence.node_id = *st.fence_node;
+    for (const auto& item : batch) {
+      auto p = item.partition;
+      bool named = std::any_of(fence.leases.begin(), fence.leases.end(),
+                               [&](const auto& l) { return l.partition == p; });
+      if (named)
+        continue;
+      // Not held (lost since the batch was taken): an epoch no partition
+      // has, so that the database refuses the batch and handle_fenced
+      // answers it.
+      auto held = st.leases.find(p.value);
+      fence.leases.push_back(
+        {p, held != st.leases.end() ? held->second : int64_t{-1}});
+    }
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& req = batch[i].request;
     auto& receipt = results[i].receipt.emplace();
@@ -243,7 +270,7 @@ commit_at_once(auditor_self* self, const std::vector<pending_commit>& batch) {
   auto first_seq = head.seq;
   std::vector<applied> results;
   batch_rows rows;
-  collect_rows(nullptr, batch, results, rows);
+  collect_rows(st, nullptr, batch, results, rows);
   // The version trigger makes it one more than the one the guard expects.
   seal_rows(self, batch, results, head, rows, [](const commit_request& req) {
     return std::optional<int64_t>{req.expected_version + 1};
@@ -278,7 +305,7 @@ std::vector<applied> commit_in_steps(auditor_self* self,
     head = st.head ? *st.head : read_chain_head(txn);
     first_seq = head.seq;
     batch_rows rows;
-    collect_rows(&txn, batch, results, rows);
+    collect_rows(st, &txn, batch, results, rows);
     auto written = update_decisions(txn, rows.updates);
     rows.updates.clear(); // done; the rest goes in one statement
     seal_rows(self, batch, results, head, rows,
@@ -396,6 +423,72 @@ std::vector<pending_commit> take_batch(auditor_state& st, size_t n) {
   return batch;
 }
 
+// -- the partition fence (SPEC §8) ----------------------------------------------
+
+caf::error not_held_error() {
+  return make_service_error(service_errc::unavailable,
+                            "this node does not hold the patch's partition; "
+                            "try again");
+}
+
+// Changes of patches in partitions this node does not hold are refused
+// before anything is sealed: another node owns them, or nobody yet.
+void refuse_unheld(auditor_state& st, std::vector<pending_commit>& batch) {
+  if (!st.fence_node)
+    return;
+  auto split = std::stable_partition(
+    batch.begin(), batch.end(), [&](const pending_commit& p) {
+      return st.leases.count(p.partition.value) > 0;
+    });
+  for (auto it = split; it != batch.end(); ++it)
+    it->promise.deliver(not_held_error());
+  batch.erase(split, batch.end());
+}
+
+// The leases that the database still shows as this node's, at their epochs.
+void refresh_leases(auditor_state& st) {
+  std::vector<partition_owner> owners;
+  st.pool->read_once(
+    [&](pqxx::transaction_base& txn) { owners = partition_owners(txn); });
+  for (auto it = st.leases.begin(); it != st.leases.end();) {
+    const auto& o = owners.at(static_cast<size_t>(it->first));
+    if (o.node_id != st.fence_node || o.epoch != it->second)
+      it = st.leases.erase(it);
+    else
+      ++it;
+  }
+}
+
+// The fence refused `batch`, with nothing written: a partition it writes to
+// was taken over (this node's lease had run out). The leases are read
+// again; the changes in partitions still held go back to the front of the
+// queue, the others are refused (503). When the reading fails or finds
+// nothing lost, all are refused, so that nothing goes round for ever.
+void handle_fenced(auditor_self* self, std::vector<pending_commit>& batch,
+                   const partition_fenced& e) {
+  auto& st = self->state;
+  if (st.fenced_total)
+    st.fenced_total->Increment();
+  auto before = st.leases.size();
+  try {
+    refresh_leases(st);
+  } catch (const db_error&) {
+  }
+  bool lost = st.leases.size() < before;
+  spdlog::warn("auditor: the partition fence refused a batch of {}: {}; "
+               "{} partition(s) no longer held",
+               batch.size(), e.what(), before - st.leases.size());
+  std::vector<pending_commit> again;
+  for (auto& item : batch) {
+    if (lost && st.leases.count(item.partition.value) > 0)
+      again.push_back(std::move(item));
+    else
+      item.promise.deliver(not_held_error());
+  }
+  st.queue.insert(st.queue.begin(), std::make_move_iterator(again.begin()),
+                  std::make_move_iterator(again.end()));
+}
+
 // Writes `batch` over the pool and waits for it: a batch with a comment, one
 // that the database refused as it was sealed, or one for which the
 // pipelined writer has no connection. Never while batches are in flight.
@@ -406,6 +499,12 @@ void commit_waiting(auditor_self* self, std::vector<pending_commit>& batch) {
     auto results = commit_resealing(self, batch);
     time_commit(st, std::chrono::steady_clock::now() - started, batch.size());
     deliver(self, batch, results);
+    return;
+  } catch (const partition_fenced& e) {
+    advance_clock(self, batch);
+    st.head.reset();
+    st.stats.failed_batches += 1;
+    handle_fenced(self, batch, e);
     return;
   } catch (const db_error& e) {
     advance_clock(self, batch);
@@ -436,6 +535,10 @@ void commit_waiting(auditor_self* self, std::vector<pending_commit>& batch) {
     try {
       auto results = commit_resealing(self, one);
       deliver(self, one, results);
+    } catch (const partition_fenced& e) {
+      advance_clock(self, one);
+      st.head.reset();
+      handle_fenced(self, one, e);
     } catch (const db_error& e) {
       advance_clock(self, one);
       st.head.reset();
@@ -498,7 +601,7 @@ bool send_batch(auditor_self* self, std::vector<pending_commit>& batch) {
   f.before = *st.head;
   f.after = f.before;
   batch_rows rows;
-  collect_rows(nullptr, batch, f.results, rows);
+  collect_rows(st, nullptr, batch, f.results, rows);
   // The version trigger makes it one more than the one the guard expects.
   seal_rows(self, batch, f.results, f.after, rows,
             [](const commit_request& req) {
@@ -615,6 +718,9 @@ void flush(auditor_self* self) {
     if (waits && !st.flight.empty())
       break;
     auto batch = take_batch(st, n);
+    refuse_unheld(st, batch);
+    if (batch.empty())
+      continue;
     if (waits || !send_batch(self, batch))
       commit_waiting(self, batch);
   }
@@ -756,6 +862,13 @@ auditor_impl::behavior_type auditor(auditor_self* self, connection_pool* pool,
                        .Register(reg)
                        .Add({}, prometheus::Histogram::BucketBoundaries{
                                   1, 2, 4, 8, 16, 32, 64, 128, 256});
+    st.fenced_total =
+      &prometheus::BuildCounter()
+         .Name("hitl_fenced_writes_total")
+         .Help("Auditor batches the partition fence refused: this node no "
+               "longer held a partition it wrote to (SPEC §8)")
+         .Register(reg)
+         .Add({});
     st.commit_seconds =
       &prometheus::BuildHistogram()
          .Name("hitl_audit_commit_seconds")
@@ -785,7 +898,8 @@ auditor_impl::behavior_type auditor(auditor_self* self, connection_pool* pool,
     [=](atoms::commit, commit_request& req) -> caf::result<commit_receipt> {
       auto& st = self->state;
       auto promise = self->make_response_promise();
-      st.queue.push_back({std::move(req), commit_promise{promise}});
+      auto partition = partition_of(req.change.after.patch_id);
+      st.queue.push_back({std::move(req), commit_promise{promise}, partition});
       // Everything that arrives before this flush is processed joins the
       // same transaction: that is the group commit.
       if (!st.flush_scheduled) {
@@ -801,6 +915,14 @@ auditor_impl::behavior_type auditor(auditor_self* self, connection_pool* pool,
     },
     [=](atoms::stats) { return self->state.stats; },
     [=](atoms::ping) { return write_path_ready(self); },
+    [=](atoms::partitions, held_partitions& held) {
+      auto& st = self->state;
+      st.fence_node = std::move(held.node_id);
+      st.leases.clear();
+      for (size_t i = 0; i < held.partitions.size() && i < held.epochs.size();
+           ++i)
+        st.leases[held.partitions[i]] = held.epochs[i];
+    },
   };
 }
 

@@ -53,12 +53,16 @@ struct auditor_options {
 ///   (expire)  (append the token_expired entries not yet in the chain)
 ///   (stats) -> auditor_stats
 ///   (ping) -> bool  (its writer's connection is usable; writes nothing)
+///   (partitions, held_partitions)  (from the membership: from the first on,
+///       every batch is fenced by the partitions it writes to, and a change
+///       of a patch in a partition not held is refused, 503)
 using auditor_actor = caf::typed_actor<
   caf::replies_to<atoms::commit, commit_request>::with<commit_receipt>,
   caf::reacts_to<atoms::subscribe, event_listener>,
   caf::reacts_to<atoms::expire>,
   caf::replies_to<atoms::stats>::with<auditor_stats>,
-  caf::replies_to<atoms::ping>::with<bool>>;
+  caf::replies_to<atoms::ping>::with<bool>,
+  caf::reacts_to<atoms::partitions, held_partitions>>;
 
 /// Spawns the auditor: the single writer of decisions, the audit chain and
 /// the outbox. It takes `(commit, commit_request)` from every patch actor,

@@ -31,6 +31,7 @@ struct membership_state {
   std::map<int, std::int64_t> held;
   std::optional<std::chrono::steady_clock::time_point> renewed_at;
   bool left = false;
+  bool told = false; // the listener knows what is held
   prometheus::Gauge* owned = nullptr;
   prometheus::Counter* takeovers = nullptr;
   static inline const char* name = "membership";
@@ -52,7 +53,8 @@ void show_owned(membership_state& st) {
 
 // One scan: renew, then take and hand over what the plan says, in one
 // transaction, so that what the node believes it holds is what committed.
-void membership_scan(membership_state& st) {
+// Returns whether what the node holds changed.
+bool membership_scan(membership_state& st) {
   const auto& me = st.opts.identity;
   std::vector<partition_lease> taken;
   std::vector<partition_id> released;
@@ -68,6 +70,18 @@ void membership_scan(membership_state& st) {
     live_owner.reserve(owners.size());
     for (const auto& o : owners)
       live_owner.push_back(o.node_id);
+    // Held in the database by an earlier run of this node (the same id,
+    // restarted before its lease ran out): as good as unowned. Those the
+    // plan gives this node again are taken back at the next epoch (which
+    // fences that earlier run, were it still alive); the others are let go.
+    std::vector<partition_lease> stale;
+    for (int p = 0; p < partition_count; ++p) {
+      const auto& o = owners[static_cast<std::size_t>(p)];
+      if (o.node_id == me.node_id && st.held.count(p) == 0) {
+        stale.push_back({partition_id{p}, o.epoch});
+        live_owner[static_cast<std::size_t>(p)].reset();
+      }
+    }
     // Taken from this node while it was not looking (its lease ran out):
     // the epoch moved, and no write of it will pass the fence.
     for (const auto& [p, epoch] : st.held) {
@@ -83,6 +97,10 @@ void membership_scan(membership_state& st) {
           && std::find(lost.begin(), lost.end(), p.value) == lost.end())
         handing.push_back({p, at->second});
     }
+    for (const auto& l : stale)
+      if (std::find(plan.acquire.begin(), plan.acquire.end(), l.partition)
+          == plan.acquire.end())
+        handing.push_back(l);
     released = release_partitions(txn, me.node_id, handing);
     taken = acquire_partitions(txn, me.node_id, plan.acquire);
   });
@@ -105,6 +123,21 @@ void membership_scan(membership_state& st) {
                  "holding {}",
                  taken.size(), released.size(), st.held.size());
   show_owned(st);
+  return !lost.empty() || !released.empty() || !taken.empty();
+}
+
+void tell_listener(membership_self* self) {
+  auto& st = self->state;
+  if (!st.opts.listener)
+    return;
+  held_partitions h;
+  h.node_id = st.opts.identity.node_id;
+  for (const auto& [p, epoch] : st.held) {
+    h.partitions.push_back(p);
+    h.epochs.push_back(epoch);
+  }
+  self->send(st.opts.listener, atoms::partitions::value, std::move(h));
+  st.told = true;
 }
 
 int membership_leave(membership_state& st) {
@@ -156,7 +189,8 @@ membership_actor::behavior_type membership(membership_self* self,
       if (st.left)
         return;
       try {
-        membership_scan(st);
+        if (membership_scan(st) || !st.told)
+          tell_listener(self);
       } catch (const db_error& e) {
         spdlog::warn("membership: cannot renew the node's lease: {}", e.what());
       }

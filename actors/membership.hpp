@@ -2,6 +2,7 @@
 
 #include "actors/actor_failures.hpp"
 #include "actors/atoms.hpp"
+#include "actors/messages.hpp"
 #include "persistence/cluster_repository.hpp"
 #include "persistence/fwd.hpp"
 
@@ -33,6 +34,9 @@ struct membership_options {
   duration renew_every = std::chrono::milliseconds(1500);
   /// Partitions handed to a joining node per scan.
   std::size_t max_release = 8;
+  /// Told what the node holds after the first scan and every scan that
+  /// changed it: the auditor, which fences its batches with it.
+  partition_listener listener;
   std::shared_ptr<prometheus::Registry> registry;
   actor_failures failures;
 };
@@ -67,8 +71,8 @@ using membership_actor =
 /// nodes and the partitions' owners, takes the unowned partitions that
 /// rendezvous hashing gives it and hands over at most `max_release` that
 /// it holds and another live node should (policy/partition), and notices
-/// partitions taken from it (their epoch moved). A cluster of one holds all
-/// 256 after its first scan. Keeps hitl_partitions_owned and
+/// partitions taken from it (their epoch moved); tells `listener` what it
+/// holds. A cluster of one holds all 256 after its first scan. Keeps hitl_partitions_owned and
 /// hitl_partition_takeovers_total (partitions taken with an epoch above 1:
 /// another node, or an earlier run of this one, held them before).
 /// Detached: its database calls block only its own thread.

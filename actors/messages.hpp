@@ -6,6 +6,7 @@
 // process can use (a callback, events shared in memory) say so and stay
 // local (CAF_ALLOW_UNSAFE_MESSAGE_TYPE at the end).
 
+#include "actors/atoms.hpp"
 #include "actors/optional_field.hpp"
 #include "actors/policy_inspect.hpp"
 #include "policy/api_token.hpp"
@@ -20,6 +21,8 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <functional>
 #include <memory>
@@ -183,6 +186,28 @@ struct committed_event {
 /// notifier wakes its thread. Local: the listeners of one node share the
 /// batch in memory; another node would hear of commits its own way.
 using committed_events = std::shared_ptr<const std::vector<committed_event>>;
+
+// -- cluster ------------------------------------------------------------------
+
+/// The partitions a node holds and their fencing epochs (SPEC §8), from its
+/// membership to its auditor: what the auditor's batches may write to.
+/// `partitions[i]` is held at `epochs[i]`.
+struct held_partitions {
+  std::string node_id;
+  std::vector<int> partitions;
+  std::vector<int64_t> epochs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, held_partitions& x) {
+  return f(caf::meta::type_name("held_partitions"), x.node_id, x.partitions,
+           x.epochs);
+}
+
+/// Whoever wants to know what its node holds: `(partitions,
+/// held_partitions)` after every membership scan that changed it.
+using partition_listener =
+  caf::typed_actor<caf::reacts_to<atoms::partitions, held_partitions>>;
 
 // -- reads --------------------------------------------------------------------
 

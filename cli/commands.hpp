@@ -75,6 +75,8 @@ struct serve_options {
   std::string migrate_database_url;
   std::string config_path;
   unsigned http_threads = 2;
+  /// A UUID; empty: derived from the host name and `listen`.
+  std::string node_id;
 };
 
 int run_serve(const serve_options& opts);

@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--http-threads", serve.http_threads,
                         "HTTP I/O threads")
     ->check(CLI::Range(1u, 64u));
+  serve_cmd
+    ->add_option("--node-id", serve.node_id,
+                 "This node's id in the cluster, a UUID (env HITL_NODE_ID); "
+                 "default: derived from the host name and --listen, so that "
+                 "a node restarted on the same host and port takes its "
+                 "partitions back at once")
+    ->envname("HITL_NODE_ID");
 
   auto* migrate_cmd = app.add_subcommand(
     "migrate", "Apply pending migrations as the schema's owner, and grant "

@@ -11,6 +11,7 @@
 #include "persistence/db_error.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/signing_key_file.hpp"
+#include "policy/partition.hpp"
 
 #include <caf/all.hpp>
 #include <prometheus/registry.h>
@@ -22,7 +23,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace hitl {
 
@@ -110,6 +113,33 @@ void prepare_schema(const serve_options& opts) {
   }
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0)
+    return "localhost";
+  return name;
+}
+
+// Serving starts once the node holds its partitions: before the
+// membership's first scan the auditor would refuse every change as not
+// this node's. A scan that cannot run (database away) is retried by the
+// membership; serve starts anyway after 10 s and answers 503 meanwhile.
+void await_first_scan(caf::actor_system& sys, const membership_actor& m) {
+  caf::scoped_actor self{sys};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool running = false;
+    self->request(m, std::chrono::seconds(10), atoms::partitions::value)
+      .receive([&](const node_partitions& n) { running = n.lease_running; },
+               [](const caf::error&) {});
+    if (running)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  spdlog::warn("membership: no lease after 10 s; serving, but changes are "
+               "refused until the node holds its partitions");
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
@@ -124,6 +154,10 @@ int run_serve(const serve_options& opts) {
     // configuration error (start_service reads it again to use it).
     if (!config.audit.signing_key.empty())
       read_key_file(config.audit.signing_key);
+    if (!opts.node_id.empty() && !is_node_id(opts.node_id))
+      throw std::invalid_argument("--node-id must be a UUID in lowercase "
+                                  "(8-4-4-4-12 hex digits), not '"
+                                  + opts.node_id + "'");
     http_options http;
     parse_listen(opts.listen, http);
     http.threads = opts.http_threads;
@@ -155,13 +189,17 @@ int run_serve(const serve_options& opts) {
     auto registry = std::make_shared<prometheus::Registry>();
     auto actors = start_service(sys, pool, config, registry);
     membership_options member_opts;
+    auto http_endpoint = http.host + ":" + std::to_string(http.port);
     member_opts.identity = node_identity{
-      new_node_id(), "", http.host + ":" + std::to_string(http.port),
-      config.policy.version(), wire_version};
+      opts.node_id.empty() ? node_id_from(host_name() + "|" + http_endpoint)
+                           : opts.node_id,
+      "", http_endpoint, config.policy.version(), wire_version};
     member_opts.registry = registry;
     member_opts.failures = actor_failures{registry};
+    member_opts.listener = actors.auditor;
     auto node_id = member_opts.identity.node_id;
     auto membership = spawn_membership(sys, pool, std::move(member_opts));
+    await_first_scan(sys, membership);
     // The node leaves after its last commit: what it wrote is in before
     // another node may take its partitions over.
     auto stop_actors = [&] {

@@ -238,6 +238,9 @@ struct param_type {
 constexpr param_type json_type{"json", 114};
 constexpr param_type bigint_type{"bigint", 20};
 constexpr param_type text_type{"text", 25};
+constexpr param_type uuid_type{"uuid", 2950};
+constexpr param_type smallint_array_type{"smallint[]", 1005};
+constexpr param_type bigint_array_type{"bigint[]", 1016};
 
 // One kind of row that a batch writes, described once: the batch statement,
 // its parameters (one JSON array per kind, in this order, then `tail`
@@ -285,6 +288,18 @@ constexpr batch_parts part_of(size_t kind) {
   return batch_parts{1} << kind;
 }
 
+// A SQL array literal of one number per lease.
+template <class Field>
+std::string lease_array(const std::vector<partition_lease>& leases, Field field) {
+  std::string out = "{";
+  for (const auto& l : leases) {
+    if (out.size() > 1)
+      out += ',';
+    out += std::to_string(field(l));
+  }
+  return out + "}";
+}
+
 // The parameters after the row arrays, named in the batch's result below.
 struct tail_param {
   const char* name;
@@ -308,19 +323,45 @@ constexpr tail_param tail[] = {
        return std::nullopt;
      return r.entries.front().prev_hash;
    }},
+  {"fence_node", uuid_type,
+   [](const batch_rows& r) -> std::optional<std::string> {
+     if (!r.fence)
+       return std::nullopt;
+     return r.fence->node_id;
+   }},
+  {"fence_partitions", smallint_array_type,
+   [](const batch_rows& r) -> std::optional<std::string> {
+     if (!r.fence)
+       return std::nullopt;
+     return lease_array(r.fence->leases, [](const partition_lease& l) {
+       return static_cast<int64_t>(l.partition.value);
+     });
+   }},
+  {"fence_epochs", bigint_array_type,
+   [](const batch_rows& r) -> std::optional<std::string> {
+     if (!r.fence)
+       return std::nullopt;
+     return lease_array(r.fence->leases,
+                        [](const partition_lease& l) { return l.epoch; });
+   }},
 };
 
 // The batch's result: whether every update found its expected version
-// (hitl_all_written), decision_id -> new version of each, and whether the
-// audit log ends where the first entry was sealed (hitl_chain_follows).
+// (hitl_all_written), decision_id -> new version of each, whether the
+// audit log ends where the first entry was sealed (hitl_chain_follows),
+// and whether the node still holds the partitions it writes to
+// (hitl_fence). A guard that fails raises, and the statement writes
+// nothing.
 constexpr std::string_view result_with_updates = R"(
   SELECT hitl_all_written((SELECT count(*) FROM upd), {updates_expected}),
          (SELECT coalesce(json_agg(json_build_array(decision_id, version)),
                           '[]')
           FROM upd)::text,
-         hitl_chain_follows({after_seq}, {after_hash}))";
+         hitl_chain_follows({after_seq}, {after_hash}),
+         hitl_fence({fence_node}, {fence_partitions}, {fence_epochs}))";
 constexpr std::string_view result_without_updates = R"(
-  SELECT true, '[]'::text, hitl_chain_follows({after_seq}, {after_hash}))";
+  SELECT true, '[]'::text, hitl_chain_follows({after_seq}, {after_hash}),
+         hitl_fence({fence_node}, {fence_partitions}, {fence_epochs}))";
 
 // `sql` with each `{name}` replaced by `by`.
 std::string with_param(std::string sql, std::string_view name,
@@ -459,6 +500,8 @@ write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
       return std::nullopt;
     if (e.sqlstate() == "HT412")
       throw chain_moved(e.what());
+    if (e.sqlstate() == "HT410")
+      throw partition_fenced(e.what());
     // A writer that appended without the guard seeing it yet (its entry
     // was not committed when this statement began) took our seq.
     if (e.sqlstate() == "23505"

@@ -11,6 +11,7 @@
 #include "persistence/sql_statement.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/decision.hpp"
+#include "policy/partition.hpp"
 
 #include <optional>
 #include <string>
@@ -52,6 +53,13 @@ struct outbox_row {
   std::string payload_json;
 };
 
+/// The partitions a batch writes to, at the epochs the node holds them: the
+/// batch writes nothing unless they are all still its own (hitl_fence).
+struct batch_fence {
+  std::string node_id;
+  std::vector<partition_lease> leases;
+};
+
 /// Every row a batch writes, for write_batch.
 struct batch_rows {
   std::vector<const decision_record*> inserts;
@@ -59,6 +67,8 @@ struct batch_rows {
   std::vector<new_approval> approvals;
   std::vector<audit_entry> entries;
   std::vector<outbox_row> outbox;
+  /// None: a writer that is no cluster member (tests, tools).
+  std::optional<batch_fence> fence;
 };
 
 /// Writes all of `rows` in one statement: run it in autocommit and it is one
@@ -66,7 +76,8 @@ struct batch_rows {
 /// updates; std::nullopt, with nothing written, when any update found its
 /// decision at another version than expected (the audit entries were sealed
 /// for a write that did not happen). Throws what the separate statements
-/// above throw; a reviewer approving twice is a conflict too.
+/// above throw; a reviewer approving twice is a conflict too; and
+/// partition_fenced when the fence refused it.
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows);
 
@@ -82,9 +93,10 @@ extern const batch_parts batch_parts_all;
 
 /// The batch statement for the kinds of rows in `parts`: a row array
 /// parameter per kind (those of kinds not in `parts` are in the list but not
-/// read, so their types must be given), then the number of updates and the
+/// read, so their types must be given), then the number of updates, the
 /// seq and hash after which the batch's first audit entry was sealed (NULL
-/// without entries).
+/// without entries), and the fence: node, partitions and epochs (NULL
+/// without one).
 struct batch_statement {
   std::string name; // batch_write_<parts>
   std::string text;

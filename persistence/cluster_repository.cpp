@@ -3,12 +3,9 @@
 #include "persistence/cluster_sql.hpp"
 #include "persistence/sql_params.hpp"
 
-#include <openssl/rand.h>
 #include <pqxx/pqxx>
 
 #include <algorithm>
-#include <array>
-#include <stdexcept>
 
 namespace hitl {
 
@@ -36,23 +33,6 @@ std::string epochs_array(const std::vector<partition_lease>& leases) {
 }
 
 } // namespace
-
-std::string new_node_id() {
-  std::array<unsigned char, 16> b{};
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1)
-    throw std::runtime_error("the system random generator failed");
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40); // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80); // RFC 4122 variant
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      out += '-';
-    out += hex[b[i] >> 4];
-    out += hex[b[i] & 0x0f];
-  }
-  return out;
-}
 
 timestamp renew_node_lease(pqxx::transaction_base& txn,
                            const node_identity& node, duration lease) {

@@ -34,30 +34,12 @@ struct node_status {
   int partitions = 0;
 };
 
-/// A partition held at an epoch: what a node writes under.
-struct partition_lease {
-  partition_id partition;
-  std::int64_t epoch = 0;
-};
-
 /// A partition's live owner (std::nullopt when nobody live holds it) and
 /// its epoch.
 struct partition_owner {
   std::optional<std::string> node_id;
   std::int64_t epoch = 0;
 };
-
-/// The write was fenced: the node no longer holds a partition it wrote to
-/// at the epoch it named (hitl_fence, HT410). Nothing was written. To a
-/// client the service is unavailable there; the node drops the partition.
-struct partition_fenced : db_error {
-  explicit partition_fenced(const std::string& what)
-    : db_error(db_errc::unavailable, what) {
-  }
-};
-
-/// A new node id: a random (version 4) UUID.
-std::string new_node_id();
 
 /// Registers the node or renews its lease for `lease`; returns the lease's
 /// end.
@@ -78,8 +60,9 @@ std::vector<node_status> list_nodes(pqxx::transaction_base& txn);
 /// The 256 partitions' live owners, indexed by partition.
 std::vector<partition_owner> partition_owners(pqxx::transaction_base& txn);
 
-/// Takes those of `wanted` that nobody live holds, while the node's own
-/// lease runs; returns what it took, each at its new epoch.
+/// Takes those of `wanted` that nobody live holds, or that the node holds
+/// itself (an earlier run of it), while the node's own lease runs; returns
+/// what it took, each at its new epoch.
 std::vector<partition_lease> acquire_partitions(
   pqxx::transaction_base& txn, const std::string& node_id,
   const std::vector<partition_id>& wanted);

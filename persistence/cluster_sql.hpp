@@ -56,16 +56,17 @@ inline constexpr sql_statement partition_owners{"partition_owners", R"(
   LEFT JOIN hitl_nodes n ON n.node_id = p.owner_node AND n.{node_live}
   ORDER BY p.partition_id)"};
 
-// Node $1 takes the partitions of $2 that nobody live holds, while its own
-// lease runs; each taken partition's epoch moves on. Rows a commit in
-// flight holds (hitl_fence's FOR SHARE) are waited for, then re-checked.
+// Node $1 takes the partitions of $2 that nobody live holds, or that it
+// holds itself (an earlier run of it), while its own lease runs; each taken
+// partition's epoch moves on. Rows a commit in flight holds (hitl_fence's
+// FOR SHARE) are waited for, then re-checked.
 inline constexpr sql_statement partition_acquire{"partition_acquire", R"(
   UPDATE hitl_partitions p
   SET owner_node = $1::uuid, epoch = p.epoch + 1, acquired_at = now()
   WHERE p.partition_id = ANY($2::smallint[])
     AND EXISTS (SELECT 1 FROM hitl_nodes me
                 WHERE me.node_id = $1::uuid AND me.{node_live})
-    AND (p.owner_node IS NULL
+    AND (p.owner_node IS NULL OR p.owner_node = $1::uuid
          OR NOT EXISTS (SELECT 1 FROM hitl_nodes o
                         WHERE o.node_id = p.owner_node AND o.{node_live}))
   RETURNING p.partition_id, p.epoch)"};

@@ -44,6 +44,16 @@ struct chain_moved : db_error {
   }
 };
 
+/// The write was fenced: the node no longer holds a partition it wrote to
+/// at the epoch it named (hitl_fence, HT410; SPEC §8). Nothing was written.
+/// To a client the service is unavailable there (503): another node owns
+/// the patch now.
+struct partition_fenced : db_error {
+  explicit partition_fenced(const std::string& what)
+    : db_error(db_errc::unavailable, what) {
+  }
+};
+
 /// Rethrows the exception in flight as a db_error. Call only inside a catch.
 [[noreturn]] void rethrow_as_db_error();
 

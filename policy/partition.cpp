@@ -16,6 +16,27 @@ std::uint64_t hex_prefix(std::string_view hex, std::size_t digits) {
 
 } // namespace
 
+std::string node_id_from(std::string_view seed) {
+  auto hex = sha256_hex(seed).substr(0, 32);
+  hex[12] = '8'; // version 8 (RFC 9562): custom, here SHA-256 of a name
+  static constexpr char variant[] = "89ab";
+  hex[16] = variant[hex_prefix(hex.substr(16, 1), 1) & 3]; // RFC 4122 variant
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4)
+         + "-" + hex.substr(16, 4) + "-" + hex.substr(20, 12);
+}
+
+bool is_node_id(std::string_view text) {
+  if (text.size() != 36)
+    return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  }
+  return true;
+}
+
 partition_id partition_of(std::string_view patch_id) {
   return partition_id{static_cast<int>(hex_prefix(sha256_hex(patch_id), 2))};
 }

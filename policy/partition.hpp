@@ -27,6 +27,21 @@ struct partition_id {
   }
 };
 
+/// A node id (a UUID, version 8: name-based, SHA-256) derived from `seed`:
+/// the same seed, the same id. Serve seeds it with the host name and its
+/// listen address, so that a node restarted where it ran before is the
+/// same node and takes its partitions back at once.
+std::string node_id_from(std::string_view seed);
+
+/// Whether `text` is a UUID in its canonical lowercase form.
+bool is_node_id(std::string_view text);
+
+/// A partition held at a fencing epoch: what a node writes under.
+struct partition_lease {
+  partition_id partition;
+  std::int64_t epoch = 0;
+};
+
 /// The first byte of SHA-256 of the patch id, as SQL's hitl_partition_of.
 partition_id partition_of(std::string_view patch_id);
 

@@ -41,17 +41,24 @@ INSERT INTO hitl_partitions (partition_id)
 SELECT p FROM generate_series(0, 255) AS p;
 
 -- Raises SQLSTATE HT410 unless `node` holds each of `partitions` at the
--- matching element of `epochs`. Called inside the writing transaction, it
--- locks those rows (FOR SHARE) until commit, so an acquisition waits for a
--- commit in flight and then bumps the epoch: no write slips past a
--- takeover.
+-- matching element of `epochs`; true otherwise, and for a NULL node (a
+-- writer that is no cluster member: tests, tools). Called inside the
+-- writing statement or transaction (the auditor's batch names it in its
+-- result), it locks those rows (FOR SHARE) until commit, so an acquisition
+-- waits for a commit in flight and then moves the epoch on: no write slips
+-- past a takeover. Row locks are re-checked against the newest row version
+-- (READ COMMITTED), so an acquisition that committed after the writing
+-- statement began is seen.
 CREATE FUNCTION hitl_fence(node uuid, partitions smallint[], epochs bigint[])
-RETURNS void
+RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
   held integer;
 BEGIN
-  IF cardinality(partitions) <> cardinality(epochs) THEN
+  IF node IS NULL THEN
+    RETURN true;
+  END IF;
+  IF cardinality(partitions) IS DISTINCT FROM cardinality(epochs) THEN
     RAISE EXCEPTION 'hitl_fence: % partitions but % epochs',
       cardinality(partitions), cardinality(epochs);
   END IF;
@@ -66,5 +73,6 @@ BEGIN
     RAISE EXCEPTION 'node % no longer holds every partition it writes to', node
       USING ERRCODE = 'HT410';
   END IF;
+  RETURN true;
 END
 $$;

@@ -138,3 +138,44 @@ TEST_CASE("cluster: a second node is handed its share; when one is killed the "
                      "hitl_partition_takeovers_total")
         == in_b);
 }
+
+TEST_CASE("cluster: a node restarted after kill -9 with its id takes its partitions back") {
+  auto url = fresh_database("hitl_member_restart");
+  const std::string id = "00000000-0000-4000-8000-0000000000d1";
+  {
+    served_hitl node{url, {"--node-id", id}};
+    REQUIRE(eventually([&] { return partitions_owned(node) == 256; }));
+    node.kill_hard();
+  }
+  // The same id renews the same lease row, so the partitions never lose
+  // their live owner: only taking back what an earlier run of this node
+  // holds gets them going again.
+  auto started = std::chrono::steady_clock::now();
+  served_hitl again{url, {"--node-id", id}};
+  REQUIRE(eventually([&] { return partitions_owned(again) == 256; }));
+  MESSAGE("held all 256 partitions again "
+          << std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                           - started).count()
+          << " s after the restart began");
+  CHECK(sql_scalar(url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
+        == "2-2");
+  CHECK(live_nodes(url) == 1);
+  CHECK(cluster_status(url).find(id + " live") != std::string::npos);
+  // And it writes: a fenced create goes through at the new epochs.
+  auto service = run_hitl({"token", "create", "--name", "wargaming", "--role",
+                           "service", "--database-url", url});
+  REQUIRE(service.exit_code == 0);
+  auto token = service.out.substr(0, service.out.find('\n'));
+  auto r = http_request(
+    "POST", again.base_url() + "/hitl/admin/create-decision",
+    R"({"patch_id":"p-restarted",
+         "patch_metadata":{"apv_id":"a","package_name":"openssl",
+                           "current_version":"1","target_version":"2",
+                           "severity":"high"},
+         "ml_prediction":{"confidence":0.3,"prediction":true},
+         "wargaming_result":{"phase1_success":true,"phase2_success":true,
+                             "validation_passed":true}})",
+    {"Authorization: Bearer " + token, "Content-Type: application/json"});
+  INFO(r.body);
+  CHECK(r.status == 201);
+}

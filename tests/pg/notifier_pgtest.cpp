@@ -220,8 +220,12 @@ TEST_CASE("a crash between the commit and the delivery loses nothing") {
   auto cfg = write_config(
     hook_config(rx.url(), {"decision.created", "decision.approved"}));
   std::string delivery;
+  // The same node, restarted after the crash (as systemd restarts it on
+  // the same host and port): it takes its partitions back at once instead
+  // of waiting for its old lease to run out (SPEC §8).
+  const std::string node = "00000000-0000-4000-8000-0000000000c1";
   {
-    served_hitl s{url, {"--config", cfg}};
+    served_hitl s{url, {"--config", cfg, "--node-id", node}};
     create(s, svc, "p-crash");
     // The kill comes after the first attempt (refused: the receiver is
     // down) has been recorded, normally between two attempts. One that
@@ -235,7 +239,7 @@ TEST_CASE("a crash between the commit and the delivery loses nothing") {
     s.kill_hard();
   }
   rx.up();
-  served_hitl again{url, {"--config", cfg}};
+  served_hitl again{url, {"--config", cfg, "--node-id", node}};
   REQUIRE(rx.wait_for([](auto& h) { return !h.empty(); }, 60s));
   CHECK(rx.received()[0].headers.at("x-hitl-delivery") == delivery);
   CHECK(rx.received()[0].headers.at("x-hitl-event") == "decision.created");

@@ -51,6 +51,20 @@ TEST_CASE("partition_of: 25,600 patch ids cover every partition evenly") {
   CHECK(*hi <= 140);
 }
 
+TEST_CASE("node_id_from: the same seed, the same UUID; another seed, another") {
+  auto a = node_id_from("host-1|127.0.0.1:8027");
+  CHECK(a == node_id_from("host-1|127.0.0.1:8027"));
+  CHECK(a != node_id_from("host-1|127.0.0.1:8028"));
+  CHECK(is_node_id(a));
+  CHECK(a[14] == '8');
+  CHECK(std::string{"89ab"}.find(a[19]) != std::string::npos);
+  CHECK(is_node_id("00000000-0000-4000-8000-00000000000a"));
+  CHECK_FALSE(is_node_id("00000000-0000-4000-8000-00000000000A"));
+  CHECK_FALSE(is_node_id("00000000-0000-4000-8000-00000000000"));
+  CHECK_FALSE(is_node_id("00000000x0000-4000-8000-00000000000a"));
+  CHECK_FALSE(is_node_id(""));
+}
+
 TEST_CASE("preferred_owner: none without nodes, the only node with one") {
   CHECK_FALSE(preferred_owner(partition_id{7}, {}).has_value());
   CHECK(preferred_owner(partition_id{7}, {"a"}) == "a");

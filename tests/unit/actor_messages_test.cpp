@@ -641,12 +641,31 @@ TEST_CASE("tokens") {
 }
 
 TEST_CASE("health_report") {
-  health_report h{true, 2.5, false, true};
+  health_report h{true, 2.5, false, true, "node-1", {0, 7, 255}, true};
   auto g = round_trip(h);
   CHECK(g.database == h.database);
   CHECK(g.database_ms == h.database_ms);
   CHECK(g.supervisor == h.supervisor);
   CHECK(g.auditor == h.auditor);
+  CHECK(g.node_id == h.node_id);
+  CHECK(g.partitions == h.partitions);
+  CHECK(g.lease_running == h.lease_running);
+}
+
+TEST_CASE("held_partitions") {
+  held_partitions h{"00000000-0000-4000-8000-00000000000a", {3, 200}, {1, 9}};
+  auto g = round_trip(h);
+  CHECK(g.node_id == h.node_id);
+  CHECK(g.partitions == h.partitions);
+  CHECK(g.epochs == h.epochs);
+}
+
+TEST_CASE("node_partitions") {
+  node_partitions n{"00000000-0000-4000-8000-00000000000b", {1, 2}, false};
+  auto g = round_trip(n);
+  CHECK(g.node_id == n.node_id);
+  CHECK(g.partitions == n.partitions);
+  CHECK(g.lease_running == n.lease_running);
 }
 
 TEST_CASE("the readers' requests, and their answers that may be absent") {
