@@ -2,6 +2,7 @@
 
 #include "persistence/db_error.hpp"
 #include "persistence/decision_columns.hpp"
+#include "persistence/sql_params.hpp"
 #include "policy/json_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -288,18 +289,6 @@ constexpr batch_parts part_of(size_t kind) {
   return batch_parts{1} << kind;
 }
 
-// A SQL array literal of one number per lease.
-template <class Field>
-std::string lease_array(const std::vector<partition_lease>& leases, Field field) {
-  std::string out = "{";
-  for (const auto& l : leases) {
-    if (out.size() > 1)
-      out += ',';
-    out += std::to_string(field(l));
-  }
-  return out + "}";
-}
-
 // The parameters after the row arrays, named in the batch's result below.
 struct tail_param {
   const char* name;
@@ -333,7 +322,7 @@ constexpr tail_param tail[] = {
    [](const batch_rows& r) -> std::optional<std::string> {
      if (!r.fence)
        return std::nullopt;
-     return lease_array(r.fence->leases, [](const partition_lease& l) {
+     return int_array_literal(r.fence->leases, [](const partition_lease& l) {
        return static_cast<int64_t>(l.partition.value);
      });
    }},
@@ -341,8 +330,8 @@ constexpr tail_param tail[] = {
    [](const batch_rows& r) -> std::optional<std::string> {
      if (!r.fence)
        return std::nullopt;
-     return lease_array(r.fence->leases,
-                        [](const partition_lease& l) { return l.epoch; });
+     return int_array_literal(r.fence->leases,
+                              [](const partition_lease& l) { return l.epoch; });
    }},
 };
 

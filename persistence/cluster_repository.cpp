@@ -11,25 +11,15 @@ namespace hitl {
 
 namespace {
 
-// A SQL array literal of integers: libpqxx 6.4 has no array parameters.
-template <class Range, class Value>
-std::string int_array(const Range& items, Value value_of) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1)
-      out += ',';
-    out += std::to_string(value_of(item));
-  }
-  out += '}';
-  return out;
-}
-
 std::string partitions_array(const std::vector<partition_lease>& leases) {
-  return int_array(leases, [](const partition_lease& l) { return l.partition.value; });
+  return int_array_literal(leases, [](const partition_lease& l) {
+    return l.partition.value;
+  });
 }
 
 std::string epochs_array(const std::vector<partition_lease>& leases) {
-  return int_array(leases, [](const partition_lease& l) { return l.epoch; });
+  return int_array_literal(leases,
+                           [](const partition_lease& l) { return l.epoch; });
 }
 
 } // namespace
@@ -98,7 +88,7 @@ std::vector<partition_lease> acquire_partitions(
   std::vector<partition_lease> taken;
   if (wanted.empty())
     return taken;
-  auto ids = int_array(wanted, [](partition_id p) { return p.value; });
+  auto ids = int_array_literal(wanted, [](partition_id p) { return p.value; });
   for (const auto& row : txn.exec_prepared(sql::partition_acquire.name, node_id, ids))
     taken.push_back({partition_id{row[0].as<int>()}, row[1].as<int64_t>()});
   std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) {

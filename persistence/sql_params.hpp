@@ -15,6 +15,19 @@
 
 namespace hitl {
 
+/// A SQL array literal of integers, "{1,2,3}", one `value_of(item)` per
+/// item: libpqxx 6.4 has no array parameters.
+template <class Range, class Value>
+std::string int_array_literal(const Range& items, Value value_of) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1)
+      out += ',';
+    out += std::to_string(value_of(item));
+  }
+  return out + "}";
+}
+
 class sql_params {
 public:
   sql_params& add(std::string v) {
