@@ -23,7 +23,6 @@ namespace {
 
 constexpr membership_tick membership_scan_tick{};
 
-
 struct membership_state {
   connection_pool* pool = nullptr;
   membership_options opts;
@@ -39,7 +38,8 @@ struct membership_state {
 
 using membership_self = guarded_typed<membership_state, membership_actor>;
 
-std::vector<partition_lease> held_leases(const std::map<int, std::int64_t>& held) {
+std::vector<partition_lease> held_leases(
+  const std::map<int, std::int64_t>& held) {
   std::vector<partition_lease> out;
   for (const auto& [p, epoch] : held)
     out.push_back({partition_id{p}, epoch});
@@ -89,7 +89,8 @@ bool membership_scan(membership_state& st) {
       if (o.node_id != me.node_id || o.epoch != epoch)
         lost.push_back(p);
     }
-    auto plan = plan_ownership(me.node_id, live, live_owner, st.opts.max_release);
+    auto plan =
+      plan_ownership(me.node_id, live, live_owner, st.opts.max_release);
     std::vector<partition_lease> handing;
     for (auto p : plan.release) {
       auto at = st.held.find(p.value);
@@ -164,7 +165,8 @@ membership_actor::behavior_type membership(membership_self* self,
         [](membership_self* self, const caf::error&) {
           auto* failed = self->current_mailbox_element();
           if (failed && failed->content().match_elements<membership_tick>())
-            self->delayed_send(self, self->state.opts.renew_every, membership_scan_tick);
+            self->delayed_send(self, self->state.opts.renew_every,
+                               membership_scan_tick);
         });
   auto& st = self->state;
   st.pool = pool;
@@ -202,8 +204,9 @@ membership_actor::behavior_type membership(membership_self* self,
       out.node_id = st.opts.identity.node_id;
       for (const auto& [p, epoch] : st.held)
         out.partitions.push_back(p);
-      out.lease_running = !st.left && st.renewed_at
-                          && std::chrono::steady_clock::now() - *st.renewed_at < st.opts.lease;
+      out.lease_running =
+        !st.left && st.renewed_at
+        && std::chrono::steady_clock::now() - *st.renewed_at < st.opts.lease;
       return out;
     },
     [=](atoms::leave) -> int { return membership_leave(self->state); },

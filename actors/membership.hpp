@@ -72,10 +72,10 @@ using membership_actor =
 /// rendezvous hashing gives it and hands over at most `max_release` that
 /// it holds and another live node should (policy/partition), and notices
 /// partitions taken from it (their epoch moved); tells `listener` what it
-/// holds. A cluster of one holds all 256 after its first scan. Keeps hitl_partitions_owned and
-/// hitl_partition_takeovers_total (partitions taken with an epoch above 1:
-/// another node, or an earlier run of this one, held them before).
-/// Detached: its database calls block only its own thread.
+/// holds. A cluster of one holds all 256 after its first scan. Keeps
+/// hitl_partitions_owned and hitl_partition_takeovers_total (partitions taken
+/// with an epoch above 1: another node, or an earlier run of this one, held
+/// them before). Detached: its database calls block only its own thread.
 membership_actor spawn_membership(caf::actor_system& sys,
                                   connection_pool& pool,
                                   membership_options opts);

@@ -89,7 +89,8 @@ std::vector<partition_lease> acquire_partitions(
   if (wanted.empty())
     return taken;
   auto ids = int_array_literal(wanted, [](partition_id p) { return p.value; });
-  for (const auto& row : txn.exec_prepared(sql::partition_acquire.name, node_id, ids))
+  for (const auto& row :
+       txn.exec_prepared(sql::partition_acquire.name, node_id, ids))
     taken.push_back({partition_id{row[0].as<int>()}, row[1].as<int64_t>()});
   std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) {
     return a.partition.value < b.partition.value;

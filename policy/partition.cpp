@@ -48,8 +48,8 @@ std::uint64_t rendezvous_weight(partition_id p, std::string_view node) {
   return hex_prefix(sha256_hex(key), 16);
 }
 
-std::optional<std::string> preferred_owner(partition_id p,
-                                           const std::vector<std::string>& nodes) {
+std::optional<std::string> preferred_owner(
+  partition_id p, const std::vector<std::string>& nodes) {
   const std::string* best = nullptr;
   std::uint64_t best_weight = 0;
   for (const auto& n : nodes) {
@@ -64,12 +64,13 @@ std::optional<std::string> preferred_owner(partition_id p,
   return *best;
 }
 
-ownership_plan plan_ownership(std::string_view me,
-                              const std::vector<std::string>& live,
-                              const std::vector<std::optional<std::string>>& owners,
-                              std::size_t max_release) {
+ownership_plan plan_ownership(
+  std::string_view me, const std::vector<std::string>& live,
+  const std::vector<std::optional<std::string>>& owners,
+  std::size_t max_release) {
   ownership_plan plan;
-  for (int i = 0; i < partition_count && i < static_cast<int>(owners.size()); ++i) {
+  for (int i = 0; i < partition_count && i < static_cast<int>(owners.size());
+       ++i) {
     partition_id p{i};
     const auto& owner = owners[static_cast<std::size_t>(i)];
     auto preferred = preferred_owner(p, live);

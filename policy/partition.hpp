@@ -49,8 +49,8 @@ partition_id partition_of(std::string_view patch_id);
 /// the partition is highest, ties broken by the smaller node id;
 /// std::nullopt with no nodes. A node that leaves moves only its own
 /// partitions, and one that joins takes about 1/n of everyone's.
-std::optional<std::string> preferred_owner(partition_id p,
-                                           const std::vector<std::string>& nodes);
+std::optional<std::string> preferred_owner(
+  partition_id p, const std::vector<std::string>& nodes);
 
 /// The rendezvous weight of (partition, node): the first 8 bytes of
 /// SHA-256 of "<node>/<partition>", big-endian.
@@ -68,9 +68,9 @@ struct ownership_plan {
   std::vector<partition_id> release;
 };
 
-ownership_plan plan_ownership(std::string_view me,
-                              const std::vector<std::string>& live,
-                              const std::vector<std::optional<std::string>>& owners,
-                              std::size_t max_release);
+ownership_plan plan_ownership(
+  std::string_view me, const std::vector<std::string>& live,
+  const std::vector<std::optional<std::string>>& owners,
+  std::size_t max_release);
 
 } // namespace hitl

@@ -83,8 +83,9 @@ struct test_node {
 
   bool fence_holds(const std::vector<partition_lease>& writes) {
     try {
-      pool.transact(
-        [&](pqxx::transaction_base& txn) { check_fence(txn, id.node_id, writes); });
+      pool.transact([&](pqxx::transaction_base& txn) {
+        check_fence(txn, id.node_id, writes);
+      });
       return true;
     } catch (const partition_fenced&) {
       return false;
@@ -103,8 +104,13 @@ std::vector<partition_owner> owners_now(connection_pool& pool) {
 TEST_CASE("cluster: hitl_partition_of and partition_of agree") {
   auto url = runtime_url(migrated_database("hitl_cluster_hash"));
   connection_pool pool{opts_for(url)};
-  std::vector<std::string> ids = {"", "abc", "patch-1", "é", "补丁-7",
-                                  "\xF0\x9F\x94\x92 lock", std::string(200, 'x')};
+  std::vector<std::string> ids = {"",
+                                  "abc",
+                                  "patch-1",
+                                  "é",
+                                  "补丁-7",
+                                  "\xF0\x9F\x94\x92 lock",
+                                  std::string(200, 'x')};
   for (int i = 0; i < 3000; ++i)
     ids.push_back("patch-" + std::to_string(i));
   int checked = 0;
@@ -178,14 +184,16 @@ TEST_CASE("cluster: after a node's lease ends, the next owner's epoch is "
   CHECK_FALSE(b.fence_holds({{b.held.front().partition, 1}}));
   // A fenced write is a failed write to its caller: 503, never a conflict.
   try {
-    pool.transact([&](pqxx::transaction_base& txn) { check_fence(txn, node_a, a.held); });
+    pool.transact(
+      [&](pqxx::transaction_base& txn) { check_fence(txn, node_a, a.held); });
     FAIL("the fence let a stale write through");
   } catch (const partition_fenced& e) {
     CHECK(e.code == db_errc::unavailable);
   }
 }
 
-TEST_CASE("cluster: a commit in flight holds off the takeover of its partitions") {
+TEST_CASE(
+  "cluster: a commit in flight holds off the takeover of its partitions") {
   auto url = runtime_url(migrated_database("hitl_cluster_inflight"));
   connection_pool pool{opts_for(url)};
   test_node a{pool, identity(node_a, 7001), {}};
@@ -230,7 +238,8 @@ TEST_CASE("cluster: a commit in flight holds off the takeover of its partitions"
   CHECK_FALSE(a.fence_holds({a.held[3]}));
 }
 
-TEST_CASE("cluster: a joining node is handed partitions gradually, each at a new epoch") {
+TEST_CASE("cluster: a joining node is handed partitions gradually, each at a "
+          "new epoch") {
   auto url = runtime_url(migrated_database("hitl_cluster_join"));
   connection_pool pool{opts_for(url)};
   test_node a{pool, identity(node_a, 7001), {}};
@@ -263,12 +272,14 @@ TEST_CASE("cluster: a joining node is handed partitions gradually, each at a new
   CHECK(b.fence_holds(b.held));
 }
 
-TEST_CASE("cluster: hitl cluster status lists nodes, leases and partition counts") {
+TEST_CASE(
+  "cluster: hitl cluster status lists nodes, leases and partition counts") {
   auto owner_url = migrated_database("hitl_cluster_status");
   connection_pool pool{opts_for(runtime_url(owner_url))};
   auto empty = run_hitl({"cluster", "status", "--database-url", owner_url});
   CHECK(empty.exit_code == 0);
-  CHECK(empty.out.find("with a live owner: 0, without: 256") != std::string::npos);
+  CHECK(empty.out.find("with a live owner: 0, without: 256")
+        != std::string::npos);
 
   test_node a{pool, identity(node_a, 7001), {}};
   a.scan();
@@ -277,10 +288,12 @@ TEST_CASE("cluster: hitl cluster status lists nodes, leases and partition counts
   CHECK(one.exit_code == 0);
   CHECK(one.out.find(node_a + " live") != std::string::npos);
   CHECK(one.out.find("127.0.0.1:7001") != std::string::npos);
-  CHECK(one.out.find("with a live owner: 256, without: 0") != std::string::npos);
+  CHECK(one.out.find("with a live owner: 256, without: 0")
+        != std::string::npos);
 
   a.die();
   auto gone = run_hitl({"cluster", "status", "--database-url", owner_url});
   CHECK(gone.out.find(node_a + " gone") != std::string::npos);
-  CHECK(gone.out.find("with a live owner: 0, without: 256") != std::string::npos);
+  CHECK(gone.out.find("with a live owner: 0, without: 256")
+        != std::string::npos);
 }

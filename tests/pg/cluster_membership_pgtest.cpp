@@ -48,7 +48,8 @@ std::string endpoint_of(const served_hitl& node) {
 
 } // namespace
 
-TEST_CASE("cluster: a node alone holds every partition and releases them on SIGTERM") {
+TEST_CASE(
+  "cluster: a node alone holds every partition and releases them on SIGTERM") {
   auto url = fresh_database("hitl_member_one");
   served_hitl node{url};
   REQUIRE(eventually([&] { return partitions_owned(node) == 256; }));
@@ -56,7 +57,8 @@ TEST_CASE("cluster: a node alone holds every partition and releases them on SIGT
   INFO(status);
   CHECK(status.find(endpoint_of(node)) != std::string::npos);
   CHECK(status.find("with a live owner: 256, without: 0") != std::string::npos);
-  CHECK(sql_scalar(url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
+  CHECK(sql_scalar(
+          url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
         == "1-1");
 
   // /health names the node and what it holds (its report may be a second
@@ -72,9 +74,10 @@ TEST_CASE("cluster: a node alone holds every partition and releases them on SIGT
   CHECK(health["node"]["partitions"].front() == 0);
   CHECK(health["node"]["partitions"].back() == 255);
   auto id = health["node"]["id"].get<std::string>();
-  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_partitions WHERE owner_node = '"
-                          + id + "'")
-        == "256");
+  CHECK(
+    sql_scalar(url, "SELECT count(*) FROM hitl_partitions WHERE owner_node = '"
+                      + id + "'")
+    == "256");
 
   CHECK(node.terminate(20s) == 0);
   auto after = cluster_status(url);
@@ -86,7 +89,8 @@ TEST_CASE("cluster: a node alone holds every partition and releases them on SIGT
   // A restart takes them again, at the next epoch.
   served_hitl again{url};
   REQUIRE(eventually([&] { return partitions_owned(again) == 256; }));
-  CHECK(sql_scalar(url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
+  CHECK(sql_scalar(
+          url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
         == "2-2");
   CHECK(series_value(http_request("GET", again.base_url() + "/metrics").body,
                      "hitl_partition_takeovers_total")
@@ -112,7 +116,8 @@ TEST_CASE("cluster: a second node is handed its share; when one is killed the "
              // settled: a further scan moves nothing
              && [&] {
                   std::this_thread::sleep_for(1600ms);
-                  return partitions_owned(a) == in_a && partitions_owned(b) == in_b;
+                  return partitions_owned(a) == in_a
+                         && partitions_owned(b) == in_b;
                 }();
     },
     90s));
@@ -139,7 +144,8 @@ TEST_CASE("cluster: a second node is handed its share; when one is killed the "
         == in_b);
 }
 
-TEST_CASE("cluster: a node restarted after kill -9 with its id takes its partitions back") {
+TEST_CASE("cluster: a node restarted after kill -9 with its id takes its "
+          "partitions back") {
   auto url = fresh_database("hitl_member_restart");
   const std::string id = "00000000-0000-4000-8000-0000000000d1";
   {
@@ -157,7 +163,8 @@ TEST_CASE("cluster: a node restarted after kill -9 with its id takes its partiti
           << std::chrono::duration<double>(std::chrono::steady_clock::now()
                                            - started).count()
           << " s after the restart began");
-  CHECK(sql_scalar(url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
+  CHECK(sql_scalar(
+          url, "SELECT min(epoch) || '-' || max(epoch) FROM hitl_partitions")
         == "2-2");
   CHECK(live_nodes(url) == 1);
   CHECK(cluster_status(url).find(id + " live") != std::string::npos);
@@ -178,4 +185,21 @@ TEST_CASE("cluster: a node restarted after kill -9 with its id takes its partiti
     {"Authorization: Bearer " + token, "Content-Type: application/json"});
   INFO(r.body);
   CHECK(r.status == 201);
+}
+
+TEST_CASE("cluster: serve refuses a --node-id that is not a UUID") {
+  auto url = fresh_database("hitl_member_bad_id");
+  for (const char* bad : {"node-1", "00000000-0000-4000-8000-00000000000A",
+                          "00000000-0000-4000-8000-00000000000"}) {
+    auto r = run_hitl({"serve", "--node-id", bad, "--listen", "127.0.0.1:1",
+                       "--database-url", url});
+    auto said = r.out + r.err; // serve logs to stdout
+    INFO(bad << ": " << said);
+    CHECK(r.exit_code == 1);
+    CHECK(said.find("--node-id must be a UUID") != std::string::npos);
+  }
+  // Refused before the database was touched: nothing migrated.
+  CHECK(sql_scalar(url, "SELECT count(*) FROM pg_tables WHERE tablename ="
+                        " 'hitl_nodes'")
+        == "0");
 }

@@ -78,8 +78,9 @@ void take_over(const std::string& url, partition_id p) {
 }
 
 int decisions_of(const std::string& url, const std::string& patch) {
-  return std::stoi(sql_scalar(
-    url, "SELECT count(*) FROM hitl_decisions WHERE patch_id = '" + patch + "'"));
+  return std::stoi(
+    sql_scalar(url, "SELECT count(*) FROM hitl_decisions WHERE patch_id = '"
+                      + patch + "'"));
 }
 
 double fenced(running_service& svc) {

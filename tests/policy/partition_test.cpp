@@ -79,7 +79,7 @@ TEST_CASE("preferred_owner: the node list's order does not matter") {
           == preferred_owner(partition_id{p}, reversed));
 }
 
-TEST_CASE("preferred_owner: three nodes share 256 partitions within their quota") {
+TEST_CASE("preferred_owner: three nodes share 256 partitions about evenly") {
   auto held = ownership(node_names(3));
   REQUIRE(held.size() == 3);
   for (const auto& [node, count] : held) {
@@ -107,7 +107,8 @@ TEST_CASE("preferred_owner: a node that leaves moves only its own partitions") {
   CHECK(moved > 0);
 }
 
-TEST_CASE("preferred_owner: a node that joins takes partitions only for itself") {
+TEST_CASE(
+  "preferred_owner: a node that joins takes partitions only for itself") {
   auto three = node_names(3);
   auto four = node_names(4);
   int taken = 0;
@@ -170,7 +171,8 @@ struct simulated_leases {
 
   bool all_preferred(const std::vector<std::string>& live) const {
     for (int p = 0; p < partition_count; ++p)
-      if (owners[static_cast<std::size_t>(p)] != preferred_owner(partition_id{p}, live))
+      if (owners[static_cast<std::size_t>(p)]
+          != preferred_owner(partition_id{p}, live))
         return false;
     return true;
   }
@@ -178,14 +180,16 @@ struct simulated_leases {
 
 } // namespace
 
-TEST_CASE("plan_ownership: a cluster of one takes every partition in one scan") {
+TEST_CASE(
+  "plan_ownership: a cluster of one takes every partition in one scan") {
   simulated_leases db;
   CHECK(db.scan("solo", {"solo"}) == partition_count);
   CHECK(db.all_preferred({"solo"}));
   CHECK(db.scan("solo", {"solo"}) == 0);
 }
 
-TEST_CASE("plan_ownership: a killed node's partitions go to the others, and only those") {
+TEST_CASE("plan_ownership: a killed node's partitions go to the others, and "
+          "only those") {
   auto three = node_names(3);
   simulated_leases db;
   db.settle(three);
@@ -201,7 +205,8 @@ TEST_CASE("plan_ownership: a killed node's partitions go to the others, and only
       CHECK(db.owners[p] == before[p]);
 }
 
-TEST_CASE("plan_ownership: a joining node is handed 8 partitions per scan, never two owners") {
+TEST_CASE("plan_ownership: a joining node is handed 8 partitions per scan, "
+          "never two owners") {
   auto three = node_names(3);
   auto four = node_names(4);
   simulated_leases db;
