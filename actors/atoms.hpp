@@ -45,5 +45,9 @@ using health = caf::atom_constant<caf::atom("health")>;
 using partitions = caf::atom_constant<caf::atom("partitions")>;
 /// Give up every partition and end the node's lease (graceful stop).
 using leave = caf::atom_constant<caf::atom("leave")>;
+/// The open decisions of some partitions (a takeover's loading).
+using load_open = caf::atom_constant<caf::atom("load_open")>;
+/// Answered once the supervisor has loaded what its node holds.
+using ready = caf::atom_constant<caf::atom("ready")>;
 
 } // namespace hitl::atoms

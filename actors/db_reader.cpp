@@ -99,6 +99,13 @@ reader_worker(reader_self* self, connection_pool* pool,
           return find_latest_decision_by_patch(txn, patch_id);
         });
     },
+    [pool](atoms::load_open, const partition_set& s)
+      -> caf::result<std::vector<decision_record>> {
+      return guarded_read<std::vector<decision_record>>(
+        *pool, [&](pqxx::transaction_base& txn) {
+          return load_open_decisions_in(txn, s.partitions);
+        });
+    },
     [pool](atoms::pending, const pending_filter& f) -> caf::result<pending_page> {
       return guarded_read<pending_page>(
         *pool,

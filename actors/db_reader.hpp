@@ -20,6 +20,8 @@ namespace hitl {
 ///   (ping) -> bool  (a trivial query answered)
 ///   (get, decision_ref) -> std::optional<decision_view>
 ///   (by_patch, patch_ref) -> std::optional<decision_record>  (the newest)
+///   (load_open, partition_set) -> std::vector<decision_record>  (the open
+///     decisions of those partitions, with their approvals)
 ///   (pending, pending_filter) -> pending_page
 ///   (summary, summary_request) -> decision_summary
 ///   (audit, audit_filter) -> std::vector<audit_entry>
@@ -33,6 +35,8 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<atoms::get, decision_ref>::with<std::optional<decision_view>>,
   caf::replies_to<atoms::by_patch, patch_ref>::with<
     std::optional<decision_record>>,
+  caf::replies_to<atoms::load_open, partition_set>::with<
+    std::vector<decision_record>>,
   caf::replies_to<atoms::pending, pending_filter>::with<pending_page>,
   caf::replies_to<atoms::summary, summary_request>::with<decision_summary>,
   caf::replies_to<atoms::audit, audit_filter>::with<std::vector<audit_entry>>,

@@ -129,15 +129,14 @@ bool membership_scan(membership_state& st) {
 
 void tell_listener(membership_self* self) {
   auto& st = self->state;
-  if (!st.opts.listener)
-    return;
   held_partitions h;
   h.node_id = st.opts.identity.node_id;
   for (const auto& [p, epoch] : st.held) {
     h.partitions.push_back(p);
     h.epochs.push_back(epoch);
   }
-  self->send(st.opts.listener, atoms::partitions::value, std::move(h));
+  for (const auto& listener : st.opts.listeners)
+    self->send(listener, atoms::partitions::value, h);
   st.told = true;
 }
 

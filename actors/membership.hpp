@@ -35,8 +35,9 @@ struct membership_options {
   /// Partitions handed to a joining node per scan.
   std::size_t max_release = 8;
   /// Told what the node holds after the first scan and every scan that
-  /// changed it: the auditor, which fences its batches with it.
-  partition_listener listener;
+  /// changed it: the auditor, which fences its batches with it, and the
+  /// supervisor, which loads and lets go of open decisions.
+  std::vector<partition_listener> listeners;
   std::shared_ptr<prometheus::Registry> registry;
   actor_failures failures;
 };
@@ -71,7 +72,7 @@ using membership_actor =
 /// nodes and the partitions' owners, takes the unowned partitions that
 /// rendezvous hashing gives it and hands over at most `max_release` that
 /// it holds and another live node should (policy/partition), and notices
-/// partitions taken from it (their epoch moved); tells `listener` what it
+/// partitions taken from it (their epoch moved); tells `listeners` what it
 /// holds. A cluster of one holds all 256 after its first scan. Keeps
 /// hitl_partitions_owned and hitl_partition_takeovers_total (partitions taken
 /// with an epoch above 1: another node, or an earlier run of this one, held

@@ -204,6 +204,17 @@ typename Inspector::result_type inspect(Inspector& f, held_partitions& x) {
            x.epochs);
 }
 
+/// Some partitions, by number (0 to 255): those whose open decisions a
+/// takeover loads.
+struct partition_set {
+  std::vector<int> partitions;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_set& x) {
+  return f(caf::meta::type_name("partition_set"), x.partitions);
+}
+
 /// Whoever wants to know what its node holds: `(partitions,
 /// held_partitions)` after every membership scan that changed it.
 using partition_listener =

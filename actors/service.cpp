@@ -4,6 +4,7 @@
 #include "actors/auditor.hpp"
 #include "actors/change_clock.hpp"
 #include "actors/checkpoint_signer.hpp"
+#include "actors/freed_memory.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics_actor.hpp"
@@ -17,56 +18,28 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-// jemalloc's control interface, when the binary links jemalloc (`hitl` does,
-// the test binaries do not): weak, so it is null without it.
-extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
-                       void* newp, size_t newlen) __attribute__((weak));
-
 namespace hitl {
-
-namespace {
-
-/// From this many recovered decisions on, the memory their loading freed is
-/// handed back to the system at start.
-constexpr size_t purge_threshold = 10000;
-
-// Loading the open decisions took about twice the memory that keeping them
-// takes (the query's result, the loader's index), freed by the time the
-// supervisor starts. jemalloc gives freed pages back to the system only as
-// later allocations advance its decay clock, and a node that just started is
-// idle: without this its RSS stays at the loading's peak.
-void return_freed_memory() {
-  if (mallctl == nullptr)
-    return;
-  auto started = std::chrono::steady_clock::now();
-  // "arena.<MALLCTL_ARENAS_ALL>.purge": every arena's unused dirty pages.
-  if (auto err = mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0))
-    spdlog::warn("jemalloc purge failed: error {}", err);
-  else
-    spdlog::info("returned freed memory to the system in {:.3f} s",
-                 std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - started)
-                   .count());
-}
-
-} // namespace
 
 service_actors start_service(caf::actor_system& sys, connection_pool& pool,
                              const service_settings& config,
-                             std::shared_ptr<prometheus::Registry> registry) {
+                             std::shared_ptr<prometheus::Registry> registry,
+                             open_decisions how) {
   std::shared_ptr<const signing_key> key;
   if (!config.audit.signing_key.empty())
     key = std::make_shared<const signing_key>(
       read_key_file(config.audit.signing_key));
-  std::vector<decision_record> open;
+  std::optional<std::vector<decision_record>> open;
+  if (how == open_decisions::load_all)
+    open.emplace();
   decision_summary totals;
   auto started = std::chrono::steady_clock::now();
   pool.read([&](pqxx::transaction_base& txn) {
-    open = load_open_decisions(txn);
+    if (open)
+      *open = load_open_decisions(txn);
     totals = read_decision_summary(txn, std::nullopt, std::nullopt);
   });
   service_actors a;
-  a.recovered = open.size();
+  a.recovered = open ? open->size() : 0;
   actor_failures failures{registry};
   auditor_options audit_opts;
   audit_opts.webhooks = config.webhooks;
@@ -98,12 +71,13 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
       checkpoint_signer_options{std::move(key), config.audit, config.webhooks,
                                 failures});
   }
-  if (a.recovered >= purge_threshold)
+  if (a.recovered >= freed_memory_threshold)
     return_freed_memory();
-  spdlog::info("recovered {} open decisions in {:.3f} s", a.recovered,
-               std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                             - started)
-                 .count());
+  if (how == open_decisions::load_all)
+    spdlog::info("recovered {} open decisions in {:.3f} s", a.recovered,
+                 std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - started)
+                   .count());
   return a;
 }
 

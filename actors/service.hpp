@@ -39,14 +39,25 @@ struct service_actors {
   size_t recovered = 0;
 };
 
+/// Where a node's open decisions come from.
+enum class open_decisions {
+  /// Every one, loaded at start: the node holds every partition (no
+  /// membership).
+  load_all,
+  /// Those of the partitions its membership says it holds, loaded by the
+  /// supervisor when it is told (SPEC §8).
+  from_membership,
+};
+
 /// Reads `audit.signing_key` if set (throws signature_error when it cannot),
-/// loads what recovery needs (every open decision, the totals behind the
-/// gauges), then spawns auditor, readers, metrics, notifier, supervisor and
-/// the checkpoint signer, in that order. Blocks on the database: call it
-/// before serving. Throws db_error.
+/// loads what recovery needs (the open decisions as `open` says, the totals
+/// behind the gauges), then spawns auditor, readers, metrics, notifier,
+/// supervisor and the checkpoint signer, in that order. Blocks on the
+/// database: call it before serving. Throws db_error.
 service_actors start_service(caf::actor_system& sys, connection_pool& pool,
                              const service_settings& config,
-                             std::shared_ptr<prometheus::Registry> registry);
+                             std::shared_ptr<prometheus::Registry> registry,
+                             open_decisions open = open_decisions::load_all);
 
 /// Stops the actors in the reverse order of their start. In-flight commits
 /// are answered first: the auditor is the last to go.

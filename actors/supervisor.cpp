@@ -1,6 +1,7 @@
 #include "actors/supervisor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/freed_memory.hpp"
 #include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/patch_actor.hpp"
@@ -8,11 +9,13 @@
 #include "actors/service_error.hpp"
 #include "policy/escalation_schedule.hpp"
 #include "policy/lifecycle.hpp"
+#include "policy/partition.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <random>
 #include <string_view>
@@ -61,6 +64,12 @@ struct long_poll {
   caf::response_promise promise;
 };
 
+/// How the node holds a partition: the epoch its membership holds it at;
+/// `not_held`; or `held_unfenced` when there is no membership (a node alone
+/// that was never told, which holds every partition).
+constexpr int64_t not_held = 0;
+constexpr int64_t held_unfenced = -1;
+
 /// The open decisions by id, holding the one copy of each id and patch id.
 using open_map = std::unordered_map<std::string, open_entry>;
 /// An open decision in `open_map` (id, entry): it stays where it is until
@@ -92,6 +101,15 @@ struct supervisor_state {
   std::vector<wake_entry> wakes;
   size_t next_wake = 0;
   bool wake_armed = false;
+  timestamp armed_for; // the due time of the last wake-up armed
+  /// By partition: how the node holds it (see `not_held`), and whether its
+  /// open decisions are being loaded (requests for it wait: 503, retry).
+  std::array<int64_t, partition_count> held{};
+  std::array<bool, partition_count> loading{};
+  /// Until the partitions of the membership's first word are loaded:
+  /// those waiting for that (serve, before it takes requests).
+  bool ready = false;
+  std::vector<caf::response_promise> ready_waiters;
   std::mt19937_64 rng{std::random_device{}()};
   actor_failures failures;
   wall_clock clock;
@@ -101,6 +119,7 @@ struct supervisor_state {
 /// Its own timers and retries, which no other actor sends.
 using wait_over = caf::atom_constant<caf::atom("wait_over")>;
 using rebuild = caf::atom_constant<caf::atom("rebuild")>;
+using reload = caf::atom_constant<caf::atom("reload")>;
 
 /// A long-poll that ran out of time without a verdict.
 struct long_poll_expiry {
@@ -115,7 +134,8 @@ typename Inspector::result_type inspect(Inspector& f, long_poll_expiry& x) {
 
 using supervisor_impl = supervisor_actor::extend<
   caf::reacts_to<atoms::wake>, caf::reacts_to<wait_over, long_poll_expiry>,
-  caf::reacts_to<rebuild, decision_ref>>;
+  caf::reacts_to<rebuild, decision_ref>,
+  caf::reacts_to<reload, held_partitions>>;
 
 using supervisor_self = guarded_typed<supervisor_state, supervisor_impl>;
 
@@ -211,15 +231,19 @@ const patch_actor& child_of(supervisor_self* self, open_ref ref) {
 
 void arm_wake(supervisor_self* self) {
   auto& st = self->state;
-  if (st.wake_armed)
-    return;
   if (st.dormant == 0 || st.next_wake == st.wakes.size()) {
     st.wakes = std::vector<wake_entry>{}; // all done: give the memory back
     st.next_wake = 0;
     return;
   }
-  auto delay = std::max(duration::zero(), st.wakes[st.next_wake].due - st.clock());
+  auto due = st.wakes[st.next_wake].due;
+  // A takeover may add a wake-up before the one armed: arm another (the
+  // later one then finds nothing due, or what came due meanwhile).
+  if (st.wake_armed && st.armed_for <= due)
+    return;
+  auto delay = std::max(duration::zero(), due - st.clock());
   st.wake_armed = true;
+  st.armed_for = due;
   self->delayed_send(self, delay, atoms::wake::value);
 }
 
@@ -252,28 +276,51 @@ void wake_due(supervisor_self* self) {
   arm_wake(self);
 }
 
-// Indexes the open decisions found at start as dormant: no actor is spawned
-// (nor memory taken for one) until a human action or the next escalation
-// needs it.
-void recover(supervisor_self* self, std::vector<decision_record>&& open) {
+// Indexes open decisions as dormant (those found at start, or in partitions
+// the node took over): no actor is spawned (nor memory taken for one) until
+// a human action or the next escalation needs it. Those indexed already
+// (created while the loading ran) are left as they are.
+void add_dormant(supervisor_self* self, std::vector<decision_record>&& open) {
   auto started = std::chrono::steady_clock::now();
   auto& st = self->state;
-  st.recovered = std::move(open);
-  auto n = st.recovered.size();
-  st.by_id.reserve(n);
-  st.by_patch.reserve(n);
-  st.wakes.reserve(n);
-  for (size_t slot = 0; slot < n; ++slot) {
-    const auto& rec = st.recovered[slot];
-    if (!is_open(rec.status))
-      continue; // not expected from the query
+  auto n = open.size();
+  size_t base = 0;
+  if (st.dormant == 0) {
+    // The wake-ups left refer to the slots of records given up.
+    st.recovered = std::move(open);
+    st.wakes.clear();
+    st.next_wake = 0;
+  } else {
+    base = st.recovered.size();
+    st.recovered.insert(st.recovered.end(),
+                        std::make_move_iterator(open.begin()),
+                        std::make_move_iterator(open.end()));
+    open = std::vector<decision_record>{};
+  }
+  st.wakes.erase(st.wakes.begin(),
+                 st.wakes.begin() + static_cast<std::ptrdiff_t>(st.next_wake));
+  st.next_wake = 0;
+  st.by_id.reserve(st.by_id.size() + n);
+  st.by_patch.reserve(st.by_patch.size() + n);
+  st.wakes.reserve(st.wakes.size() + n);
+  size_t added = 0, ahead = 0;
+  for (size_t slot = base; slot < st.recovered.size(); ++slot) {
+    auto& rec = st.recovered[slot];
+    if (!is_open(rec.status) // not expected from the query
+        || st.by_id.count(rec.decision_id) > 0) {
+      rec = decision_record{};
+      continue;
+    }
     ++st.dormant;
+    ++added;
     add_open(self, rec, slot);
     if (!rec.sla_deadline)
       continue;
     if (auto due = next_escalation(*st.policy, rec.priority, *rec.sla_deadline,
-                                   rec.escalation_level))
+                                   rec.escalation_level)) {
       st.wakes.push_back(wake_entry{*due, slot});
+      ++ahead;
+    }
   }
   if (st.dormant == 0)
     st.recovered = std::vector<decision_record>{};
@@ -281,16 +328,17 @@ void recover(supervisor_self* self, std::vector<decision_record>&& open) {
             [](const wake_entry& x, const wake_entry& y) {
               return x.due < y.due;
             });
-  st.wakes.shrink_to_fit();
+  if (base == 0)
+    st.wakes.shrink_to_fit();
   arm_wake(self);
-  if (n > 0)
+  if (added > 0)
     spdlog::info("indexed {} open decisions in {:.3f} s, {} of them with an "
                  "escalation ahead",
-                 n,
+                 added,
                  std::chrono::duration<double>(
                    std::chrono::steady_clock::now() - started)
                    .count(),
-                 st.wakes.size());
+                 ahead);
 }
 
 void release_waits(supervisor_self* self, const std::string& id) {
@@ -300,6 +348,176 @@ void release_waits(supervisor_self* self, const std::string& id) {
   for (auto& w : it->second)
     w.promise.deliver(true);
   self->state.waits.erase(it);
+}
+
+// -- partitions (SPEC §8) ------------------------------------------------------
+
+bool any_loading(const supervisor_state& st) {
+  return std::find(st.loading.begin(), st.loading.end(), true)
+         != st.loading.end();
+}
+
+/// Whether the node holds the partition of `patch_id`.
+bool holds(const supervisor_state& st, const std::string& patch_id) {
+  return st.held[static_cast<size_t>(partition_of(patch_id).value)]
+         != not_held;
+}
+
+// Serve takes requests once the partitions of the membership's first word
+// are loaded.
+void check_ready(supervisor_self* self) {
+  auto& st = self->state;
+  if (st.ready || any_loading(st))
+    return;
+  st.ready = true;
+  for (auto& w : st.ready_waiters)
+    w.deliver(true);
+  st.ready_waiters.clear();
+}
+
+// The open decisions of partitions the node no longer holds leave it: their
+// actors stop, their SLA timers with them (the new owner re-arms them), and
+// their long-polls are answered (the caller reads the database).
+void drop_partitions(supervisor_self* self,
+                     const std::array<bool, partition_count>& gone) {
+  auto& st = self->state;
+  std::vector<std::string> ids;
+  for (const auto& [id, entry] : st.by_id)
+    if (gone[static_cast<size_t>(partition_of(entry.patch_id).value)])
+      ids.push_back(id);
+  for (const auto& id : ids) {
+    auto child = st.by_id.find(id)->second.actor;
+    forget(self, id);
+    if (child)
+      self->send(child, atoms::stop::value);
+    release_waits(self, id);
+  }
+  if (!ids.empty())
+    spdlog::info("let go of {} open decisions of partitions this node no "
+                 "longer holds",
+                 ids.size());
+}
+
+// Loads the open decisions of `parts` (held at `epochs`) and indexes them
+// as dormant, so that their missed escalations fire at once and the others
+// on time. Meanwhile requests for those partitions are refused (503, retry):
+// the loading is then the only source of their decisions, and what it read
+// is still true when it arrives.
+void load_partitions(supervisor_self* self, held_partitions parts) {
+  if (parts.partitions.empty())
+    return;
+  auto& st = self->state;
+  for (int p : parts.partitions)
+    st.loading[static_cast<size_t>(p)] = true;
+  auto started = std::chrono::steady_clock::now();
+  self
+    ->request(st.reader, load_timeout, atoms::load_open::value,
+              partition_set{parts.partitions})
+    .then(
+      [=](std::vector<decision_record>& open) {
+        auto& st = self->state;
+        // Only for partitions still held at the epoch loaded for: one lost
+        // meanwhile (and perhaps taken again, with a load of its own) is
+        // not this load's.
+        std::array<bool, partition_count> keep{};
+        bool all = true;
+        for (size_t i = 0; i < parts.partitions.size(); ++i) {
+          auto p = static_cast<size_t>(parts.partitions[i]);
+          keep[p] = st.held[p] == parts.epochs[i];
+          if (keep[p])
+            st.loading[p] = false;
+          else
+            all = false;
+        }
+        if (!all)
+          open.erase(std::remove_if(open.begin(), open.end(),
+                                    [&](const decision_record& r) {
+                                      return !keep[static_cast<size_t>(
+                                        partition_of(r.patch_id).value)];
+                                    }),
+                     open.end());
+        spdlog::info("loaded {} open decisions of {} partition(s) in {:.3f} s",
+                     open.size(), parts.partitions.size(),
+                     std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - started)
+                       .count());
+        auto loaded = open.size();
+        add_dormant(self, std::move(open));
+        if (loaded >= freed_memory_threshold)
+          return_freed_memory();
+        check_ready(self);
+      },
+      [=](caf::error& err) {
+        spdlog::warn("could not load the open decisions of {} partition(s) "
+                     "({}); retrying in 1 s",
+                     parts.partitions.size(), caf::to_string(err));
+        self->delayed_send(self, std::chrono::seconds(1), reload::value,
+                           parts);
+      });
+}
+
+// A load that failed, tried again for the partitions still held at the same
+// epoch and not loaded since.
+void reload_partitions(supervisor_self* self, const held_partitions& parts) {
+  auto& st = self->state;
+  held_partitions again;
+  for (size_t i = 0; i < parts.partitions.size(); ++i) {
+    auto p = static_cast<size_t>(parts.partitions[i]);
+    if (st.held[p] == parts.epochs[i] && st.loading[p]) {
+      again.partitions.push_back(parts.partitions[i]);
+      again.epochs.push_back(parts.epochs[i]);
+    }
+  }
+  load_partitions(self, std::move(again));
+}
+
+// What the membership says the node holds now: decisions of partitions lost
+// (or lost and taken again: another node may have changed them) are let
+// go, those of partitions taken are loaded.
+void set_partitions(supervisor_self* self, const held_partitions& h) {
+  auto& st = self->state;
+  std::array<int64_t, partition_count> next{};
+  for (size_t i = 0; i < h.partitions.size() && i < h.epochs.size(); ++i)
+    if (h.partitions[i] >= 0 && h.partitions[i] < partition_count
+        && h.epochs[i] > 0)
+      next[static_cast<size_t>(h.partitions[i])] = h.epochs[i];
+  std::array<bool, partition_count> gone{};
+  bool any_gone = false;
+  held_partitions gained;
+  for (size_t p = 0; p < next.size(); ++p) {
+    auto was = st.held[p], now = next[p];
+    if (was == now || (was == held_unfenced && now != not_held))
+      continue; // what started with the node stays
+    if (was != not_held) {
+      gone[p] = true;
+      any_gone = true;
+      st.loading[p] = false;
+    }
+    if (now != not_held) {
+      gained.partitions.push_back(static_cast<int>(p));
+      gained.epochs.push_back(now);
+    }
+  }
+  st.held = next;
+  if (any_gone)
+    drop_partitions(self, gone);
+  load_partitions(self, std::move(gained));
+  check_ready(self);
+}
+
+/// Refused while the open decisions of `patch_id`'s partition are loading.
+std::optional<caf::error> still_loading(supervisor_self* self,
+                                        const std::string& patch_id) {
+  auto& st = self->state;
+  if (!any_loading(st))
+    return std::nullopt;
+  auto p = partition_of(patch_id).value;
+  if (!st.loading[static_cast<size_t>(p)])
+    return std::nullopt;
+  return make_service_error(service_errc::unavailable,
+                            "partition " + std::to_string(p) + " of patch "
+                              + patch_id
+                              + " is being taken over by this node; retry");
 }
 
 // -- creation -----------------------------------------------------------------
@@ -347,6 +565,8 @@ void resolve_existing(supervisor_self* self, const std::string& id,
 }
 
 caf::result<create_result> create(supervisor_self* self, create_request& req) {
+  if (auto refused = still_loading(self, req.content.patch_id))
+    return std::move(*refused);
   auto& st = self->state;
   const auto& hash = req.content_hash;
   auto id = req.content.decision_id ? *req.content.decision_id
@@ -393,7 +613,8 @@ caf::result<create_result> create(supervisor_self* self, create_request& req) {
     .then(
       [=](commit_receipt& receipt) {
         auto rec = receipt.record;
-        if (is_open(rec.status))
+        // Committed, then the partition was lost: its new owner loads it.
+        if (is_open(rec.status) && holds(self->state, patch))
           adopt(self, decision_record{rec});
         finish_creation(self, id, patch, [&](creation& c) {
           bool first = true;
@@ -496,6 +717,8 @@ caf::result<Reply> route(supervisor_self* self, Atom atom,
                          const verdict_request& v) {
   if (auto refused = still_creating(self, v))
     return std::move(*refused);
+  if (auto refused = still_loading(self, v.patch_id))
+    return std::move(*refused);
   auto ref = target_of(self, v);
   if (!ref)
     return explain_missing(self, atom, v);
@@ -510,6 +733,8 @@ caf::result<caf::message> route_drill(supervisor_self* self,
                                       const verdict_request& v) {
   if (auto refused = still_creating(self, v))
     return std::move(*refused);
+  if (auto refused = still_loading(self, v.patch_id))
+    return std::move(*refused);
   auto ref = target_of(self, v);
   if (!ref)
     return explain_missing(self, d, v);
@@ -522,8 +747,8 @@ caf::result<caf::message> route_drill(supervisor_self* self,
 supervisor_impl::behavior_type
 supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
            auditor_actor auditor, db_reader_actor reader,
-           std::vector<decision_record> open, actor_failures failures,
-           wall_clock clock) {
+           std::optional<std::vector<decision_record>> open,
+           actor_failures failures, wall_clock clock) {
   auto& st = self->state;
   // Kept alive, with its index: the handlers compute what can fail (the
   // policy, the records) before they change it, so a failing request leaves
@@ -536,7 +761,11 @@ supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
   st.policy_version = st.policy->version();
   st.auditor = std::move(auditor);
   st.reader = std::move(reader);
-  recover(self, std::move(open));
+  if (open) { // no membership: the node holds everything
+    st.held.fill(held_unfenced);
+    st.ready = true;
+    add_dormant(self, std::move(*open));
+  }
   self->set_exit_handler([=](caf::exit_msg& em) {
     // Children are not linked (one failing must not take the others down),
     // so the supervisor stops them itself; dormant decisions have none.
@@ -628,7 +857,8 @@ supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
         .then(
           [=](std::optional<decision_view>& view) {
             if (view && is_open(view->record.status)
-                && self->state.by_id.count(id) == 0)
+                && self->state.by_id.count(id) == 0
+                && holds(self->state, view->record.patch_id))
               adopt(self, std::move(view->record));
             else
               release_waits(self, id);
@@ -639,6 +869,17 @@ supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
           });
     },
     [=](atoms::wake) { wake_due(self); },
+    [=](atoms::partitions, const held_partitions& h) {
+      set_partitions(self, h);
+    },
+    [=](reload, const held_partitions& h) { reload_partitions(self, h); },
+    [=](atoms::ready) -> caf::result<bool> {
+      if (self->state.ready)
+        return true;
+      auto promise = self->make_response_promise();
+      self->state.ready_waiters.push_back(promise);
+      return promise;
+    },
     [=](atoms::escalate a, const escalation& e) {
       // A patch actor's SLA timer (see arm_timer). A final decision has no
       // entry, and a dormant one no timer of an actor.
@@ -658,8 +899,8 @@ supervisor_actor
 spawn_supervisor(caf::actor_system& sys,
                  std::shared_ptr<const policy_config> policy,
                  auditor_actor auditor, db_reader_actor reader,
-                 std::vector<decision_record> open, actor_failures failures,
-                 wall_clock clock) {
+                 std::optional<std::vector<decision_record>> open,
+                 actor_failures failures, wall_clock clock) {
   return sys.spawn(supervisor, std::move(policy), std::move(auditor),
                    std::move(reader), std::move(open), std::move(failures),
                    std::move(clock));

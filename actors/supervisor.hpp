@@ -17,6 +17,7 @@
 #include <cstddef>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace hitl {
@@ -29,6 +30,9 @@ namespace hitl {
 ///   (wait, decision_wait) -> bool  (final within the time)
 ///   (stats) -> size_t  (open decisions)
 ///   (ping) -> bool  (true: it takes requests; for /health)
+///   (partitions, held_partitions)  (from the membership: what the node
+///     holds now)
+///   (ready) -> bool  (answered once what the node holds is loaded)
 using supervisor_actor = patch_owner::extend<
   caf::replies_to<atoms::create, create_request>::with<create_result>,
   caf::replies_to<atoms::approve, verdict_request>::with<decision_record>,
@@ -37,7 +41,9 @@ using supervisor_actor = patch_owner::extend<
   caf::replies_to<atoms::comment, verdict_request>::with<comment>,
   caf::replies_to<atoms::wait, decision_wait>::with<bool>,
   caf::replies_to<atoms::stats>::with<size_t>,
-  caf::replies_to<atoms::ping>::with<bool>>;
+  caf::replies_to<atoms::ping>::with<bool>,
+  caf::reacts_to<atoms::partitions, held_partitions>,
+  caf::replies_to<atoms::ready>::with<bool>>;
 
 /// Spawns the supervisor: it owns the index of open decisions (by id and by
 /// patch), spawns one patch actor per open decision, creates decisions
@@ -54,11 +60,17 @@ using supervisor_actor = patch_owner::extend<
 /// exception in a handler is answered `internal` and counted in
 /// `failures`; the supervisor lives on, a patch actor is rebuilt. It and
 /// its patch actors read the time from `clock`.
+///
+/// With `open`, the node holds every partition (no membership). Without,
+/// it holds none until its membership says which (SPEC §8): it then loads
+/// the open decisions of each partition it takes, dormant as above (while
+/// that runs, requests for the partition are answered 503, retry), and lets
+/// go of those of each partition it loses (their actors stop).
 supervisor_actor
 spawn_supervisor(caf::actor_system& sys,
                  std::shared_ptr<const policy_config> policy,
                  auditor_actor auditor, db_reader_actor reader,
-                 std::vector<decision_record> open,
+                 std::optional<std::vector<decision_record>> open,
                  actor_failures failures = actor_failures{},
                  wall_clock clock = system_wall_clock());
 

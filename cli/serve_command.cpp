@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 
 #include "actors/membership.hpp"
+#include "actors/request_timeouts.hpp"
 #include "actors/service.hpp"
 #include "cli/service_config.hpp"
 #include "http/server.hpp"
@@ -140,6 +141,21 @@ void await_first_scan(caf::actor_system& sys, const membership_actor& m) {
                "refused until the node holds its partitions");
 }
 
+// ... and once the supervisor has loaded the open decisions of those
+// partitions (some 10 s for a million). Should that fail, serve starts
+// after two minutes anyway: requests for what is not loaded get 503.
+void await_loading(caf::actor_system& sys, const supervisor_actor& s) {
+  caf::scoped_actor self{sys};
+  self->request(s, load_timeout, atoms::ready::value)
+    .receive([](bool) {},
+             [](const caf::error& e) {
+               spdlog::warn("the open decisions are not loaded yet ({}); "
+                            "serving, requests for them answer 503 until "
+                            "they are",
+                            caf::to_string(e));
+             });
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
@@ -187,7 +203,8 @@ int run_serve(const serve_options& opts) {
     cfg.set("logger.verbosity", caf::atom("quiet"));
     caf::actor_system sys{cfg};
     auto registry = std::make_shared<prometheus::Registry>();
-    auto actors = start_service(sys, pool, config, registry);
+    auto actors = start_service(sys, pool, config, registry,
+                                open_decisions::from_membership);
     membership_options member_opts;
     auto http_endpoint = http.host + ":" + std::to_string(http.port);
     member_opts.identity = node_identity{
@@ -196,10 +213,11 @@ int run_serve(const serve_options& opts) {
       "", http_endpoint, config.policy.version(), wire_version};
     member_opts.registry = registry;
     member_opts.failures = actor_failures{registry};
-    member_opts.listener = actors.auditor;
+    member_opts.listeners = {actors.auditor, actors.supervisor};
     auto node_id = member_opts.identity.node_id;
     auto membership = spawn_membership(sys, pool, std::move(member_opts));
     await_first_scan(sys, membership);
+    await_loading(sys, actors.supervisor);
     // The node leaves after its last commit: what it wrote is in before
     // another node may take its partitions over.
     auto stop_actors = [&] {

@@ -3,6 +3,8 @@
 #include "persistence/batch_writes.hpp"
 #include "persistence/decision_columns.hpp"
 #include "persistence/decision_sql.hpp"
+#include "persistence/sql_params.hpp"
+#include "policy/partition.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -100,15 +102,23 @@ find_latest_decision_by_patch(pqxx::transaction_base& txn,
 // A slice at a time: libpq keeps a whole result in memory, in text, and
 // for a million open decisions that was 0.9 GB on top of the records built
 // from it, most of recovery's peak RSS (2.08 GB against 1.17 GB after).
-std::vector<decision_record> load_open_decisions(pqxx::transaction_base& txn) {
+namespace {
+
+// The open decisions that `count`, `cursor` and `approvals` select, all
+// three run with `args`.
+template <class... Args>
+std::vector<decision_record> load_open(pqxx::transaction_base& txn,
+                                       const char* count, const char* cursor,
+                                       const char* approvals,
+                                       const Args&... args) {
   std::vector<decision_record> out;
   std::unordered_map<std::string, size_t> index;
   // Counted first (the caller's snapshot holds it), so that the vector is
   // allocated once: growing it would copy every record read so far.
-  auto n = txn.exec_prepared1(sql::decisions_open_count.name)[0].as<size_t>();
+  auto n = txn.exec_prepared1(count, args...)[0].template as<size_t>();
   out.reserve(n);
   index.reserve(n);
-  txn.exec_prepared(sql::decisions_open_cursor.name);
+  txn.exec_prepared(cursor, args...);
   for (;;) {
     auto rows = txn.exec_prepared(sql::decisions_open_fetch.name);
     if (rows.empty())
@@ -120,12 +130,31 @@ std::vector<decision_record> load_open_decisions(pqxx::transaction_base& txn) {
     }
   }
   txn.exec_prepared(sql::decisions_open_close.name);
-  for (const auto& r : txn.exec_prepared(sql::approvals_of_open.name)) {
-    auto it = index.find(r[0].as<std::string>());
+  for (const auto& r : txn.exec_prepared(approvals, args...)) {
+    auto it = index.find(r[0].template as<std::string>());
     if (it != index.end())
       out[it->second].approvals.push_back(read_approval(r));
   }
   return out;
+}
+
+} // namespace
+
+std::vector<decision_record> load_open_decisions(pqxx::transaction_base& txn) {
+  return load_open(txn, sql::decisions_open_count.name,
+                   sql::decisions_open_cursor.name,
+                   sql::approvals_of_open.name);
+}
+
+std::vector<decision_record>
+load_open_decisions_in(pqxx::transaction_base& txn,
+                       const std::vector<int>& partitions) {
+  if (partitions.size() >= static_cast<size_t>(partition_count))
+    return load_open_decisions(txn); // all of them: no hash per row
+  return load_open(txn, sql::decisions_open_count_in.name,
+                   sql::decisions_open_cursor_in.name,
+                   sql::approvals_of_open_in.name,
+                   int_array_literal(partitions, [](int p) { return p; }));
 }
 
 } // namespace hitl

@@ -41,4 +41,11 @@ find_latest_decision_by_patch(pqxx::transaction_base& txn,
 /// Every open decision with its approvals, for recovery at start.
 std::vector<decision_record> load_open_decisions(pqxx::transaction_base& txn);
 
+/// The open decisions, with their approvals, whose patches fall in
+/// `partitions` (policy/partition): what a node loads when it takes
+/// partitions over.
+std::vector<decision_record>
+load_open_decisions_in(pqxx::transaction_base& txn,
+                       const std::vector<int>& partitions);
+
 } // namespace hitl

@@ -63,6 +63,20 @@ inline constexpr sql_statement decisions_open_fetch{
 inline constexpr sql_statement decisions_open_close{
   "decisions_open_close", "CLOSE hitl_open_decisions"};
 
+// A takeover's loading (SPEC §8): the open decisions of some partitions
+// ($1, an integer array), by the index of schema 020.
+inline constexpr sql_statement decisions_open_count_in{
+  "decisions_open_count_in", R"(
+  SELECT count(*) FROM hitl_decisions
+  WHERE hitl_decision_is_open(decision)
+    AND hitl_partition_of(patch_id) = ANY($1::integer[]))"};
+inline constexpr sql_statement decisions_open_cursor_in{
+  "decisions_open_cursor_in", R"(
+  DECLARE hitl_open_decisions NO SCROLL CURSOR FOR
+  SELECT {decision} FROM hitl_decisions
+  WHERE hitl_decision_is_open(decision)
+    AND hitl_partition_of(patch_id) = ANY($1::integer[]))"};
+
 inline constexpr sql_statement approvals_of{"approvals_of", R"(
   SELECT decision_id, reviewer, hitl_micros(approved_at), comment
   FROM hitl_approvals WHERE decision_id = $1
@@ -72,11 +86,18 @@ inline constexpr sql_statement approvals_of_open{"approvals_of_open", R"(
   FROM hitl_approvals a JOIN hitl_decisions d USING (decision_id)
   WHERE hitl_decision_is_open(d.decision)
   ORDER BY a.approved_at, a.reviewer)"};
+inline constexpr sql_statement approvals_of_open_in{"approvals_of_open_in", R"(
+  SELECT a.decision_id, a.reviewer, hitl_micros(a.approved_at), a.comment
+  FROM hitl_approvals a JOIN hitl_decisions d USING (decision_id)
+  WHERE hitl_decision_is_open(d.decision)
+    AND hitl_partition_of(d.patch_id) = ANY($1::integer[])
+  ORDER BY a.approved_at, a.reviewer)"};
 
 inline constexpr sql_statement decision_statements[] = {
   decision_by_id,        decision_view,         decision_latest_by_patch,
   decisions_open_count,  decisions_open_cursor, decisions_open_fetch,
   decisions_open_close,  approvals_of,          approvals_of_open,
+  decisions_open_count_in, decisions_open_cursor_in, approvals_of_open_in,
 };
 
 } // namespace hitl::sql

@@ -171,6 +171,24 @@ TEST_CASE("the service's statements on open decisions keep their indexes") {
     CHECK_FALSE(scans_decisions(approvals));
     CHECK(finds_open_by_index(approvals));
   }
+  SUBCASE("a takeover: the open decisions of a few partitions, by the "
+          "partition index (schema 020)") {
+    const std::string some = "'{3,17,200}'";
+    auto count = plan_of(conn, sql::decisions_open_count_in, "(" + some + ")");
+    CAPTURE(count);
+    CHECK(count.find("hitl_decisions_open_by_partition") != std::string::npos);
+    CHECK_FALSE(scans_decisions(count));
+    auto query = cursor_query(sql::decisions_open_cursor_in);
+    query.replace(query.find("$1"), 2, some);
+    auto open = plan(conn, query);
+    CAPTURE(open);
+    CHECK(open.find("hitl_decisions_open_by_partition") != std::string::npos);
+    CHECK_FALSE(scans_decisions(open));
+    auto approvals =
+      plan_of(conn, sql::approvals_of_open_in, "(" + some + ")");
+    CAPTURE(approvals);
+    CHECK_FALSE(scans_decisions(approvals));
+  }
   SUBCASE("the open decision of a patch: the partial unique index") {
     // The supervisor knows a patch's open decision from memory; this is
     // the lookup that the index of one open decision per patch answers.

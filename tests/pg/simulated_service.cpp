@@ -18,24 +18,27 @@ namespace hitl::test {
 
 simulated_service::simulated_service(const std::string& url,
                                      const policy_config& policy,
-                                     timestamp start) {
+                                     timestamp at, start how) {
   pool_options o;
   o.url = runtime_url(url);
   o.min_size = 1;
   o.max_size = 2;
   pool_ = std::make_unique<connection_pool>(o);
-  std::vector<decision_record> open;
+  std::optional<std::vector<decision_record>> open;
+  if (how == start::load_all)
+    open.emplace();
   decision_summary totals;
   pool_->read([&](pqxx::transaction_base& txn) {
-    open = load_open_decisions(txn);
+    if (open)
+      *open = load_open_decisions(txn);
     totals = read_decision_summary(txn, std::nullopt, std::nullopt);
   });
-  recovered_ = open.size();
+  recovered_ = open ? open->size() : 0;
   cfg_.set("scheduler.policy", caf::atom("testing"));
   cfg_.set("logger.verbosity", caf::atom("quiet"));
   sys_ = std::make_unique<caf::actor_system>(cfg_);
   sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
-  wall_at_start_ = start;
+  wall_at_start_ = at;
   clock_at_start_ = sched_->clock().now();
   auto clock = [this] { return now(); };
   // Nothing runs on a thread of its own, so every message is one the

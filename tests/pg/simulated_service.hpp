@@ -23,12 +23,19 @@ namespace hitl::test {
 
 class simulated_service {
 public:
+  enum class start {
+    /// The node holds every partition, and loads every open decision.
+    load_all,
+    /// The supervisor holds nothing until it is told (atoms::partitions).
+    from_membership,
+  };
   /// Loads the open decisions of `url` (the owner's, of a
-  /// migrated_database) as a start does, and starts the supervisor on them;
-  /// connects as the runtime role. Its clock starts at `start`: a later
-  /// service on the same database starts later than the last one stopped.
+  /// migrated_database) as a start does, and starts the supervisor on them
+  /// (or on nothing, as `how` says); connects as the runtime role. Its
+  /// clock starts at `at`: a later service on the same database starts
+  /// later than the last one stopped.
   simulated_service(const std::string& url, const policy_config& policy,
-                    timestamp start = hitl::now());
+                    timestamp at = hitl::now(), start how = start::load_all);
   ~simulated_service();
   simulated_service(const simulated_service&) = delete;
   simulated_service& operator=(const simulated_service&) = delete;
