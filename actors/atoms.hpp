@@ -47,6 +47,8 @@ using partitions = caf::atom_constant<caf::atom("partitions")>;
 using leave = caf::atom_constant<caf::atom("leave")>;
 /// The open decisions of some partitions (a takeover's loading).
 using load_open = caf::atom_constant<caf::atom("load_open")>;
+/// Who holds each partition, and where the nodes' gateways listen.
+using owners = caf::atom_constant<caf::atom("owners")>;
 /// Answered once the supervisor has loaded what its node holds.
 using ready = caf::atom_constant<caf::atom("ready")>;
 

@@ -31,6 +31,9 @@ struct membership_state {
   std::optional<std::chrono::steady_clock::time_point> renewed_at;
   bool left = false;
   bool told = false; // the listener knows what is held
+  /// What the map listeners were told last.
+  partition_map map;
+  bool map_told = false;
   prometheus::Gauge* owned = nullptr;
   prometheus::Counter* takeovers = nullptr;
   static inline const char* name = "membership";
@@ -54,18 +57,22 @@ void show_owned(membership_state& st) {
 // One scan: renew, then take and hand over what the plan says, in one
 // transaction, so that what the node believes it holds is what committed.
 // Returns whether what the node holds changed.
-bool membership_scan(membership_state& st) {
+bool membership_scan(membership_state& st, partition_map& map) {
   const auto& me = st.opts.identity;
   std::vector<partition_lease> taken;
   std::vector<partition_id> released;
   std::vector<int> lost;
+  std::vector<partition_owner> owners;
+  std::vector<node_gateway> gateways;
   st.pool->transact([&](pqxx::transaction_base& txn) {
     taken.clear();
     released.clear();
     lost.clear();
     renew_node_lease(txn, me, st.opts.lease);
     auto live = live_peers(txn, me.policy_version, me.wire_version);
-    auto owners = partition_owners(txn);
+    owners = partition_owners(txn);
+    if (!st.opts.map_listeners.empty())
+      gateways = live_gateways(txn, me.policy_version, me.wire_version);
     std::vector<std::optional<std::string>> live_owner;
     live_owner.reserve(owners.size());
     for (const auto& o : owners)
@@ -124,7 +131,32 @@ bool membership_scan(membership_state& st) {
                  "holding {}",
                  taken.size(), released.size(), st.held.size());
   show_owned(st);
+  // Who holds what now: as read, with this scan's own moves.
+  map.owners.assign(partition_count, std::string{});
+  for (int p = 0; p < partition_count; ++p) {
+    const auto& o = owners[static_cast<std::size_t>(p)].node_id;
+    if (st.held.count(p) > 0)
+      map.owners[static_cast<std::size_t>(p)] = me.node_id;
+    else if (o && *o != me.node_id)
+      map.owners[static_cast<std::size_t>(p)] = *o;
+  }
+  map.gateway_nodes.clear();
+  map.gateway_endpoints.clear();
+  for (auto& g : gateways) {
+    map.gateway_nodes.push_back(std::move(g.node_id));
+    map.gateway_endpoints.push_back(std::move(g.endpoint));
+  }
   return !lost.empty() || !released.empty() || !taken.empty();
+}
+
+void tell_map(membership_self* self, partition_map&& map) {
+  auto& st = self->state;
+  if (st.map_told && map == st.map)
+    return;
+  st.map = std::move(map);
+  st.map_told = true;
+  for (const auto& listener : st.opts.map_listeners)
+    self->send(listener, atoms::owners::value, st.map);
 }
 
 void tell_listener(membership_self* self) {
@@ -190,8 +222,10 @@ membership_actor::behavior_type membership(membership_self* self,
       if (st.left)
         return;
       try {
-        if (membership_scan(st) || !st.told)
+        partition_map map;
+        if (membership_scan(st, map) || !st.told)
           tell_listener(self);
+        tell_map(self, std::move(map));
       } catch (const db_error& e) {
         spdlog::warn("membership: cannot renew the node's lease: {}", e.what());
       }

@@ -38,6 +38,9 @@ struct membership_options {
   /// changed it: the auditor, which fences its batches with it, and the
   /// supervisor, which loads and lets go of open decisions.
   std::vector<partition_listener> listeners;
+  /// Told who holds each partition and where the nodes' gateways listen,
+  /// after every scan that changed it: the router.
+  std::vector<map_listener> map_listeners;
   std::shared_ptr<prometheus::Registry> registry;
   actor_failures failures;
 };

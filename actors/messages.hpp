@@ -204,6 +204,33 @@ typename Inspector::result_type inspect(Inspector& f, held_partitions& x) {
            x.epochs);
 }
 
+/// Who holds each partition and where each live node's gateway listens
+/// (SPEC §8): from the membership to the router, after every scan that
+/// changed it.
+struct partition_map {
+  /// By partition: the node id of its live owner; empty when it has none.
+  std::vector<std::string> owners;
+  /// The live nodes that have a gateway: `gateway_nodes[i]` listens on
+  /// `gateway_endpoints[i]` (host:port).
+  std::vector<std::string> gateway_nodes;
+  std::vector<std::string> gateway_endpoints;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_map& x) {
+  return f(caf::meta::type_name("partition_map"), x.owners, x.gateway_nodes,
+           x.gateway_endpoints);
+}
+
+inline bool operator==(const partition_map& x, const partition_map& y) {
+  return x.owners == y.owners && x.gateway_nodes == y.gateway_nodes
+         && x.gateway_endpoints == y.gateway_endpoints;
+}
+
+/// Whoever routes requests by partition: `(owners, partition_map)`.
+using map_listener =
+  caf::typed_actor<caf::reacts_to<atoms::owners, partition_map>>;
+
 /// Some partitions, by number (0 to 255): those whose open decisions a
 /// takeover loads.
 struct partition_set {

@@ -29,6 +29,8 @@ std::string_view to_string(service_errc e) {
       return "unavailable";
     case service_errc::internal:
       return "internal";
+    case service_errc::moved:
+      return "moved";
   }
   return "internal";
 }
@@ -75,6 +77,7 @@ caf::error to_service_error(const db_error& e) {
     case service_errc::not_found:
     case service_errc::self_approval:
     case service_errc::internal:
+    case service_errc::moved:
       break;
   }
   spdlog::error("database error: {}", e.what());

@@ -17,6 +17,9 @@ enum class service_errc : uint8_t {
   invalid,           // 422
   unavailable,       // 503: database down or overloaded
   internal,          // 500
+  /// Another node holds the patch's partition (SPEC §8): the router asks
+  /// that node instead; 503 should it reach a client.
+  moved,
 };
 
 std::string_view to_string(service_errc e);

@@ -7,6 +7,7 @@
 #include "actors/patch_actor.hpp"
 #include "actors/request_timeouts.hpp"
 #include "actors/service_error.hpp"
+#include "policy/decision_id.hpp"
 #include "policy/escalation_schedule.hpp"
 #include "policy/lifecycle.hpp"
 #include "policy/partition.hpp"
@@ -16,7 +17,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <random>
 #include <string_view>
 #include <unordered_map>
@@ -138,25 +138,6 @@ using supervisor_impl = supervisor_actor::extend<
   caf::reacts_to<reload, held_partitions>>;
 
 using supervisor_self = guarded_typed<supervisor_state, supervisor_impl>;
-
-// A UUID of version 7 (RFC 9562): the Unix time in milliseconds, then
-// random bits. Ids made later sort later, so a new decision's id lands at the
-// right end of the primary key and of the audit log's decision_id index
-// instead of on a random page of each (version 4): fewer pages touched per
-// batch, and fewer full-page images in the WAL after a checkpoint.
-std::string new_uuid(std::mt19937_64& rng, timestamp at) {
-  auto ms = static_cast<uint64_t>(to_micros(at) / 1000);
-  uint64_t hi = (ms << 16) | (rng() & 0x0fffULL) | 0x7000ULL; // version 7
-  uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
 
 // A dormant decision's slot is done with (its actor started, or it is no
 // longer open): the record there is empty from now on.
@@ -505,19 +486,24 @@ void set_partitions(supervisor_self* self, const held_partitions& h) {
   check_ready(self);
 }
 
-/// Refused while the open decisions of `patch_id`'s partition are loading.
-std::optional<caf::error> still_loading(supervisor_self* self,
-                                        const std::string& patch_id) {
+/// Refused when another node holds `patch_id`'s partition (moved: the
+/// router asks that node), or while its open decisions load here.
+std::optional<caf::error> not_here_yet(supervisor_self* self,
+                                       const std::string& patch_id) {
   auto& st = self->state;
-  if (!any_loading(st))
-    return std::nullopt;
-  auto p = partition_of(patch_id).value;
-  if (!st.loading[static_cast<size_t>(p)])
-    return std::nullopt;
-  return make_service_error(service_errc::unavailable,
-                            "partition " + std::to_string(p) + " of patch "
-                              + patch_id
-                              + " is being taken over by this node; retry");
+  if (st.held.front() == held_unfenced)
+    return std::nullopt; // no membership: everything is here
+  auto p = static_cast<size_t>(partition_of(patch_id).value);
+  if (st.held[p] == not_held)
+    return make_service_error(service_errc::moved,
+                              "partition " + std::to_string(p) + " of patch "
+                                + patch_id + " is held by another node");
+  if (st.loading[p])
+    return make_service_error(service_errc::unavailable,
+                              "partition " + std::to_string(p) + " of patch "
+                                + patch_id
+                                + " is being taken over by this node; retry");
+  return std::nullopt;
 }
 
 // -- creation -----------------------------------------------------------------
@@ -565,12 +551,12 @@ void resolve_existing(supervisor_self* self, const std::string& id,
 }
 
 caf::result<create_result> create(supervisor_self* self, create_request& req) {
-  if (auto refused = still_loading(self, req.content.patch_id))
+  if (auto refused = not_here_yet(self, req.content.patch_id))
     return std::move(*refused);
   auto& st = self->state;
   const auto& hash = req.content_hash;
   auto id = req.content.decision_id ? *req.content.decision_id
-                                    : new_uuid(st.rng, st.clock());
+                                    : new_decision_id(st.rng, st.clock());
   auto patch = req.content.patch_id;
   if (auto it = st.creating.find(id); it != st.creating.end()) {
     if (it->second.content_hash != hash)
@@ -717,7 +703,7 @@ caf::result<Reply> route(supervisor_self* self, Atom atom,
                          const verdict_request& v) {
   if (auto refused = still_creating(self, v))
     return std::move(*refused);
-  if (auto refused = still_loading(self, v.patch_id))
+  if (auto refused = not_here_yet(self, v.patch_id))
     return std::move(*refused);
   auto ref = target_of(self, v);
   if (!ref)
@@ -733,7 +719,7 @@ caf::result<caf::message> route_drill(supervisor_self* self,
                                       const verdict_request& v) {
   if (auto refused = still_creating(self, v))
     return std::move(*refused);
-  if (auto refused = still_loading(self, v.patch_id))
+  if (auto refused = not_here_yet(self, v.patch_id))
     return std::move(*refused);
   auto ref = target_of(self, v);
   if (!ref)

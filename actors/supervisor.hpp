@@ -22,18 +22,17 @@
 
 namespace hitl {
 
-/// The supervisor's protocol: what its patch actors tell it (patch_owner),
-/// and
+/// What the HTTP edge asks of a node's decisions: of its supervisor, or of
+/// the router in front of it, which passes each request on to the node that
+/// holds the patch's partition (SPEC §8). Also what a node's gateway takes
+/// from the other nodes.
 ///   (create, create_request) -> create_result
 ///   (approve | reject | cancel, verdict_request) -> decision_record
 ///   (comment, verdict_request) -> comment
 ///   (wait, decision_wait) -> bool  (final within the time)
 ///   (stats) -> size_t  (open decisions)
 ///   (ping) -> bool  (true: it takes requests; for /health)
-///   (partitions, held_partitions)  (from the membership: what the node
-///     holds now)
-///   (ready) -> bool  (answered once what the node holds is loaded)
-using supervisor_actor = patch_owner::extend<
+using decision_service = caf::typed_actor<
   caf::replies_to<atoms::create, create_request>::with<create_result>,
   caf::replies_to<atoms::approve, verdict_request>::with<decision_record>,
   caf::replies_to<atoms::reject, verdict_request>::with<decision_record>,
@@ -41,7 +40,16 @@ using supervisor_actor = patch_owner::extend<
   caf::replies_to<atoms::comment, verdict_request>::with<comment>,
   caf::replies_to<atoms::wait, decision_wait>::with<bool>,
   caf::replies_to<atoms::stats>::with<size_t>,
-  caf::replies_to<atoms::ping>::with<bool>,
+  caf::replies_to<atoms::ping>::with<bool>>;
+
+/// The supervisor's protocol: decision_service, what its patch actors tell
+/// it (patch_owner), and
+///   (partitions, held_partitions)  (from the membership: what the node
+///     holds now)
+///   (ready) -> bool  (answered once what the node holds is loaded)
+/// A request for a patch whose partition another node holds is answered
+/// `moved`.
+using supervisor_actor = decision_service::extend_with<patch_owner>::extend<
   caf::reacts_to<atoms::partitions, held_partitions>,
   caf::replies_to<atoms::ready>::with<bool>>;
 

@@ -77,6 +77,11 @@ struct serve_options {
   unsigned http_threads = 2;
   /// A UUID; empty: derived from the host name and `listen`.
   std::string node_id;
+  /// host:port where the other nodes reach this one's gateway; empty: the
+  /// node forwards nothing and takes nothing forwarded (SPEC §8).
+  std::string node_listen;
+  /// host:port that the other nodes should use for it; empty: node_listen.
+  std::string advertise;
 };
 
 int run_serve(const serve_options& opts);

@@ -39,6 +39,18 @@ int main(int argc, char** argv) {
                  "a node restarted on the same host and port takes its "
                  "partitions back at once")
     ->envname("HITL_NODE_ID");
+  serve_cmd
+    ->add_option("--node-listen", serve.node_listen,
+                 "host:port where the other nodes reach this one (CAF's "
+                 "remote actors; a private network only: it has no "
+                 "authentication) (env HITL_NODE_LISTEN); without it the node "
+                 "forwards no request to another node")
+    ->envname("HITL_NODE_LISTEN");
+  serve_cmd
+    ->add_option("--advertise", serve.advertise,
+                 "host:port the other nodes should connect to, when not "
+                 "--node-listen (NAT, containers) (env HITL_ADVERTISE)")
+    ->envname("HITL_ADVERTISE");
 
   auto* migrate_cmd = app.add_subcommand(
     "migrate", "Apply pending migrations as the schema's owner, and grant "

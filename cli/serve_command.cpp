@@ -5,6 +5,8 @@
 
 #include "actors/membership.hpp"
 #include "actors/request_timeouts.hpp"
+#include "actors/router.hpp"
+#include "actors/wire_protocol.hpp"
 #include "actors/service.hpp"
 #include "cli/service_config.hpp"
 #include "http/server.hpp"
@@ -156,6 +158,30 @@ void await_loading(caf::actor_system& sys, const supervisor_actor& s) {
              });
 }
 
+// "host:port" of `flag`; port 0 only when `any_port`.
+std::pair<std::string, uint16_t> parse_host_port(const std::string& flag,
+                                                 const std::string& text,
+                                                 bool any_port) {
+  auto colon = text.rfind(':');
+  auto bad = [&] {
+    return std::invalid_argument(flag + ": expected host:port, got '" + text
+                                 + "'");
+  };
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    throw bad();
+  size_t used = 0;
+  unsigned long port = 0;
+  try {
+    port = std::stoul(text.substr(colon + 1), &used);
+  } catch (const std::exception&) {
+    throw bad();
+  }
+  if (used != text.size() - colon - 1 || port > 65535
+      || (port == 0 && !any_port))
+    throw bad();
+  return {text.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
@@ -176,6 +202,14 @@ int run_serve(const serve_options& opts) {
                                   + opts.node_id + "'");
     http_options http;
     parse_listen(opts.listen, http);
+    std::optional<std::pair<std::string, uint16_t>> node_listen;
+    if (!opts.node_listen.empty())
+      node_listen = parse_host_port("--node-listen", opts.node_listen, true);
+    if (!opts.advertise.empty()) {
+      if (!node_listen)
+        throw std::invalid_argument("--advertise needs --node-listen");
+      parse_host_port("--advertise", opts.advertise, false);
+    }
     http.threads = opts.http_threads;
     http.max_body_bytes = config.max_body_bytes;
     http.cors_origins = config.cors_origins;
@@ -201,26 +235,55 @@ int run_serve(const serve_options& opts) {
     // creations +5 % (3 pairs), reads and escalations unchanged.
     cfg.set("work-stealing.moderate-poll-attempts", 0);
     cfg.set("logger.verbosity", caf::atom("quiet"));
+    if (node_listen)
+      enable_remote_actors(cfg);
     caf::actor_system sys{cfg};
     auto registry = std::make_shared<prometheus::Registry>();
     auto actors = start_service(sys, pool, config, registry,
                                 open_decisions::from_membership);
     membership_options member_opts;
     auto http_endpoint = http.host + ":" + std::to_string(http.port);
-    member_opts.identity = node_identity{
-      opts.node_id.empty() ? node_id_from(host_name() + "|" + http_endpoint)
-                           : opts.node_id,
-      "", http_endpoint, config.policy.version(), wire_version};
+    auto node_id = opts.node_id.empty()
+                     ? node_id_from(host_name() + "|" + http_endpoint)
+                     : opts.node_id;
+    // With --node-listen: a gateway for the other nodes, and a router in
+    // front of the supervisor that sends each request to the node that
+    // holds its partition.
+    decision_service front = actors.supervisor;
+    decision_service gateway;
+    router_actor router;
+    std::string node_endpoint;
+    if (node_listen) {
+      gateway = spawn_gateway(sys, actors.supervisor);
+      auto port = publish_gateway(sys, gateway, node_listen->first,
+                                  node_listen->second);
+      node_endpoint = opts.advertise.empty()
+                        ? node_listen->first + ":" + std::to_string(port)
+                        : opts.advertise;
+      router = spawn_router(sys, router_options{node_id, actors.supervisor,
+                                                actors.reader,
+                                                std::chrono::seconds(5),
+                                                actor_failures{registry}});
+      front = router;
+      member_opts.map_listeners = {router};
+      spdlog::info("other nodes reach this one at {}", node_endpoint);
+    }
+    member_opts.identity =
+      node_identity{node_id, node_endpoint, http_endpoint,
+                    config.policy.version(), wire_version};
     member_opts.registry = registry;
     member_opts.failures = actor_failures{registry};
     member_opts.listeners = {actors.auditor, actors.supervisor};
-    auto node_id = member_opts.identity.node_id;
     auto membership = spawn_membership(sys, pool, std::move(member_opts));
     await_first_scan(sys, membership);
     await_loading(sys, actors.supervisor);
     // The node leaves after its last commit: what it wrote is in before
     // another node may take its partitions over.
     auto stop_actors = [&] {
+      for (auto a : {caf::actor_cast<caf::actor>(router),
+                     caf::actor_cast<caf::actor>(gateway)})
+        if (a)
+          caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
       stop_service(sys, actors);
       leave_cluster(sys, membership);
     };
@@ -229,7 +292,7 @@ int run_serve(const serve_options& opts) {
     try {
       server = start_http_server(
         http, sys,
-        http_backend{actors.supervisor, actors.reader, actors.auditor,
+        http_backend{front, actors.reader, actors.auditor,
                      registry, config.public_url, actors.changes,
                      actors.audit_public_key_pem, membership});
     } catch (...) {

@@ -196,6 +196,7 @@ void exchange::fail(const caf::error& err) {
       status = 422;
       break;
     case service_errc::unavailable:
+    case service_errc::moved:
       status = 503;
       break;
     case service_errc::internal:

@@ -33,7 +33,8 @@ struct http_options {
 
 /// The actors the front end talks to; it knows nothing else of the service.
 struct http_backend {
-  supervisor_actor supervisor;
+  /// The supervisor, or the router in front of it (several nodes).
+  decision_service supervisor;
   db_reader_actor reader;
   /// Source of committed events for the live stream.
   auditor_actor auditor;

@@ -53,6 +53,16 @@ std::vector<std::string> live_peers(pqxx::transaction_base& txn,
   return out;
 }
 
+std::vector<node_gateway> live_gateways(pqxx::transaction_base& txn,
+                                        const std::string& policy_version,
+                                        int wire_version) {
+  std::vector<node_gateway> out;
+  for (const auto& row : txn.exec_prepared(sql::node_gateways.name,
+                                           policy_version, wire_version))
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+  return out;
+}
+
 std::vector<node_status> list_nodes(pqxx::transaction_base& txn) {
   std::vector<node_status> out;
   for (const auto& row : txn.exec_prepared(sql::node_list.name)) {

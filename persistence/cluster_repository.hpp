@@ -54,6 +54,17 @@ std::vector<std::string> live_peers(pqxx::transaction_base& txn,
                                     const std::string& policy_version,
                                     int wire_version);
 
+/// A live node's gateway: where the other nodes forward requests to it.
+struct node_gateway {
+  std::string node_id;
+  std::string endpoint; ///< host:port
+};
+
+/// The gateways of the live nodes with this policy and wire version, by id.
+std::vector<node_gateway> live_gateways(pqxx::transaction_base& txn,
+                                        const std::string& policy_version,
+                                        int wire_version);
+
 /// Every node ever registered: the live first, then by start.
 std::vector<node_status> list_nodes(pqxx::transaction_base& txn);
 

@@ -38,6 +38,14 @@ inline constexpr sql_statement node_peers{"node_peers", R"(
   WHERE {node_live} AND policy_version = $1 AND wire_version = $2
   ORDER BY node_id)"};
 
+// Where the live nodes of policy $1 and wire version $2 that have a
+// gateway listen.
+inline constexpr sql_statement node_gateways{"node_gateways", R"(
+  SELECT node_id::text, node_endpoint FROM hitl_nodes
+  WHERE {node_live} AND node_endpoint IS NOT NULL AND policy_version = $1
+    AND wire_version = $2
+  ORDER BY node_id)"};
+
 // Every node ever seen, with its live flag and how many partitions it
 // holds.
 inline constexpr sql_statement node_list{"node_list", R"(
@@ -92,7 +100,8 @@ inline constexpr sql_statement partition_of_patch{"partition_of_patch", R"(
 inline constexpr sql_fragment cluster_fragments[] = {node_live};
 
 inline constexpr sql_statement cluster_statements[] = {
-  node_renew, node_leave, node_peers, node_list, partition_owners,
+  node_renew, node_leave, node_peers, node_gateways, node_list,
+  partition_owners,
   partition_acquire, partition_release, partition_fence, partition_of_patch,
 };
 

@@ -92,7 +92,7 @@ TEST_CASE("simulated time: a lost partition's decisions are let go, a taken "
   CHECK(svc.patch_actors() == 2);
   auto refused = svc.act(atoms::approve::value, verdict(patches[0], "alice"));
   REQUIRE_FALSE(refused);
-  CHECK(service_code(refused.error()) == service_errc::unavailable);
+  CHECK(service_code(refused.error()) == service_errc::moved);
 
   // Its deadline passes (high: 10 minutes): only what the node holds
   // escalates.
