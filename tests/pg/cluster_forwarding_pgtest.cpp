@@ -5,7 +5,6 @@
 // still being handed around; after a kill -9 the survivors answer for the
 // dead node's partitions once they have taken them over.
 
-#include "tests/pg/metrics_text.hpp"
 #include "tests/pg/pg_fixture.hpp"
 
 #include "policy/partition.hpp"
@@ -75,11 +74,6 @@ http_response until_not_503(const std::function<http_response()>& send,
       return r;
     ++unavailable;
   }
-}
-
-double partitions_owned(const served_hitl& s) {
-  return series_value(http_request("GET", s.base_url() + "/metrics").body,
-                      "hitl_partitions_owned");
 }
 
 } // namespace
