@@ -149,13 +149,14 @@ bool is_service_error(const caf::error& err) {
 }
 
 /// Sends `xs` for partition `p` to where it belongs, retrying until
-/// `deadline` while it has no reachable owner or its owner says `moved`.
-/// `may_repeat`: a request that may be sent again after a node took it
-/// and did not answer (reads, idempotent creations); never a verdict.
+/// `deadline` while it has no reachable owner or its owner says `moved`;
+/// each try waits up to `timeout` for its answer. `may_repeat`: a request
+/// that may be sent again after a node took it and did not answer (reads,
+/// idempotent creations); never a verdict.
 template <class Reply, class... Ts>
 void forward(router_self* self, caf::typed_response_promise<Reply> rp, int p,
-             clock_type::time_point deadline, bool may_repeat,
-             const Ts&... xs) {
+             clock_type::time_point deadline, caf::timespan timeout,
+             bool may_repeat, const Ts&... xs) {
   auto again = [=]() mutable {
     if (clock_type::now() + retry_pause >= deadline) {
       rp.deliver(make_service_error(
@@ -164,7 +165,9 @@ void forward(router_self* self, caf::typed_response_promise<Reply> rp, int p,
           + " has no owner that answers yet; retry"));
       return;
     }
-    later(self, [=] { forward(self, rp, p, deadline, may_repeat, xs...); });
+    later(self, [=] {
+      forward(self, rp, p, deadline, timeout, may_repeat, xs...);
+    });
   };
   auto to = target(self, p);
   if (!to) {
@@ -206,7 +209,7 @@ void forward(router_self* self, caf::typed_response_promise<Reply> rp, int p,
       if (settle())
         no_answer("its connection was lost");
     };
-  self->request(*to, forward_timeout, xs...)
+  self->request(*to, timeout, xs...)
     .then(
       [=](Reply& r) mutable {
         if (settle())
@@ -236,8 +239,8 @@ route(router_self* self, const std::string& patch_id, bool may_repeat,
       const Ts&... xs) {
   auto rp = self->make_response_promise<Reply>();
   forward<Reply>(self, rp, partition_of(patch_id).value,
-                 clock_type::now() + self->state.opts.retry_for, may_repeat,
-                 xs...);
+                 clock_type::now() + self->state.opts.retry_for,
+                 forward_timeout, may_repeat, xs...);
   return rp;
 }
 
@@ -296,9 +299,12 @@ router_impl::behavior_type router(router_self* self, router_options opts) {
               rp.deliver(true); // the caller reads the database
               return;
             }
+            // The owner answers when the decision is final or the wait
+            // is over: the try's timeout covers the whole wait.
             forward<bool>(self, rp,
                           partition_of(view->record.patch_id).value,
                           clock_type::now() + self->state.opts.retry_for,
+                          std::chrono::seconds(w.seconds) + forward_timeout,
                           true, a, w);
           },
           [=](caf::error&) mutable { rp.deliver(true); });

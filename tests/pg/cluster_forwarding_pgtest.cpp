@@ -148,6 +148,51 @@ TEST_CASE("cluster forwarding: any node takes any request, also while "
   CHECK(polled.status == 200);
   CHECK(json::parse(polled.body)["decision"] == "approved");
 
+  // A long-poll that outlasts a forwarded request's own timeout (12 s)
+  // ends when its wait does, with the decision still pending: not 503. Its
+  // patch is in a partition that stays with node 1 (rendezvous hashing
+  // prefers it there): a partition handed over releases its long-polls
+  // early (the caller reads the decision and polls again).
+  std::vector<std::string> ids;
+  for (const auto& n : nodes)
+    ids.push_back(n.id);
+  std::string idle_patch;
+  for (int k = 0; idle_patch.empty(); ++k) {
+    auto patch = "p-fw-idle-" + std::to_string(k);
+    if (hitl::preferred_owner(hitl::partition_of(patch), ids) == ids[0])
+      idle_patch = patch;
+  }
+  REQUIRE(eventually([&] {
+    auto r = http_request("GET", nodes[0].serve->base_url() + "/health");
+    if (r.status != 200)
+      return false;
+    auto doc = json::parse(r.body);
+    for (const auto& p : doc["node"]["partitions"])
+      if (p.get<int>() == hitl::partition_of(idle_patch).value)
+        return true;
+    return false;
+  }, 60s));
+  auto idle = until_not_503(
+    [&] { return create_on(*nodes[0].serve, idle_patch); }, unavailable);
+  REQUIRE(idle.status == 201);
+  auto idle_id = json::parse(idle.body)["decision_id"].get<std::string>();
+  auto polled_from = std::chrono::steady_clock::now();
+  std::vector<std::future<http_response>> idle_polls;
+  for (const auto& n : nodes)
+    idle_polls.push_back(std::async(std::launch::async, [&, url = n.serve->base_url()] {
+      return http_request("GET", url + "/hitl/decisions/" + idle_id
+                                   + "?wait=14",
+                          "", auth(svc));
+    }));
+  for (auto& f : idle_polls) {
+    auto r = f.get();
+    // Not before its 14 s (a timer is never early): it really waited.
+    CHECK(std::chrono::steady_clock::now() - polled_from >= 14s);
+    INFO(r.body);
+    CHECK(r.status == 200);
+    CHECK(json::parse(r.body)["decision"] == "pending");
+  }
+
   // Node 3 is killed once it holds partitions. Creations through the
   // others for its partitions are answered once the survivors have taken
   // them over (503 before, after a few seconds of retrying inside the
@@ -203,9 +248,9 @@ TEST_CASE("cluster forwarding: any node takes any request, also while "
 
   // Every acknowledged creation is there, once.
   CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_decisions")
-        == std::to_string(made.size() + 1));
+        == std::to_string(made.size() + 2));
   CHECK(sql_scalar(url, "SELECT count(DISTINCT patch_id) FROM hitl_decisions")
-        == std::to_string(made.size() + 1));
+        == std::to_string(made.size() + 2));
   for (const auto& [patch, id] : made)
     CHECK(sql_scalar(url, "SELECT patch_id FROM hitl_decisions WHERE"
                           " decision_id = '" + id + "'")
