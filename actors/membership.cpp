@@ -68,6 +68,7 @@ bool membership_scan(membership_state& st, partition_map& map) {
     taken.clear();
     released.clear();
     lost.clear();
+    lock_membership(txn);
     renew_node_lease(txn, me, st.opts.lease);
     auto live = live_peers(txn, me.policy_version, me.wire_version);
     owners = partition_owners(txn);

@@ -24,6 +24,10 @@ std::string epochs_array(const std::vector<partition_lease>& leases) {
 
 } // namespace
 
+void lock_membership(pqxx::transaction_base& txn) {
+  txn.exec_prepared(sql::membership_lock.name);
+}
+
 timestamp renew_node_lease(pqxx::transaction_base& txn,
                            const node_identity& node, duration lease) {
   sql_params p;

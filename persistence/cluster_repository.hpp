@@ -41,6 +41,11 @@ struct partition_owner {
   std::int64_t epoch = 0;
 };
 
+/// Waits until no other membership scan runs, and keeps them waiting until
+/// the transaction ends. Call first in a scan's transaction: its statements
+/// then see every earlier scan whole.
+void lock_membership(pqxx::transaction_base& txn);
+
 /// Registers the node or renews its lease for `lease`; returns the lease's
 /// end.
 timestamp renew_node_lease(pqxx::transaction_base& txn,

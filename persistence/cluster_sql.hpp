@@ -10,6 +10,17 @@ namespace hitl::sql {
 // A node is live while its lease runs.
 inline constexpr sql_fragment node_live{"node_live", R"(lease_until > now())"};
 
+// Membership scans, one at a time across the cluster, until the holder's
+// transaction ends. Each statement of a READ COMMITTED transaction reads
+// what was committed when it began: taken first, the lock makes a scan
+// read every lease and owner as the scan before it left them. Without it,
+// two nodes starting together each renewed their lease in a transaction
+// the other could not see yet, each found the other not live, and both
+// took all 256 partitions (the fence kept the loser from writing, but it
+// answered 503 until its next scan).
+inline constexpr sql_statement membership_lock{"membership_lock", R"(
+  SELECT pg_advisory_xact_lock(hashtext('hitl_membership_scan')))"};
+
 // Registers a node ($1 id, $2 CAF endpoint, $3 HTTP endpoint, $4 policy
 // version, $5 wire version) or renews its lease, for $6 microseconds.
 // Returns the lease's end.
@@ -100,7 +111,7 @@ inline constexpr sql_statement partition_of_patch{"partition_of_patch", R"(
 inline constexpr sql_fragment cluster_fragments[] = {node_live};
 
 inline constexpr sql_statement cluster_statements[] = {
-  node_renew, node_leave, node_peers, node_gateways, node_list,
+  membership_lock, node_renew, node_leave, node_peers, node_gateways, node_list,
   partition_owners,
   partition_acquire, partition_release, partition_fence, partition_of_patch,
 };

@@ -347,6 +347,17 @@ def main():
             print("seed %d: NOTE the takeover took longer than the %.0f s "
                   "target" % (seed, TAKEOVER_TARGET))
 
+        # The nodes started together: one scan at a time, so the first
+        # takes all 256 and the others are handed their shares (two nodes
+        # that each took all 256 at once: the race that lock_membership
+        # closes).
+        took_all = 0
+        for x in nodes:
+            with open(x.log_path, errors="replace") as f:
+                took_all += "took 256 partition(s)" in f.read()
+        if took_all != 1:
+            failures.append("%d nodes took all 256 partitions" % took_all)
+
         # Every acknowledged write is there.
         rows = psql(db_url, "SELECT decision_id, patch_id, decision FROM"
                             " hitl_decisions")

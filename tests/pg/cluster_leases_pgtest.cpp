@@ -50,6 +50,7 @@ struct test_node {
 
   void scan(std::size_t max_release = 8) {
     pool.transact([&](pqxx::transaction_base& txn) {
+      lock_membership(txn);
       renew_node_lease(txn, id, lease_time);
       auto live = live_peers(txn, id.policy_version, id.wire_version);
       auto owners = partition_owners(txn);
@@ -236,6 +237,43 @@ TEST_CASE(
   REQUIRE(taken.size() == 1);
   CHECK(taken[0].epoch == a.held[3].epoch + 1);
   CHECK_FALSE(a.fence_holds({a.held[3]}));
+}
+
+std::vector<partition_id> all_partitions() {
+  std::vector<partition_id> out;
+  for (int p = 0; p < partition_count; ++p)
+    out.push_back(partition_id{p});
+  return out;
+}
+
+TEST_CASE("cluster: membership scans run one at a time, so a node starting "
+          "beside another sees its lease") {
+  auto url = runtime_url(migrated_database("hitl_cluster_scan_lock"));
+  connection_pool pool{opts_for(url)};
+  // A's first scan has registered A and not committed yet.
+  pqxx::connection a_conn{url};
+  prepare_statements(a_conn);
+  pqxx::work a_scan{a_conn};
+  lock_membership(a_scan);
+  renew_node_lease(a_scan, identity(node_a, 7001), lease_time);
+  CHECK(acquire_partitions(a_scan, node_a, all_partitions()).size()
+        == partition_count);
+  // B's scan waits for it (here, until its lock timeout) ...
+  CHECK_THROWS_AS(pool.transact([&](pqxx::transaction_base& txn) {
+                    txn.exec("SET LOCAL lock_timeout = '200ms'");
+                    lock_membership(txn);
+                  }),
+                  db_error);
+  a_scan.commit();
+  // ... and then reads A as live and A's partitions as held: it takes none.
+  pool.transact([&](pqxx::transaction_base& txn) {
+    lock_membership(txn);
+    renew_node_lease(txn, identity(node_b, 7003), lease_time);
+    auto live = live_peers(txn, identity(node_b, 7003).policy_version,
+                           identity(node_b, 7003).wire_version);
+    CHECK(live.size() == 2);
+    CHECK(acquire_partitions(txn, node_b, all_partitions()).empty());
+  });
 }
 
 TEST_CASE("cluster: a joining node is handed partitions gradually, each at a "
