@@ -20,7 +20,6 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace hitl::test;
@@ -137,8 +136,8 @@ TEST_CASE("cluster forwarding: any node takes any request, also while "
                                  + wait_id + "?wait=30",
                         "", auth(svc));
   });
-  std::this_thread::sleep_for(300ms); // the poll is waiting (or it reads
-                                      // the verdict: the same answer)
+  // The verdict may come before the poll waits or while it does: the
+  // answer is the same.
   auto verdict = until_not_503(
     [&] { return approve_on(*nodes[2].serve, "p-fw-wait", wait_id); },
     unavailable);
