@@ -93,8 +93,7 @@ struct applied {
 struct in_flight {
   std::vector<pending_commit> batch;
   std::vector<applied> results;
-  chain_head before; // the head its entries were sealed after
-  chain_head after;
+  int64_t entries = 0;
   std::chrono::steady_clock::time_point sent;
 };
 
@@ -103,8 +102,11 @@ struct auditor_state {
   auditor_options opts;
   std::vector<pending_commit> queue;
   bool flush_scheduled = false;
-  /// The chain head after the last commit; unknown after a failure.
-  std::optional<chain_head> head;
+  /// partition -> its chain's head after the last batch sealed, and the
+  /// epoch its row had when read. A partition missing is read before a
+  /// batch is sealed after it: all are after a failure, and a partition
+  /// whose lease changed (its head may have moved under another owner).
+  std::unordered_map<int, partition_chain> chains;
   auditor_stats stats;
   prometheus::Counter* entries_total = nullptr;
   prometheus::Counter* commits_total = nullptr;
@@ -140,23 +142,7 @@ void collect_rows(const auditor_state& st, pqxx::transaction_base* txn,
                   const std::vector<pending_commit>& batch,
                   std::vector<applied>& results, batch_rows& rows) {
   results.assign(batch.size(), applied{});
-  if (st.fence_node) {
-    auto& fence = rows.fence.emplace();
-    fence.node_id = *st.fence_node;
-    for (const auto& item : batch) {
-      auto p = item.partition;
-      bool named = std::any_of(fence.leases.begin(), fence.leases.end(),
-                               [&](const auto& l) { return l.partition == p; });
-      if (named)
-        continue;
-      // Not held (lost since the batch was taken): an epoch no partition
-      // has, so that the database refuses the batch and handle_fenced
-      // answers it.
-      auto held = st.leases.find(p.value);
-      fence.leases.push_back(
-        {p, held != st.leases.end() ? held->second : int64_t{-1}});
-    }
-  }
+  rows.fence_node = st.fence_node;
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& req = batch[i].request;
     auto& receipt = results[i].receipt.emplace();
@@ -173,20 +159,60 @@ void collect_rows(const auditor_state& st, pqxx::transaction_base* txn,
   }
 }
 
-// Seals the audit entries of the batch's changes after `head`, in batch
-// order, with their approvals and outbox rows. `version_of` gives an
-// update's version once written; one it says was not written (std::nullopt)
-// gets a conflict instead of its receipt, and nothing in the chain.
+// Reads the chains of the batch's partitions that are not known, in `txn`
+// or a transaction of its own. The known ones stay: with batches in flight
+// they are ahead of the database.
+void know_chains(auditor_state& st, const std::vector<pending_commit>& batch,
+                 pqxx::transaction_base* txn) {
+  bool unknown = std::any_of(batch.begin(), batch.end(), [&](const auto& p) {
+    return st.chains.count(p.partition.value) == 0;
+  });
+  if (!unknown)
+    return;
+  auto read = [&](pqxx::transaction_base& t) {
+    for (auto& c : read_partition_chains(t))
+      st.chains.try_emplace(c.partition.value, std::move(c));
+  };
+  if (txn)
+    read(*txn);
+  else
+    st.pool->read_once(read);
+}
+
+// The epoch a partition's entries are written under: a member's lease
+// (none: -1, which no partition has, so that the database refuses the batch
+// and handle_fenced answers it), else the epoch its row had.
+int64_t write_epoch(const auditor_state& st, const partition_chain& chain) {
+  if (!st.fence_node)
+    return chain.epoch;
+  auto held = st.leases.find(chain.partition.value);
+  return held != st.leases.end() ? held->second : int64_t{-1};
+}
+
+// Seals the audit entries of the batch's changes after their partitions'
+// heads (know_chains read them), in batch order, with their approvals and
+// outbox rows, and names every partition written with its heads before and
+// after. `version_of` gives an update's version once written; one it says
+// was not written (std::nullopt) gets a conflict instead of its receipt,
+// and nothing in the chain.
 template <class VersionOf>
 void seal_rows(auditor_self* self, const std::vector<pending_commit>& batch,
-               std::vector<applied>& results, chain_head& head,
-               batch_rows& rows, VersionOf version_of) {
+               std::vector<applied>& results, batch_rows& rows,
+               VersionOf version_of) {
   auto& st = self->state;
   auto at = st.opts.clock();
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& req = batch[i].request;
     const auto& ch = req.change;
     auto& receipt = *results[i].receipt;
+    auto& chain = st.chains.at(batch[i].partition.value);
+    auto epoch = write_epoch(st, chain);
+    bool named = std::any_of(rows.chains.begin(), rows.chains.end(),
+                             [&](const chain_advance& c) {
+                               return c.partition == chain.partition;
+                             });
+    if (!named)
+      rows.chains.push_back({chain.partition, epoch, chain.head, {}});
     if (!ch.new_comment && req.expected_version != 0) {
       std::optional<int64_t> version = version_of(req);
       if (!version) {
@@ -208,7 +234,8 @@ void seal_rows(auditor_self* self, const std::vector<pending_commit>& batch,
       e.details_json = note.details_json;
       e.ip_address = req.caller.ip_address;
       e.user_agent = req.caller.user_agent;
-      seal_next(head, e);
+      e.link = chain_link{chain.partition, 0, epoch};
+      seal_next(chain.head, e);
       rows.entries.push_back(std::move(e));
     }
     for (const auto& event : ch.events)
@@ -218,8 +245,17 @@ void seal_rows(auditor_self* self, const std::vector<pending_commit>& batch,
             {event, ch.after.decision_id, hook.url,
              event_payload(event, receipt.record, receipt.comment, at,
                            st.opts.public_url)});
-    receipt.last_seq = head.seq;
+    receipt.last_pseq = chain.head.seq;
   }
+  for (auto& c : rows.chains)
+    c.after = st.chains.at(c.partition.value).head;
+}
+
+// Puts the heads of the batch's partitions back where they were before it
+// was sealed: it wrote nothing.
+void unseal(auditor_state& st, const batch_rows& rows) {
+  for (const auto& c : rows.chains)
+    st.chains.at(c.partition.value).head = c.before;
 }
 
 // A batch's time from sending to PostgreSQL's answer, its commit included.
@@ -263,29 +299,26 @@ void count_commit(auditor_state& st, int64_t entries, size_t changes) {
 std::optional<std::vector<applied>>
 commit_at_once(auditor_self* self, const std::vector<pending_commit>& batch) {
   auto& st = self->state;
-  if (!st.head)
-    st.pool->read_once(
-      [&](pqxx::transaction_base& txn) { st.head = read_chain_head(txn); });
-  auto head = *st.head;
-  auto first_seq = head.seq;
+  know_chains(st, batch, nullptr);
   std::vector<applied> results;
   batch_rows rows;
   collect_rows(st, nullptr, batch, results, rows);
   // The version trigger makes it one more than the one the guard expects.
-  seal_rows(self, batch, results, head, rows, [](const commit_request& req) {
+  seal_rows(self, batch, results, rows, [](const commit_request& req) {
     return std::optional<int64_t>{req.expected_version + 1};
   });
   std::optional<std::unordered_map<std::string, int64_t>> written;
   st.pool->write_once(
     [&](pqxx::transaction_base& txn) { written = write_batch(txn, rows); });
-  if (!written)
+  if (!written) {
+    unseal(st, rows);
     return std::nullopt;
+  }
   for (size_t i = 0; i < batch.size(); ++i)
     if (batch[i].request.expected_version != 0)
       results[i].receipt->record.version =
         written->at(batch[i].request.change.after.decision_id);
-  st.head = head;
-  count_commit(st, head.seq - first_seq, batch.size());
+  count_commit(st, static_cast<int64_t>(rows.entries.size()), batch.size());
   return results;
 }
 
@@ -298,17 +331,17 @@ std::vector<applied> commit_in_steps(auditor_self* self,
                                      const std::vector<pending_commit>& batch) {
   auto& st = self->state;
   std::vector<applied> results;
-  chain_head head;
-  int64_t first_seq = 0;
+  int64_t entries = 0;
+  auto known = st.chains;
   st.pool->transact([&](pqxx::transaction_base& txn) {
     // Runs again from the top if the connection broke before COMMIT.
-    head = st.head ? *st.head : read_chain_head(txn);
-    first_seq = head.seq;
+    st.chains = known;
+    know_chains(st, batch, &txn);
     batch_rows rows;
     collect_rows(st, &txn, batch, results, rows);
     auto written = update_decisions(txn, rows.updates);
     rows.updates.clear(); // done; the rest goes in one statement
-    seal_rows(self, batch, results, head, rows,
+    seal_rows(self, batch, results, rows,
               [&](const commit_request& req) -> std::optional<int64_t> {
                 auto it = written.find(req.change.after.decision_id);
                 if (it == written.end())
@@ -316,9 +349,9 @@ std::vector<applied> commit_in_steps(auditor_self* self,
                 return it->second;
               });
     write_batch(txn, rows);
+    entries = static_cast<int64_t>(rows.entries.size());
   });
-  st.head = head;
-  count_commit(st, head.seq - first_seq, batch.size());
+  count_commit(st, entries, batch.size());
   return results;
 }
 
@@ -333,13 +366,14 @@ std::vector<applied> commit_batch(auditor_self* self,
   return commit_in_steps(self, batch);
 }
 
-// The auditor is the usual writer of the chain, not the only one: `hitl
-// token create|revoke` appends a token's entry in the transaction that
-// changes its row, and a second serve may share the database. When one of
-// them appended between reading the head and writing, the chain guard
-// refuses the batch with nothing written, and it is sealed again after the
-// new head. The owner's CLI locks the log while it appends, so a retry
-// finds it done; the bound only stops a livelock between two serves.
+// The auditor is the usual writer of its partitions' chains, not the only
+// one: `hitl token create|revoke` appends a token's entry in the
+// transaction that changes its row, and a node that held a partition before
+// may have appended since it was read. When one of them appended between
+// reading a head and writing, the chain guard refuses the batch with
+// nothing written, and it is sealed again after the new heads. The CLI
+// holds the partition's row while it appends, so a retry finds it done; the
+// bound only stops a livelock.
 constexpr int max_reseals = 20;
 
 std::vector<applied>
@@ -349,7 +383,7 @@ commit_resealing(auditor_self* self,
     try {
       return commit_batch(self, batch);
     } catch (const chain_moved&) {
-      self->state.head.reset();
+      self->state.chains.clear();
       self->state.stats.resealed_batches += 1;
       if (attempt >= max_reseals)
         throw;
@@ -502,13 +536,13 @@ void commit_waiting(auditor_self* self, std::vector<pending_commit>& batch) {
     return;
   } catch (const partition_fenced& e) {
     advance_clock(self, batch);
-    st.head.reset();
+    st.chains.clear();
     st.stats.failed_batches += 1;
     handle_fenced(self, batch, e);
     return;
   } catch (const db_error& e) {
     advance_clock(self, batch);
-    st.head.reset();
+    st.chains.clear();
     st.stats.failed_batches += 1;
     bool data_conflict = service_errc_of(e.code) != service_errc::unavailable;
     if (batch.size() == 1 || !data_conflict) {
@@ -524,7 +558,7 @@ void commit_waiting(auditor_self* self, std::vector<pending_commit>& batch) {
     // Not a database error: whether it came before or after the COMMIT is
     // unknown, so the batch may have landed (see recover_from_failure).
     advance_clock(self, batch);
-    st.head.reset();
+    st.chains.clear();
     throw;
   }
   // One change refused by the database spoiled the batch: commit each alone,
@@ -537,15 +571,15 @@ void commit_waiting(auditor_self* self, std::vector<pending_commit>& batch) {
       deliver(self, one, results);
     } catch (const partition_fenced& e) {
       advance_clock(self, one);
-      st.head.reset();
+      st.chains.clear();
       handle_fenced(self, one, e);
     } catch (const db_error& e) {
       advance_clock(self, one);
-      st.head.reset();
+      st.chains.clear();
       one[0].promise.deliver(to_service_error(e));
     } catch (...) {
       advance_clock(self, one);
-      st.head.reset();
+      st.chains.clear();
       throw;
     }
   }
@@ -575,7 +609,7 @@ void abandon_in_flight(auditor_self* self, const db_error& e) {
   }
   st.flight.clear();
   st.pipe.reset();
-  st.head.reset();
+  st.chains.clear();
 }
 
 // Seals `batch` after the head and sends it. False, with nothing sent, when
@@ -591,22 +625,18 @@ bool send_batch(auditor_self* self, std::vector<pending_commit>& batch) {
   try {
     if (!st.pipe)
       st.pipe = std::make_unique<pipelined_writer>(st.pool->options().url);
-    if (!st.head)
-      st.pool->read_once(
-        [&](pqxx::transaction_base& txn) { st.head = read_chain_head(txn); });
+    know_chains(st, batch, nullptr);
   } catch (const db_error&) {
     return false;
   }
   in_flight f;
-  f.before = *st.head;
-  f.after = f.before;
   batch_rows rows;
   collect_rows(st, nullptr, batch, f.results, rows);
   // The version trigger makes it one more than the one the guard expects.
-  seal_rows(self, batch, f.results, f.after, rows,
-            [](const commit_request& req) {
-              return std::optional<int64_t>{req.expected_version + 1};
-            });
+  seal_rows(self, batch, f.results, rows, [](const commit_request& req) {
+    return std::optional<int64_t>{req.expected_version + 1};
+  });
+  f.entries = static_cast<int64_t>(rows.entries.size());
   f.batch = std::move(batch);
   f.sent = std::chrono::steady_clock::now();
   st.flight.push_back(std::move(f));
@@ -616,7 +646,6 @@ bool send_batch(auditor_self* self, std::vector<pending_commit>& batch) {
     abandon_in_flight(self, e);
     return true;
   }
-  st.head = st.flight.back().after;
   return true;
 }
 
@@ -632,14 +661,16 @@ void finish_written(auditor_self* self, in_flight& f,
       f.results[i].receipt->record.version =
         written.at(f.batch[i].request.change.after.decision_id);
   time_commit(st, std::chrono::steady_clock::now() - f.sent, f.batch.size());
-  count_commit(st, f.after.seq - f.before.seq, f.batch.size());
+  count_commit(st, f.entries, f.batch.size());
   deliver(self, f.batch, f.results);
 }
 
-// The oldest batch was refused and wrote nothing. Those behind it were
-// sealed after it, so their chain guard refuses them as well: once they are
-// answered, the refused batch is written the waiting way (which seals only
-// what gets written), and the others go back to the front of the queue.
+// The oldest batch was refused and wrote nothing. Those behind it that
+// share a partition with it were sealed after its entries there, so their
+// chain guard refuses them as well; those in other partitions' chains owe it
+// nothing and are written. Once all are answered, the refused batch is
+// written the waiting way (which seals only what gets written), and the
+// refused ones behind it go back to the front of the queue.
 void recover_refused(auditor_self* self, in_flight refused_batch,
                      const pipelined_writer::refused& why) {
   auto& st = self->state;
@@ -664,9 +695,6 @@ void recover_refused(auditor_self* self, in_flight refused_batch,
       break;
     }
     if (std::holds_alternative<pipelined_writer::written>(*got)) {
-      // Cannot happen while the guard stands; if it does, the batch is in
-      // the database and must not be written twice.
-      spdlog::error("auditor: a batch behind a refused one was written");
       finish_written(self, f, std::get<pipelined_writer::written>(*got));
       continue;
     }
@@ -674,7 +702,7 @@ void recover_refused(auditor_self* self, in_flight refused_batch,
     for (auto& item : f.batch)
       again.push_back(std::move(item));
   }
-  st.head.reset();
+  st.chains.clear();
   commit_waiting(self, refused_batch.batch);
   st.queue.insert(st.queue.begin(), std::make_move_iterator(again.begin()),
                   std::make_move_iterator(again.end()));
@@ -760,33 +788,22 @@ void record_expiries(auditor_self* self) {
   while (!st.flight.empty())
     collect_oldest(self, answer_limit);
   for (const auto& token : due) {
-    for (int attempt = 1;; ++attempt) {
-      try {
-        chain_head head;
-        st.pool->transact([&](pqxx::transaction_base& txn) {
-          auto e = append_token_entry(
-            txn, token_entry(audit_action::token_expired, token,
-                             expiry_performer, std::nullopt));
-          head = chain_head{e.seq, e.hash};
-        });
-        st.head = head;
-        count_commit(st, 1, 1);
-        break;
-      } catch (const chain_moved&) {
-        st.head.reset();
-        if (attempt < max_reseals)
-          continue;
-        spdlog::warn("auditor: the expiry of token {} stays unrecorded: the "
-                     "chain kept moving", token.id);
-        break;
-      } catch (const db_error& e) {
-        st.head.reset();
-        if (e.code == db_errc::conflict)
-          break; // recorded by another writer meanwhile
-        spdlog::warn("auditor: cannot record the expiry of token {}: {}",
-                     token.id, e.what());
-        return;
-      }
+    // Appended with the partition's row locked, whoever holds it; the head
+    // this auditor knew of that partition is old now.
+    st.chains.erase(token_partition(token.id).value);
+    try {
+      st.pool->transact([&](pqxx::transaction_base& txn) {
+        append_token_entry(txn, token.id,
+                           token_entry(audit_action::token_expired, token,
+                                       expiry_performer, std::nullopt));
+      });
+      count_commit(st, 1, 1);
+    } catch (const db_error& e) {
+      if (e.code == db_errc::conflict)
+        continue; // recorded by another writer meanwhile
+      spdlog::warn("auditor: cannot record the expiry of token {}: {}",
+                   token.id, e.what());
+      return;
     }
   }
   if (!st.queue.empty() && !st.flush_scheduled) {
@@ -810,7 +827,7 @@ void recover_from_failure(auditor_self* self) {
     abandon_in_flight(self,
                       db_error(db_errc::in_doubt, "the auditor failed"));
   st.pipe.reset();
-  st.head.reset();
+  st.chains.clear();
   if (!st.queue.empty()) {
     st.flush_scheduled = true;
     self->send(self, atoms::flush::value);
@@ -918,10 +935,17 @@ auditor_impl::behavior_type auditor(auditor_self* self, connection_pool* pool,
     [=](atoms::partitions, held_partitions& held) {
       auto& st = self->state;
       st.fence_node = std::move(held.node_id);
+      auto before = std::move(st.leases);
       st.leases.clear();
       for (size_t i = 0; i < held.partitions.size() && i < held.epochs.size();
            ++i)
         st.leases[held.partitions[i]] = held.epochs[i];
+      // A partition taken (again) may have moved on under another owner.
+      for (const auto& [p, epoch] : st.leases) {
+        auto was = before.find(p);
+        if (was == before.end() || was->second != epoch)
+          st.chains.erase(p);
+      }
     },
   };
 }

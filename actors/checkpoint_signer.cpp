@@ -55,22 +55,47 @@ std::string webhook_payload(const audit_checkpoint& c) {
   return j.dump();
 }
 
-// A chain whose head is not past the last checkpoint moved backwards or
-// sideways: signing it would vouch for what tampering made.
-bool refuse(signer_state& st, const committed_chain& chain) {
-  if (!st.last || chain.head_seq > st.last->seq)
+// Where `now` is not at or past what `last` vouched for: a chain moved
+// backwards or sideways, or the prefix changed. Empty when it is.
+std::string rewound(const audit_checkpoint& last, const chain_heads& now) {
+  if (!last.heads) {
+    // A checkpoint of the single chain, now the common prefix.
+    if (last.seq > now.prefix.seq
+        || (last.seq == now.prefix.seq && last.hash != now.prefix.hash))
+      return "the common prefix ends at seq " + std::to_string(now.prefix.seq)
+             + ", but the last checkpoint is seq " + std::to_string(last.seq);
+    return {};
+  }
+  if (last.heads->prefix != now.prefix)
+    return "the common prefix changed";
+  for (size_t p = 0; p < now.partitions.size(); ++p) {
+    const auto& was = last.heads->partitions[p];
+    const auto& is = now.partitions[p];
+    if (is.seq < was.seq || (is.seq == was.seq && is.hash != was.hash))
+      return "partition " + std::to_string(p) + "'s chain is at entry "
+             + std::to_string(is.seq) + " (" + is.hash.substr(0, 12)
+             + "), but the last checkpoint has it at entry "
+             + std::to_string(was.seq) + " (" + was.hash.substr(0, 12) + ")";
+  }
+  return {};
+}
+
+// Chains that are not past the last checkpoint, or did not move: signing
+// them would vouch for what tampering made, or for nothing new.
+bool refuse(signer_state& st, const committed_chains& chains) {
+  if (!st.last)
     return false;
-  if (chain.head_seq == st.last->seq && chain.head_hash == st.last->hash)
+  if (st.last->heads && *st.last->heads == chains.heads)
     return true; // did not move
-  auto head = std::to_string(chain.head_seq) + ":" + chain.head_hash;
-  if (st.refused_head != head) {
-    st.refused_head = head;
-    spdlog::error("checkpoint signer: the audit chain's head is seq {} ({}), "
-                  "but the last checkpoint is seq {} ({}): the chain was cut "
-                  "or rewritten; not signing (run `hitl audit verify "
-                  "--public-key PEM`)",
-                  chain.head_seq, chain.head_hash.substr(0, 12),
-                  st.last->seq, st.last->hash.substr(0, 12));
+  auto why = rewound(*st.last, chains.heads);
+  if (why.empty())
+    return false;
+  auto root = chains_root(chains.heads);
+  if (st.refused_head != root) {
+    st.refused_head = root;
+    spdlog::error("checkpoint signer: {}: the chain was cut or rewritten; "
+                  "not signing (run `hitl audit verify --public-key PEM`)",
+                  why);
   }
   return true;
 }
@@ -101,7 +126,7 @@ void round(signer_state& st) {
   bool time_due = started >= st.next_due;
   if (!time_due && s.checkpoint_entries == 0)
     return;
-  committed_chain chain;
+  committed_chains chains;
   st.pool->read([&](pqxx::transaction_base& txn) {
     if (!st.loaded) {
       st.last = last_checkpoint(txn);
@@ -115,22 +140,25 @@ void round(signer_state& st) {
         st.last.reset();
       }
     }
-    chain = read_committed_chain(txn, st.last ? st.last->seq : 0);
+    chains = read_committed_chains(txn);
   });
   st.loaded = true;
   if (time_due)
     st.next_due = started + s.checkpoint_interval;
-  if (chain.head_seq == 0 || refuse(st, chain))
+  auto count = chains.heads.count();
+  if (count == 0 || refuse(st, chains))
     return;
-  bool entries_due = s.checkpoint_entries > 0
-                     && chain.entries_after >= s.checkpoint_entries;
+  bool entries_due =
+    s.checkpoint_entries > 0
+    && count - (st.last ? st.last->count : 0) >= s.checkpoint_entries;
   if (!time_due && !entries_due)
     return;
   audit_checkpoint c;
-  c.seq = chain.head_seq;
-  c.hash = chain.head_hash;
+  c.seq = chains.max_seq;
+  c.hash = chains_root(chains.heads);
   c.at = now();
-  c.count = (st.last ? st.last->count : 0) + chain.entries_after;
+  c.count = count;
+  c.heads = std::move(chains.heads);
   sign_checkpoint(c, *st.opts.key);
   store(st, c);
   st.last = std::move(c);

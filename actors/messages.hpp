@@ -121,13 +121,14 @@ typename Inspector::result_type inspect(Inspector& f, commit_request& x) {
 /// What the auditor committed.
 struct commit_receipt {
   decision_record record;
-  int64_t last_seq = 0;
+  /// The place of the change's last audit entry in its partition's chain.
+  int64_t last_pseq = 0;
   std::optional<hitl::comment> comment;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, commit_receipt& x) {
-  return f(caf::meta::type_name("commit_receipt"), x.record, x.last_seq,
+  return f(caf::meta::type_name("commit_receipt"), x.record, x.last_pseq,
            optional_field(x.comment));
 }
 

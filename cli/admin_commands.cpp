@@ -82,27 +82,6 @@ std::optional<std::string> performer_or_os_user(const std::string& flag) {
   return std::nullopt;
 }
 
-// Runs `fn`, which changes a token's row and appends its entries, in one
-// transaction that holds the audit log, so that a token row without its
-// entry can only come from someone bypassing this command. The lock makes
-// serve's auditor wait and then seal after this entry; were the log
-// appended without it meanwhile, the chain guard refuses this append and it
-// runs again.
-template <class F>
-void appending_token_entries(connection_pool& pool, F&& fn) {
-  for (int attempt = 1;; ++attempt) {
-    try {
-      pool.transact([&](pqxx::transaction_base& txn) {
-        lock_audit_log(txn);
-        fn(txn);
-      });
-      return;
-    } catch (const chain_moved&) {
-      if (attempt >= 10)
-        throw;
-    }
-  }
-}
 
 // The tokens' rows against their entries: one line per token fault.
 void print_token_check(const token_check& check) {
@@ -179,7 +158,11 @@ int run_token_create(const std::string& url, const std::string& name,
     auto token = generate_token();
     bool retired = false;
     try {
-      appending_token_entries(pool, [&](pqxx::transaction_base& txn) {
+      // The token's row and its entries in one transaction, so that a row
+      // without its entry can only come from someone bypassing this
+      // command. Each entry's partition stays locked until the commit
+      // (append_token_entry): serve's auditor waits, then seals after it.
+      pool.transact([&](pqxx::transaction_base& txn) {
         auto db_user = session_user(txn);
         retired = false;
         // The name's expired token is retired to free the name; its expiry
@@ -187,13 +170,14 @@ int run_token_create(const std::string& url, const std::string& name,
         if (auto old = find_expired_token_of(txn, name)) {
           retired = retire_expired_token(txn, name);
           if (!has_token_entry(txn, old->id, audit_action::token_expired))
-            append_token_entry(txn, token_entry(audit_action::token_expired,
-                                                *old, expiry_performer,
-                                                db_user));
+            append_token_entry(txn, old->id,
+                               token_entry(audit_action::token_expired, *old,
+                                           expiry_performer, db_user));
         }
         auto row = insert_token(txn, name, *r, hash_token(token), lifetime);
-        append_token_entry(txn, token_entry(audit_action::token_created, row,
-                                            *issuer, db_user));
+        append_token_entry(txn, row.id,
+                           token_entry(audit_action::token_created, row,
+                                       *issuer, db_user));
       });
     } catch (const db_error& e) {
       if (e.code == db_errc::conflict) {
@@ -242,13 +226,13 @@ int run_token_revoke(const std::string& url, const std::string& name,
       return EXIT_FAILURE;
     auto pool = make_pool(url);
     bool revoked = false;
-    appending_token_entries(pool, [&](pqxx::transaction_base& txn) {
+    pool.transact([&](pqxx::transaction_base& txn) {
       auto token = find_active_token_of(txn, name);
       revoked = token && revoke_token(txn, name);
       if (revoked)
-        append_token_entry(txn, token_entry(audit_action::token_revoked,
-                                            *token, *revoker,
-                                            session_user(txn)));
+        append_token_entry(txn, token->id,
+                           token_entry(audit_action::token_revoked, *token,
+                                       *revoker, session_user(txn)));
     });
     if (!revoked) {
       std::cerr << "hitl: no active token for '" << name

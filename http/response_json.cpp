@@ -211,7 +211,11 @@ json audit_page_json(const std::vector<audit_entry>& entries, int limit) {
                      {"ip_address", or_null(e.ip_address)},
                      {"user_agent", or_null(e.user_agent)},
                      {"prev_hash", e.prev_hash},
-                     {"hash", e.hash}});
+                     {"hash", e.hash},
+                     {"partition", e.link ? json(e.link->partition.value)
+                                          : json(nullptr)},
+                     {"pseq", e.link ? json(e.link->pseq) : json(nullptr)},
+                     {"epoch", e.link ? json(e.link->epoch) : json(nullptr)}});
   }
   json next = entries.size() > n ? json(std::to_string(entries[n - 1].seq))
                                  : json(nullptr);

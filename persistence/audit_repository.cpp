@@ -28,6 +28,9 @@ audit_entry read_entry(const pqxx::row& r) {
     e.user_agent = r[7].as<std::string>();
   e.prev_hash = r[8].as<std::string>();
   e.hash = r[9].as<std::string>();
+  if (!r[10].is_null())
+    e.link = chain_link{partition_id{r[10].as<int>()}, r[11].as<int64_t>(),
+                        r[12].as<int64_t>()};
   return e;
 }
 
@@ -41,12 +44,25 @@ std::vector<audit_entry> read_entries(const pqxx::result& rows) {
 
 } // namespace
 
-void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e) {
-  append_audit_entries(txn, {e});
+std::vector<partition_chain>
+read_partition_chains(pqxx::transaction_base& txn) {
+  std::vector<partition_chain> out;
+  out.reserve(partition_count);
+  for (const auto& r : txn.exec_prepared(sql::audit_partition_chains.name))
+    out.push_back({partition_id{r[0].as<int>()}, r[1].as<int64_t>(),
+                   chain_head{r[2].as<int64_t>(), r[3].as<std::string>()}});
+  return out;
 }
 
-chain_head read_chain_head(pqxx::transaction_base& txn) {
-  auto r = txn.exec_prepared(sql::audit_head.name);
+partition_chain lock_partition_chain(pqxx::transaction_base& txn,
+                                     partition_id p) {
+  auto r = txn.exec_prepared1(sql::audit_partition_chain_lock.name, p.value);
+  return {p, r[0].as<int64_t>(),
+          chain_head{r[1].as<int64_t>(), r[2].as<std::string>()}};
+}
+
+chain_head read_prefix_end(pqxx::transaction_base& txn) {
+  auto r = txn.exec_prepared(sql::audit_prefix.name);
   if (r.empty())
     return {};
   return chain_head{r[0][0].as<int64_t>(), r[0][1].as<std::string>()};

@@ -10,11 +10,24 @@
 
 namespace hitl {
 
-/// Appends one sealed entry. The table's triggers refuse any later change.
-void append_audit_entry(pqxx::transaction_base& txn, const audit_entry& e);
+/// A partition's chain as its row has it: where its next entry attaches,
+/// and the epoch it is held at.
+struct partition_chain {
+  partition_id partition;
+  int64_t epoch = 0;
+  chain_head head;
+};
 
-/// The current head, or the genesis head for an empty trail.
-chain_head read_chain_head(pqxx::transaction_base& txn);
+/// Every partition's chain, in partition order.
+std::vector<partition_chain> read_partition_chains(pqxx::transaction_base& txn);
+
+/// Partition `p`'s chain, its row locked until the transaction ends, so
+/// that nobody else appends to it meanwhile.
+partition_chain lock_partition_chain(pqxx::transaction_base& txn,
+                                     partition_id p);
+
+/// Where the common prefix ends (the genesis head for none).
+chain_head read_prefix_end(pqxx::transaction_base& txn);
 
 /// Up to `limit` entries with seq > after_seq, in seq order (for verify).
 std::vector<audit_entry> read_audit_entries(pqxx::transaction_base& txn,

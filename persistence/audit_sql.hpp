@@ -9,10 +9,25 @@ namespace hitl::sql {
 // What an audit_entry is read from, in read_entry's order.
 inline constexpr sql_fragment audit_columns{"audit_columns", R"(
   seq, decision_id, action, performed_by, hitl_micros("timestamp"),
-  details::text, ip_address, user_agent, prev_hash, hash)"};
+  details::text, ip_address, user_agent, prev_hash, hash, partition_id, pseq,
+  epoch)"};
 
-inline constexpr sql_statement audit_head{"audit_head", R"(
-  SELECT seq, hash FROM hitl_audit_logs ORDER BY seq DESC LIMIT 1)"};
+// Every partition's epoch and chain head, in partition order.
+inline constexpr sql_statement audit_partition_chains{
+  "audit_partition_chains", R"(
+  SELECT partition_id, epoch, chain_seq, chain_hash FROM hitl_partitions
+  ORDER BY partition_id)"};
+
+// Partition $1's epoch and chain head, locked until commit: a writer that
+// is no cluster member appends after it (token entries).
+inline constexpr sql_statement audit_partition_chain_lock{
+  "audit_partition_chain_lock", R"(
+  SELECT epoch, chain_seq, chain_hash FROM hitl_partitions
+  WHERE partition_id = $1 FOR UPDATE)"};
+
+// Where the common prefix ends (021).
+inline constexpr sql_statement audit_prefix{"audit_prefix", R"(
+  SELECT seq, hash FROM hitl_audit_prefix)"};
 
 // $2 entries after seq $1.
 inline constexpr sql_statement audit_scan{"audit_scan", R"(
@@ -32,7 +47,8 @@ inline constexpr sql_statement audit_query{"audit_query", R"(
 
 inline constexpr sql_fragment audit_fragments[] = {audit_columns};
 
-inline constexpr sql_statement audit_statements[] = {audit_head, audit_scan,
-                                                     audit_query};
+inline constexpr sql_statement audit_statements[] = {
+  audit_partition_chains, audit_partition_chain_lock, audit_prefix,
+  audit_scan, audit_query};
 
 } // namespace hitl::sql

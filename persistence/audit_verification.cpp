@@ -7,10 +7,47 @@
 
 namespace hitl {
 
+namespace {
+
+// Where the chains end as the walk found them, against where the database
+// says they end: the prefix's row (021) and each partition's head. Rows
+// removed from a chain's end, which the chains cannot show themselves,
+// leave a head with nothing at it.
+std::optional<chain_break> check_heads(pqxx::transaction_base& txn,
+                                       const chain_heads& walked) {
+  auto prefix = read_prefix_end(txn);
+  if (prefix != walked.prefix)
+    return chain_break{walked.prefix.seq, break_kind::removed,
+                       "the common prefix ends at entry "
+                         + std::to_string(walked.prefix.seq)
+                         + ", but hitl_audit_prefix says entry "
+                         + std::to_string(prefix.seq) + " ("
+                         + prefix.hash.substr(0, 12) + ")"};
+  for (const auto& row : read_partition_chains(txn)) {
+    const auto& found = walked.partitions.at(
+      static_cast<size_t>(row.partition.value));
+    if (row.head == found)
+      continue;
+    auto p = std::to_string(row.partition.value);
+    auto kind = row.head.seq > found.seq ? break_kind::removed
+                                         : break_kind::inserted_or_reordered;
+    return chain_break{0, kind,
+                       "partition " + p + "'s chain ends at entry "
+                         + std::to_string(found.seq) + " ("
+                         + found.hash.substr(0, 12)
+                         + "), but its row says entry "
+                         + std::to_string(row.head.seq) + " ("
+                         + row.head.hash.substr(0, 12) + ")"};
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 verification_report verify_audit_trail(connection_pool& pool) {
   constexpr int page = 5000;
   verification_report report;
-  chain_verifier verifier;
+  chains_verifier verifier;
   decision_cross_check decisions{max_reported_mismatches};
   int64_t after = 0;
   // One snapshot for the whole walk, so that entries appended meanwhile do
@@ -18,7 +55,7 @@ verification_report verify_audit_trail(connection_pool& pool) {
   // consistent prefix. The decisions are read in the same snapshot, where
   // each committed change has its entry (they commit together).
   pool.read([&](pqxx::transaction_base& txn) {
-    verifier = chain_verifier{};
+    verifier = chains_verifier{};
     decisions = decision_cross_check{max_reported_mismatches};
     report.first_break.reset();
     after = 0;
@@ -34,11 +71,13 @@ verification_report verify_audit_trail(connection_pool& pool) {
       if (report.first_break || entries.size() < static_cast<size_t>(page))
         break;
     }
+    if (!report.first_break)
+      report.first_break = check_heads(txn, verifier.heads());
     read_decisions_against_chain(txn, decisions);
     report.tokens = check_tokens_against_chain(txn, max_reported_mismatches);
   });
   report.checked = verifier.checked();
-  report.head_hash = verifier.head();
+  report.head_hash = chains_root(verifier.heads());
   report.decisions_checked = decisions.decisions();
   report.mismatch_count = decisions.mismatch_count();
   report.mismatches = decisions.mismatches();

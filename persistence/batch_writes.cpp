@@ -136,8 +136,15 @@ void approval_row(json_text& w, const new_approval& r) {
   w.end_object();
 }
 
+// Only entries of a partition are written (021 refuses others). Their seq
+// comes from the database, row by row in the array's order, which is the
+// order they were sealed in: within a partition, seq grows with pseq.
 void audit_row(json_text& w, const audit_entry& e) {
-  w.begin_object().key("seq").integer(e.seq).key("decision_id");
+  w.begin_object()
+    .key("partition_id").integer(e.link ? e.link->partition.value : -1)
+    .key("pseq").integer(e.link ? e.link->pseq : 0)
+    .key("epoch").integer(e.link ? e.link->epoch : -1)
+    .key("decision_id");
   if (e.decision_id.empty())
     w.null(); // a token's entry (017)
   else
@@ -210,14 +217,16 @@ constexpr std::string_view approvals_insert_sql = R"(
       token_id bigint))";
 
 constexpr std::string_view audit_append_sql = R"(
-    INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,
-      "timestamp", details, ip_address, user_agent, prev_hash, hash)
-    SELECT seq, decision_id, action, performed_by, hitl_from_micros(at),
-      details::jsonb, ip_address, user_agent, prev_hash, hash
+    INSERT INTO hitl_audit_logs (partition_id, pseq, epoch, decision_id,
+      action, performed_by, "timestamp", details, ip_address, user_agent,
+      prev_hash, hash)
+    SELECT partition_id, pseq, epoch, decision_id, action, performed_by,
+      hitl_from_micros(at), details::jsonb, ip_address, user_agent,
+      prev_hash, hash
     FROM json_to_recordset({rows}) AS r(
-      seq bigint, decision_id text, action text, performed_by text,
-      at bigint, details text, ip_address text, user_agent text,
-      prev_hash text, hash text))";
+      partition_id smallint, pseq bigint, epoch bigint, decision_id text,
+      action text, performed_by text, at bigint, details text,
+      ip_address text, user_agent text, prev_hash text, hash text))";
 
 constexpr std::string_view outbox_insert_sql = R"(
     INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
@@ -228,7 +237,6 @@ constexpr std::string_view outbox_insert_sql = R"(
 // The names of the statements that libpqxx runs.
 constexpr const char* decisions_insert_batch = "decisions_insert_batch";
 constexpr const char* decisions_update_batch = "decisions_update_batch";
-constexpr const char* audit_append_batch = "audit_append_batch";
 constexpr const char* batch_write = "batch_write";
 
 // A parameter's type: its name in SQL and its OID, for libpq's prepare.
@@ -242,6 +250,7 @@ constexpr param_type text_type{"text", 25};
 constexpr param_type uuid_type{"uuid", 2950};
 constexpr param_type smallint_array_type{"smallint[]", 1005};
 constexpr param_type bigint_array_type{"bigint[]", 1016};
+constexpr param_type text_array_type{"text[]", 1009};
 
 // One kind of row that a batch writes, described once: the batch statement,
 // its parameters (one JSON array per kind, in this order, then `tail`
@@ -279,7 +288,7 @@ constexpr row_kind row_kinds[] = {
    none<&batch_rows::approvals>, nullptr},
   {"aud", [] { return std::string{audit_append_sql}; },
    array_of<&batch_rows::entries, audit_row>, none<&batch_rows::entries>,
-   audit_append_batch},
+   nullptr},
   {"obx", [] { return std::string{outbox_insert_sql}; },
    array_of<&batch_rows::outbox, outbox_row_json>, none<&batch_rows::outbox>,
    nullptr},
@@ -287,6 +296,21 @@ constexpr row_kind row_kinds[] = {
 constexpr size_t kind_count = std::size(row_kinds);
 constexpr batch_parts part_of(size_t kind) {
   return batch_parts{1} << kind;
+}
+
+// An array literal of one member of each chain (the members are numbers and
+// hex, which need no quoting); NULL without chains.
+template <class Member>
+std::optional<std::string> chains_array(const batch_rows& r, Member member) {
+  if (r.chains.empty())
+    return std::nullopt;
+  std::string out = "{";
+  for (const auto& c : r.chains) {
+    if (out.size() > 1)
+      out += ',';
+    out += member(c);
+  }
+  return out + "}";
 }
 
 // The parameters after the row arrays, named in the batch's result below.
@@ -300,57 +324,62 @@ constexpr tail_param tail[] = {
    [](const batch_rows& r) -> std::optional<std::string> {
      return std::to_string(r.updates.size());
    }},
-  {"after_seq", bigint_type,
-   [](const batch_rows& r) -> std::optional<std::string> {
-     if (r.entries.empty())
-       return std::nullopt;
-     return std::to_string(r.entries.front().seq - 1);
-   }},
-  {"after_hash", text_type,
-   [](const batch_rows& r) -> std::optional<std::string> {
-     if (r.entries.empty())
-       return std::nullopt;
-     return r.entries.front().prev_hash;
-   }},
   {"fence_node", uuid_type,
    [](const batch_rows& r) -> std::optional<std::string> {
-     if (!r.fence)
-       return std::nullopt;
-     return r.fence->node_id;
+     return r.fence_node;
    }},
-  {"fence_partitions", smallint_array_type,
-   [](const batch_rows& r) -> std::optional<std::string> {
-     if (!r.fence)
-       return std::nullopt;
-     return int_array_literal(r.fence->leases, [](const partition_lease& l) {
-       return static_cast<int64_t>(l.partition.value);
+  {"chain_partitions", smallint_array_type,
+   [](const batch_rows& r) {
+     return chains_array(r, [](const chain_advance& c) {
+       return std::to_string(c.partition.value);
      });
    }},
-  {"fence_epochs", bigint_array_type,
-   [](const batch_rows& r) -> std::optional<std::string> {
-     if (!r.fence)
-       return std::nullopt;
-     return int_array_literal(r.fence->leases,
-                              [](const partition_lease& l) { return l.epoch; });
+  {"chain_epochs", bigint_array_type,
+   [](const batch_rows& r) {
+     return chains_array(
+       r, [](const chain_advance& c) { return std::to_string(c.epoch); });
+   }},
+  {"chain_after_pseqs", bigint_array_type,
+   [](const batch_rows& r) {
+     return chains_array(r, [](const chain_advance& c) {
+       return std::to_string(c.before.seq);
+     });
+   }},
+  {"chain_after_hashes", text_array_type,
+   [](const batch_rows& r) {
+     return chains_array(r,
+                         [](const chain_advance& c) { return c.before.hash; });
+   }},
+  {"chain_to_pseqs", bigint_array_type,
+   [](const batch_rows& r) {
+     return chains_array(r, [](const chain_advance& c) {
+       return std::to_string(c.after.seq);
+     });
+   }},
+  {"chain_to_hashes", text_array_type,
+   [](const batch_rows& r) {
+     return chains_array(r,
+                         [](const chain_advance& c) { return c.after.hash; });
    }},
 };
 
 // The batch's result: whether every update found its expected version
-// (hitl_all_written), decision_id -> new version of each, whether the
-// audit log ends where the first entry was sealed (hitl_chain_follows),
-// and whether the node still holds the partitions it writes to
-// (hitl_fence). A guard that fails raises, and the statement writes
-// nothing.
+// (hitl_all_written), decision_id -> new version of each, and whether each
+// partition's chain ended where the batch was sealed and the node still
+// holds the partitions it writes to, which moves the chains' heads
+// (hitl_advance_chains). A guard that fails raises, and the statement
+// writes nothing.
+constexpr std::string_view advance_chains = R"(
+         hitl_advance_chains({fence_node}, {chain_partitions}, {chain_epochs},
+           {chain_after_pseqs}, {chain_after_hashes}, {chain_to_pseqs},
+           {chain_to_hashes}))";
 constexpr std::string_view result_with_updates = R"(
   SELECT hitl_all_written((SELECT count(*) FROM upd), {updates_expected}),
          (SELECT coalesce(json_agg(json_build_array(decision_id, version)),
                           '[]')
-          FROM upd)::text,
-         hitl_chain_follows({after_seq}, {after_hash}),
-         hitl_fence({fence_node}, {fence_partitions}, {fence_epochs}))";
+          FROM upd)::text,)";
 constexpr std::string_view result_without_updates = R"(
-  SELECT true, '[]'::text, hitl_chain_follows({after_seq}, {after_hash}),
-         hitl_fence({fence_node}, {fence_partitions}, {fence_epochs}))";
+  SELECT true, '[]'::text,)";
 
 // `sql` with each `{name}` replaced by `by`.
 std::string with_param(std::string sql, std::string_view name,
@@ -378,8 +407,8 @@ const batch_parts batch_parts_all = part_of(kind_count) - 1;
 // The batch as one statement, so that in autocommit it is one round trip
 // and its own transaction. Two guards are checked inside it, and either
 // undoes every part of the statement: hitl_all_written, that each update
-// found its expected version; hitl_chain_follows, that the audit log ends
-// where the batch's first entry was sealed.
+// found its expected version; hitl_advance_chains, that each partition's
+// chain ends where the batch's entries were sealed and is still the node's.
 //
 // Only the kinds in `parts` are in it: an empty part is not free. It opens
 // its table and every index of it, and an UPDATE of no rows still runs its
@@ -404,7 +433,8 @@ batch_statement batch_statement_for(batch_parts parts) {
   static_assert(std::string_view{row_kinds[0].cte} == "upd",
                 "the result reads the updates' CTE");
   auto result = std::string{(parts & part_of(0)) != 0 ? result_with_updates
-                                                      : result_without_updates};
+                                                      : result_without_updates}
+                + std::string{advance_chains};
   for (size_t i = 0; i < std::size(tail); ++i) {
     result = with_param(result, tail[i].name,
                         param_ref(kind_count + i) + "::" + tail[i].type.name);
@@ -472,11 +502,6 @@ update_decisions(pqxx::transaction_base& txn,
   return written;
 }
 
-void append_audit_entries(pqxx::transaction_base& txn,
-                          const std::vector<audit_entry>& entries) {
-  write_rows(txn, audit_append_batch, entries, audit_row);
-}
-
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
   auto call = batch_call_for(rows);
@@ -491,10 +516,10 @@ write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
       throw chain_moved(e.what());
     if (e.sqlstate() == "HT410")
       throw partition_fenced(e.what());
-    // A writer that appended without the guard seeing it yet (its entry
-    // was not committed when this statement began) took our seq.
+    // A writer that appended to the same chain, not yet committed when
+    // this statement reached the index, took our place in it.
     if (e.sqlstate() == "23505"
-        && std::string_view{e.what()}.find("hitl_audit_logs_pkey")
+        && std::string_view{e.what()}.find("hitl_audit_logs_partition_place")
              != std::string_view::npos)
       throw chain_moved(e.what());
     throw;

@@ -37,10 +37,6 @@ std::unordered_map<std::string, int64_t>
 update_decisions(pqxx::transaction_base& txn,
                  const std::vector<decision_update>& rows);
 
-/// Appends sealed audit entries.
-void append_audit_entries(pqxx::transaction_base& txn,
-                          const std::vector<audit_entry>& entries);
-
 struct new_approval {
   const std::string* decision_id;
   const approval* given;
@@ -53,11 +49,16 @@ struct outbox_row {
   std::string payload_json;
 };
 
-/// The partitions a batch writes to, at the epochs the node holds them: the
-/// batch writes nothing unless they are all still its own (hitl_fence).
-struct batch_fence {
-  std::string node_id;
-  std::vector<partition_lease> leases;
+/// A partition that a batch writes to: the epoch it is written under, and
+/// its chain's head before the batch and after it (the same when the batch
+/// appends no entry to it). The batch writes nothing unless each chain still
+/// ends at `before` and, for a cluster member, the node still holds the
+/// partition at that epoch (hitl_advance_chains).
+struct chain_advance {
+  partition_id partition;
+  int64_t epoch = 0;
+  chain_head before;
+  chain_head after;
 };
 
 /// Every row a batch writes, for write_batch.
@@ -67,8 +68,11 @@ struct batch_rows {
   std::vector<new_approval> approvals;
   std::vector<audit_entry> entries;
   std::vector<outbox_row> outbox;
-  /// None: a writer that is no cluster member (tests, tools).
-  std::optional<batch_fence> fence;
+  /// Every partition written to, each once.
+  std::vector<chain_advance> chains;
+  /// The node whose leases fence the batch; none: a writer that is no
+  /// cluster member (tests, tools), checked against the chains only.
+  std::optional<std::string> fence_node;
 };
 
 /// Writes all of `rows` in one statement: run it in autocommit and it is one
@@ -76,8 +80,9 @@ struct batch_rows {
 /// updates; std::nullopt, with nothing written, when any update found its
 /// decision at another version than expected (the audit entries were sealed
 /// for a write that did not happen). Throws what the separate statements
-/// above throw; a reviewer approving twice is a conflict too; and
-/// partition_fenced when the fence refused it.
+/// above throw; a reviewer approving twice is a conflict too;
+/// partition_fenced when the fence refused it; chain_moved when a chain
+/// did not end where the batch was sealed.
 std::optional<std::unordered_map<std::string, int64_t>>
 write_batch(pqxx::transaction_base& txn, const batch_rows& rows);
 
@@ -94,9 +99,8 @@ extern const batch_parts batch_parts_all;
 /// The batch statement for the kinds of rows in `parts`: a row array
 /// parameter per kind (those of kinds not in `parts` are in the list but not
 /// read, so their types must be given), then the number of updates, the
-/// seq and hash after which the batch's first audit entry was sealed (NULL
-/// without entries), and the fence: node, partitions and epochs (NULL
-/// without one).
+/// fencing node (NULL for none), and the chains: partitions, epochs, heads
+/// before (pseqs, hashes) and after (NULL without chains).
 struct batch_statement {
   std::string name; // batch_write_<parts>
   std::string text;

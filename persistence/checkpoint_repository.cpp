@@ -1,6 +1,8 @@
 #include "persistence/checkpoint_repository.hpp"
 
+#include "persistence/audit_repository.hpp"
 #include "persistence/checkpoint_sql.hpp"
+#include "persistence/sql_params.hpp"
 
 #include <pqxx/pqxx>
 
@@ -19,27 +21,38 @@ stored_checkpoint read_row(const pqxx::row& r) {
   c.count = r[4].as<int64_t>();
   c.key_id = r[5].as<std::string>();
   c.signature = r[6].as<std::string>();
+  if (!r[7].is_null()) {
+    auto heads = parse_heads_json(r[7].c_str());
+    // The owner may write anything there; a checkpoint whose heads cannot
+    // be read vouches for nothing (its signature cannot verify without
+    // them), so it is read as having no heads and fails as such.
+    if (heads.heads)
+      c.heads = std::move(heads.heads);
+  }
   return s;
 }
 
 } // namespace
 
-committed_chain read_committed_chain(pqxx::transaction_base& txn,
-                                     int64_t after_seq) {
-  auto r = txn.exec_prepared1(sql::chain_committed.name, after_seq);
-  committed_chain c;
-  if (!r[0].is_null()) {
-    c.head_seq = r[0].as<int64_t>();
-    c.head_hash = r[1].as<std::string>();
-  }
-  c.entries_after = r[2].as<int64_t>();
+committed_chains read_committed_chains(pqxx::transaction_base& txn) {
+  committed_chains c;
+  c.heads = chain_heads::after_prefix(read_prefix_end(txn));
+  for (const auto& p : read_partition_chains(txn))
+    c.heads.partitions.at(static_cast<size_t>(p.partition.value)) = p.head;
+  c.max_seq = txn.exec_prepared1(sql::audit_max_seq.name)[0].as<int64_t>();
   return c;
 }
 
 void insert_checkpoint(pqxx::transaction_base& txn,
                        const audit_checkpoint& c) {
-  txn.exec_prepared0(sql::checkpoint_insert.name, c.seq, c.hash,
-                     to_micros(c.at), c.count, c.key_id, c.signature);
+  sql_params p;
+  p.add(c.seq).add(c.hash).add(to_micros(c.at)).add(c.count).add(c.key_id)
+    .add(c.signature);
+  if (c.heads)
+    p.add(heads_json(*c.heads));
+  else
+    p.null();
+  txn.exec_prepared0(sql::checkpoint_insert.name, p.dynamic());
 }
 
 std::optional<audit_checkpoint> last_checkpoint(pqxx::transaction_base& txn) {

@@ -10,20 +10,16 @@
 
 namespace hitl {
 
-/// The chain as committed, for the next checkpoint.
-struct committed_chain {
-  /// The last entry's seq and hash (0 and empty for an empty chain).
-  int64_t head_seq = 0;
-  std::string head_hash;
-  /// Entries with seq > the `after_seq` asked about.
-  int64_t entries_after = 0;
+/// The chains as committed, for the next checkpoint.
+struct committed_chains {
+  chain_heads heads;
+  /// The highest seq committed (0 for none).
+  int64_t max_seq = 0;
 };
 
-/// One statement, so the three agree: the head, and how many entries
-/// follow `after_seq` (the last checkpoint's seq, so that counting does not
-/// scan the whole log each time).
-committed_chain read_committed_chain(pqxx::transaction_base& txn,
-                                     int64_t after_seq);
+/// Read in `txn`'s snapshot, which must be one for all its statements
+/// (connection_pool::read), so that they agree.
+committed_chains read_committed_chains(pqxx::transaction_base& txn);
 
 /// Appends a signed checkpoint. The table's triggers refuse any later change.
 void insert_checkpoint(pqxx::transaction_base& txn, const audit_checkpoint& c);

@@ -9,20 +9,17 @@ namespace hitl::sql {
 
 // What a stored_checkpoint is read from, in read_row's order.
 inline constexpr sql_fragment checkpoint_columns{"checkpoint_columns", R"(
-  id, seq, hash, hitl_micros(signed_at), entry_count, key_id, signature)"};
+  id, seq, hash, hitl_micros(signed_at), entry_count, key_id, signature,
+  heads::text)"};
 
-// The chain's head (NULLs for an empty chain) and the entries after seq $1.
-inline constexpr sql_statement chain_committed{"chain_committed", R"(
-  SELECT h.seq, h.hash,
-         (SELECT count(*) FROM hitl_audit_logs WHERE seq > $1)
-  FROM (SELECT 1) one
-  LEFT JOIN LATERAL (SELECT seq, hash FROM hitl_audit_logs
-                     ORDER BY seq DESC LIMIT 1) h ON true)"};
+// The highest seq committed (0 for none).
+inline constexpr sql_statement audit_max_seq{"audit_max_seq", R"(
+  SELECT coalesce(max(seq), 0) FROM hitl_audit_logs)"};
 
 inline constexpr sql_statement checkpoint_insert{"checkpoint_insert", R"(
   INSERT INTO hitl_audit_checkpoints
-    (seq, hash, signed_at, entry_count, key_id, signature)
-  VALUES ($1, $2, hitl_from_micros($3), $4, $5, $6))"};
+    (seq, hash, signed_at, entry_count, key_id, signature, heads)
+  VALUES ($1, $2, hitl_from_micros($3), $4, $5, $6, $7::jsonb))"};
 
 inline constexpr sql_statement checkpoint_last{"checkpoint_last", R"(
   SELECT {checkpoint_columns} FROM hitl_audit_checkpoints
@@ -44,7 +41,7 @@ inline constexpr sql_statement audit_export_bounds{"audit_export_bounds", R"(
 inline constexpr sql_fragment checkpoint_fragments[] = {checkpoint_columns};
 
 inline constexpr sql_statement checkpoint_statements[] = {
-  chain_committed, checkpoint_insert, checkpoint_last, checkpoint_scan,
+  audit_max_seq, checkpoint_insert, checkpoint_last, checkpoint_scan,
   audit_export_bounds};
 
 } // namespace hitl::sql

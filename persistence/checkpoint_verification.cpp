@@ -6,6 +6,7 @@
 #include "policy/audit_chain.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace hitl {
 
@@ -13,62 +14,136 @@ namespace {
 
 constexpr int verify_page = 5000;
 
-// Walks checkpoints in seq order beside the chain.
+// The chains a checkpoint speaks of: the common prefix, then partition p at
+// 1 + p.
+constexpr size_t prefix_chain = 0;
+constexpr size_t chain_count = 1 + partition_count;
+
+size_t chain_of(const audit_entry& e) {
+  return e.link ? 1 + static_cast<size_t>(e.link->partition.value)
+                : prefix_chain;
+}
+
+std::string entry_name(size_t chain, int64_t place) {
+  if (chain == prefix_chain)
+    return "entry " + std::to_string(place);
+  return "partition " + std::to_string(chain - 1) + " entry "
+         + std::to_string(place);
+}
+
+// What one checkpoint says about one chain: the entry at `place` has `hash`.
+struct expectation {
+  size_t point = 0;
+  int64_t place = 0;
+  std::string hash;
+};
+
+// Walks checkpoints beside the chains, each chain in order of place.
 class checkpoint_walk {
 public:
   explicit checkpoint_walk(std::vector<sourced_checkpoint> points)
-    : points_(std::move(points)) {
-    std::stable_sort(points_.begin(), points_.end(),
-                     [](const auto& a, const auto& b) {
-                       return a.checkpoint.seq < b.checkpoint.seq;
-                     });
+    : points_(std::move(points)), faults_(points_.size()) {
+    for (size_t i = 0; i < points_.size(); ++i) {
+      const auto& c = points_[i].checkpoint;
+      if (!c.heads) {
+        // Of the single chain, which is dense from 1: its count is its seq.
+        expect(prefix_chain, i, c.seq, c.hash);
+        if (c.count != c.seq)
+          contradict(i, "count differs: the checkpoint says "
+                          + std::to_string(c.count) + " entries up to seq "
+                          + std::to_string(c.seq) + ", the chain has "
+                          + std::to_string(c.seq));
+        continue;
+      }
+      if (c.heads->prefix.seq > 0)
+        expect(prefix_chain, i, c.heads->prefix.seq, c.heads->prefix.hash);
+      for (size_t p = 0; p < c.heads->partitions.size(); ++p) {
+        const auto& h = c.heads->partitions[p];
+        if (h.seq > 0)
+          expect(1 + p, i, h.seq, h.hash);
+      }
+    }
+    for (auto& list : expected_)
+      std::stable_sort(list.begin(), list.end(),
+                       [](const auto& a, const auto& b) {
+                         return a.place < b.place;
+                       });
   }
 
-  // `e` verified, and it is the `count`th entry of the chain.
-  void entry(const audit_entry& e, int64_t count) {
-    for (; next_ < points_.size() && points_[next_].checkpoint.seq <= e.seq;
-         ++next_) {
-      const auto& p = points_[next_];
-      const auto& c = p.checkpoint;
-      if (c.seq < e.seq)
-        contradict(p, "the chain has no entry at seq " + std::to_string(c.seq)
-                        + " (it goes on at seq " + std::to_string(e.seq)
-                        + ")");
-      else if (c.hash != e.hash)
-        contradict(p, "hash differs: the checkpoint says " + c.hash
-                        + ", the chain has " + e.hash);
-      else if (c.count != count)
-        contradict(p, "count differs: the checkpoint says "
-                        + std::to_string(c.count) + " entries up to seq "
-                        + std::to_string(c.seq) + ", the chain has "
-                        + std::to_string(count));
-      else
-        ++result_.confirmed;
+  // `e` verified.
+  void entry(const audit_entry& e) {
+    auto chain = chain_of(e);
+    auto place = e.link ? e.link->pseq : e.seq;
+    auto& list = expected_[chain];
+    auto& next = next_[chain];
+    for (; next < list.size() && list[next].place <= place; ++next) {
+      const auto& x = list[next];
+      if (x.place < place)
+        contradict(x.point, "the chain has no " + entry_name(chain, x.place)
+                              + " (it goes on at "
+                              + entry_name(chain, place) + ")");
+      else if (x.hash != e.hash)
+        contradict(x.point, "hash of " + entry_name(chain, x.place)
+                              + " differs: the checkpoint says " + x.hash
+                              + ", the chain has " + e.hash);
     }
   }
 
-  // The walk stopped: at a break (the chain does not verify from `seq`
-  // on) or at the end of the chain.
+  // The walk stopped: at a break (the chains do not verify from there on)
+  // or at their end.
   void rest(const std::string& why) {
-    for (; next_ < points_.size(); ++next_)
-      contradict(points_[next_], why);
+    for (size_t chain = 0; chain < chain_count; ++chain)
+      for (auto& next = next_[chain]; next < expected_[chain].size(); ++next)
+        contradict(expected_[chain][next].point, why);
   }
 
+  // Each chain's end as walked, for what is expected past it.
+  void ends(const chain_heads& heads) {
+    for (size_t chain = 0; chain < chain_count; ++chain) {
+      auto last = chain == prefix_chain ? heads.prefix.seq
+                                        : heads.partitions[chain - 1].seq;
+      for (auto& next = next_[chain]; next < expected_[chain].size(); ++next)
+        contradict(expected_[chain][next].point,
+                   "beyond the end of the chain: there is no "
+                     + entry_name(chain, expected_[chain][next].place)
+                     + " (the chain ends at "
+                     + entry_name(chain, last) + ")");
+    }
+  }
+
+  // The first contradiction of the checkpoint with the lowest seq.
   checkpoint_check result() const {
-    return result_;
+    checkpoint_check out;
+    for (size_t i = 0; i < points_.size(); ++i) {
+      if (!faults_[i]) {
+        ++out.confirmed;
+        continue;
+      }
+      ++out.contradicted;
+      const auto& p = points_[i];
+      if (!out.first_contradiction
+          || p.checkpoint.seq < out.first_contradiction->seq)
+        out.first_contradiction =
+          checkpoint_contradiction{p.where, p.checkpoint.seq, *faults_[i]};
+    }
+    return out;
   }
 
 private:
-  void contradict(const sourced_checkpoint& p, std::string message) {
-    ++result_.contradicted;
-    if (!result_.first_contradiction)
-      result_.first_contradiction = checkpoint_contradiction{
-        p.where, p.checkpoint.seq, std::move(message)};
+  void expect(size_t chain, size_t point, int64_t place,
+              const std::string& hash) {
+    expected_[chain].push_back({point, place, hash});
+  }
+
+  void contradict(size_t point, std::string message) {
+    if (!faults_[point])
+      faults_[point] = std::move(message);
   }
 
   std::vector<sourced_checkpoint> points_;
-  size_t next_ = 0;
-  checkpoint_check result_;
+  std::vector<std::optional<std::string>> faults_;
+  std::array<std::vector<expectation>, chain_count> expected_;
+  std::array<size_t, chain_count> next_{};
 };
 
 } // namespace
@@ -78,9 +153,8 @@ checkpoint_check check_chain_against(connection_pool& pool,
   checkpoint_check out;
   pool.read([&](pqxx::transaction_base& txn) {
     checkpoint_walk walk{points};
-    chain_verifier verifier;
+    chains_verifier verifier;
     int64_t after = 0;
-    int64_t last_seq = 0;
     for (;;) {
       auto entries = read_audit_entries(txn, after, verify_page);
       for (const auto& e : entries) {
@@ -90,15 +164,13 @@ checkpoint_check check_chain_against(connection_pool& pool,
           out = walk.result();
           return;
         }
-        walk.entry(e, verifier.checked());
-        after = last_seq = e.seq;
+        walk.entry(e);
+        after = e.seq;
       }
       if (entries.size() < static_cast<size_t>(verify_page))
         break;
     }
-    walk.rest("beyond the end of the chain, which has "
-              + std::to_string(verifier.checked()) + " entries and ends at seq "
-              + std::to_string(last_seq));
+    walk.ends(verifier.heads());
     out = walk.result();
   });
   return out;

@@ -37,10 +37,11 @@ struct checkpoint_check {
   int64_t contradicted = 0;
 };
 
-/// Walks the chain in seq order (one snapshot, in pages) and checks at each
-/// checkpoint's seq that an entry is there, with the checkpoint's hash,
-/// that the entries up to it number its count, and that the chain verifies
-/// up to it. Signatures are the caller's to check first. Throws db_error.
+/// Walks the chains in seq order (one snapshot, in pages) and checks at each
+/// head a checkpoint names (its seq for one of the single chain, each
+/// partition's pseq and the prefix's end for one with heads) that an entry
+/// is there with the checkpoint's hash, and that the chains verify up to
+/// it. Signatures are the caller's to check first. Throws db_error.
 checkpoint_check check_chain_against(connection_pool& pool,
                                      std::vector<sourced_checkpoint> points);
 

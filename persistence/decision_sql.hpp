@@ -37,7 +37,8 @@ inline constexpr sql_statement decision_view{"decision_view", R"(
               'performed_by', performed_by,
               'timestamp', to_char("timestamp" AT TIME ZONE 'UTC',
                                    'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-              'details', details, 'prev_hash', prev_hash, 'hash', hash)
+              'details', details, 'prev_hash', prev_hash, 'hash', hash,
+              'partition', partition_id, 'pseq', pseq, 'epoch', epoch)
             ORDER BY seq), '[]')
        FROM hitl_audit_logs l WHERE l.decision_id = d.decision_id)::text
       AS audit_trail_json

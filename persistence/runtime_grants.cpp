@@ -119,6 +119,7 @@ const std::vector<table_grant>& runtime_grants() {
     {"hitl_audit_logs", {"SELECT", "INSERT"}, {}},
     // Written by the checkpoint signer; append-only like the log.
     {"hitl_audit_checkpoints", {"SELECT", "INSERT"}, {}},
+    {"hitl_audit_prefix", {"SELECT"}, {}},
     {"hitl_approvals", {"SELECT", "INSERT"}, {}},
     {"hitl_comments", {"SELECT", "INSERT"}, {}},
     {"hitl_outbox",
@@ -135,7 +136,9 @@ const std::vector<table_grant>& runtime_grants() {
      {"SELECT", "INSERT"},
      {"node_endpoint", "http_endpoint", "policy_version", "wire_version",
       "lease_until"}},
-    {"hitl_partitions", {"SELECT"}, {"owner_node", "epoch", "acquired_at"}},
+    {"hitl_partitions",
+     {"SELECT"},
+     {"owner_node", "epoch", "acquired_at", "chain_seq", "chain_hash"}},
     // Kept by the decisions' statement triggers, which run as the caller.
     {"hitl_open_counts", {"SELECT"}, {"n"}},
     // Views for people at a psql prompt; serve reads the tables.

@@ -29,16 +29,18 @@ audit_entry token_entry(audit_action action, const token_info& token,
   return e;
 }
 
-void lock_audit_log(pqxx::transaction_base& txn) {
-  // Not prepared: every connection prepares the statements, serve's too,
-  // whose role may not take this lock.
-  txn.exec("LOCK TABLE hitl_audit_logs IN SHARE ROW EXCLUSIVE MODE");
+partition_id token_partition(int64_t token_id) {
+  return partition_of("token/" + std::to_string(token_id));
 }
 
-audit_entry append_token_entry(pqxx::transaction_base& txn, audit_entry e) {
-  auto head = read_chain_head(txn);
-  seal_next(head, e);
+audit_entry append_token_entry(pqxx::transaction_base& txn, int64_t token_id,
+                               audit_entry e) {
+  auto chain = lock_partition_chain(txn, token_partition(token_id));
+  e.link = chain_link{chain.partition, 0, chain.epoch};
   batch_rows rows;
+  rows.chains.push_back({chain.partition, chain.epoch, chain.head, {}});
+  seal_next(chain.head, e);
+  rows.chains.back().after = chain.head;
   rows.entries.push_back(e);
   write_batch(txn, rows);
   return e;

@@ -26,16 +26,16 @@ audit_entry token_entry(audit_action action, const token_info& token,
                         const std::string& performed_by,
                         const std::optional<std::string>& db_user);
 
-/// Takes the audit log for this transaction: the auditor's appends wait
-/// until it commits, then find the chain moved and seal again. Needs the
-/// owner's rights (SHARE ROW EXCLUSIVE).
-void lock_audit_log(pqxx::transaction_base& txn);
+/// The partition whose chain holds a token's entries (they belong to no
+/// patch): the partition of the text "token/<id>".
+partition_id token_partition(int64_t token_id);
 
-/// Seals `e` after the head as `txn` sees it and appends it, behind the
-/// chain guard. Throws chain_moved when another writer appended meanwhile
-/// (nothing written; run the transaction again), db_error{conflict} when
-/// the token already has an entry of this action.
-audit_entry append_token_entry(pqxx::transaction_base& txn, audit_entry e);
+/// Appends `e`, an entry of token `token_id`, to its partition's chain. The
+/// partition's row stays locked until `txn` ends: a batch of the auditor
+/// waits for it, then finds the chain moved and seals again. Throws
+/// db_error{conflict} when the token already has an entry of this action.
+audit_entry append_token_entry(pqxx::transaction_base& txn, int64_t token_id,
+                               audit_entry e);
 
 /// Whether the token has an entry of `action`.
 bool has_token_entry(pqxx::transaction_base& txn, int64_t token_id,

@@ -56,9 +56,16 @@ std::string canonical_text(const audit_entry& entry, std::string_view details) {
   else
     w.key("decision_id").string(entry.decision_id);
   w.key("details").raw(details);
+  if (entry.link)
+    w.key("epoch").integer(entry.link->epoch);
   w.key("ip_address").string(entry.ip_address);
+  if (entry.link)
+    w.key("partition").integer(entry.link->partition.value);
   w.key("performed_by").string(entry.performed_by);
-  w.key("seq").integer(entry.seq);
+  if (entry.link)
+    w.key("pseq").integer(entry.link->pseq);
+  else
+    w.key("seq").integer(entry.seq);
   w.key("timestamp").time(entry.at);
   w.key("user_agent").string(entry.user_agent);
   w.end_object();
@@ -89,10 +96,40 @@ void seal(audit_entry& entry, std::string_view prev_hash) {
 }
 
 void seal_next(chain_head& head, audit_entry& entry) {
-  entry.seq = head.seq + 1;
+  auto& place = entry.link ? entry.link->pseq : entry.seq;
+  place = head.seq + 1;
   seal(entry, head.hash);
-  head.seq = entry.seq;
+  head.seq = place;
   head.hash = entry.hash;
+}
+
+chain_heads chain_heads::after_prefix(const chain_head& prefix) {
+  chain_heads h;
+  h.prefix = prefix;
+  for (auto& p : h.partitions)
+    p = chain_head{0, prefix.hash};
+  return h;
+}
+
+int64_t chain_heads::count() const {
+  int64_t n = prefix.seq;
+  for (const auto& p : partitions)
+    n += p.seq;
+  return n;
+}
+
+std::string chains_root(const chain_heads& heads) {
+  std::string text;
+  text.reserve(100 + partition_count * 90);
+  text += "prefix " + std::to_string(heads.prefix.seq) + " "
+          + heads.prefix.hash + "\n";
+  for (int p = 0; p < partition_count; ++p) {
+    const auto& h = heads.partitions[static_cast<size_t>(p)];
+    if (h.seq != 0)
+      text += std::to_string(p) + " " + std::to_string(h.seq) + " " + h.hash
+              + "\n";
+  }
+  return sha256_hex(text);
 }
 
 // -- verification -------------------------------------------------------------
@@ -109,6 +146,17 @@ std::string_view to_string(break_kind k) {
   return "unknown";
 }
 
+chain_verifier::chain_verifier(partition_id p, const chain_head& prefix_end)
+  : partition_(p), last_hash_(prefix_end.hash) {
+}
+
+std::string chain_verifier::name(int64_t place) const {
+  if (!partition_)
+    return "entry " + std::to_string(place);
+  return "partition " + std::to_string(partition_->value) + " entry "
+         + std::to_string(place);
+}
+
 std::optional<chain_break> chain_verifier::feed(const audit_entry& entry) {
   ++checked_;
   bool self_consistent = false;
@@ -118,50 +166,104 @@ std::optional<chain_break> chain_verifier::feed(const audit_entry& entry) {
   } catch (const std::invalid_argument&) {
     // Unparseable details cannot be what was sealed.
   }
-  auto seq = std::to_string(entry.seq);
+  auto pos = entry.link ? entry.link->pseq : entry.seq;
+  auto here = name(pos);
+  if (partition_)
+    here += " (seq " + std::to_string(entry.seq) + ")";
   std::optional<chain_break> result;
   // Checks go from the coarsest symptom to the finest, so that a deletion is
   // not reported as the broken link it also causes.
-  if (entry.seq < expected_seq_) {
+  if (pos < expected_pos_) {
     result = make_break(entry.seq, break_kind::inserted_or_reordered,
-                        "entry " + seq + " follows entry "
-                          + std::to_string(last_seq_)
+                        here + " follows " + name(last_pos_)
                           + ": an entry was inserted or reordered");
-  } else if (entry.seq > expected_seq_) {
-    auto first = std::to_string(expected_seq_);
-    auto last = std::to_string(entry.seq - 1);
+  } else if (pos > expected_pos_) {
+    auto first = expected_pos_;
+    auto last = pos - 1;
+    auto missing = first == last
+                     ? name(first) + " is missing"
+                     : (partition_ ? "partition "
+                                       + std::to_string(partition_->value)
+                                       + " entries "
+                                   : std::string{"entries "})
+                         + std::to_string(first) + " to "
+                         + std::to_string(last) + " are missing";
     result = make_break(entry.seq, break_kind::removed,
-                        first == last
-                          ? "entry " + first + " is missing before entry "
-                              + seq
-                          : "entries " + first + " to " + last
-                              + " are missing before entry " + seq);
+                        missing + " before " + here);
   } else if (!last_stale_ && entry.prev_hash != last_hash_) {
     // Linking past the previous entry to the one before it means the
-    // previous entry is a stranger that was slipped in, seq and all.
+    // previous entry is a stranger that was slipped in, place and all.
     if (before_last_hash_ && entry.prev_hash == *before_last_hash_) {
-      auto forged = std::to_string(last_seq_);
-      result = make_break(last_seq_, break_kind::inserted_or_reordered,
-                          "entry " + forged + " was inserted: entry " + seq
+      result = make_break(last_seq_of_last_, break_kind::inserted_or_reordered,
+                          name(last_pos_) + " was inserted: " + here
                             + " links to the entry before it");
     } else {
       result = make_break(entry.seq, break_kind::inserted_or_reordered,
-                          "entry " + seq + " does not link to entry "
-                            + std::to_string(last_seq_)
+                          here + " does not link to "
+                            + (last_pos_ == 0 && partition_
+                                 ? std::string{"the end of the common prefix"}
+                                 : name(last_pos_))
                             + ": an entry was inserted or reordered");
     }
   } else if (!self_consistent) {
     result = make_break(entry.seq, break_kind::altered,
-                        "entry " + seq
+                        here
                           + " was altered: its hash does not match its "
                             "content");
   }
   last_stale_ = !self_consistent;
   before_last_hash_ = last_hash_;
   last_hash_ = entry.hash;
-  last_seq_ = entry.seq;
-  expected_seq_ = std::max(expected_seq_, entry.seq + 1);
+  last_pos_ = pos;
+  last_seq_of_last_ = entry.seq;
+  expected_pos_ = std::max(expected_pos_, pos + 1);
   return result;
+}
+
+std::optional<chain_break> chains_verifier::feed(const audit_entry& entry) {
+  ++checked_;
+  auto seq = std::to_string(entry.seq);
+  if (!entry.link) {
+    if (prefix_closed_)
+      return make_break(entry.seq, break_kind::inserted_or_reordered,
+                        "entry " + seq
+                          + " has no partition, but the common prefix "
+                            "ended before it: it was inserted");
+    return prefix_.feed(entry);
+  }
+  if (!prefix_closed_) {
+    prefix_closed_ = true;
+    prefix_end_ = prefix_.last();
+  }
+  auto p = entry.link->partition.value;
+  if (p < 0 || p >= partition_count)
+    return make_break(entry.seq, break_kind::altered,
+                      "entry " + seq + " names partition "
+                        + std::to_string(p) + ", which does not exist");
+  auto i = static_cast<size_t>(p);
+  auto& chain = partitions_[i];
+  if (!chain)
+    chain.emplace(entry.link->partition, prefix_end_);
+  auto result = chain->feed(entry);
+  if (!result && entry.seq <= last_seq_[i])
+    result = make_break(entry.seq, break_kind::inserted_or_reordered,
+                        "partition " + std::to_string(p) + " entry "
+                          + std::to_string(entry.link->pseq) + " has seq "
+                          + seq + ", not after seq "
+                          + std::to_string(last_seq_[i])
+                          + " of the entry before it: an entry was "
+                            "reordered");
+  last_seq_[i] = entry.seq;
+  return result;
+}
+
+chain_heads chains_verifier::heads() const {
+  auto h = chain_heads::after_prefix(prefix_closed_ ? prefix_end_
+                                                    : prefix_.last());
+  for (size_t i = 0; i < partitions_.size(); ++i)
+    if (partitions_[i])
+      h.partitions[i] = partitions_[i]->last();
+  return h;
 }
 
 } // namespace hitl

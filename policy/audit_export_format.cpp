@@ -45,6 +45,11 @@ std::string export_entry_line(const audit_entry& e) {
   j["user_agent"] = optional_text(e.user_agent);
   j["prev_hash"] = e.prev_hash;
   j["hash"] = e.hash;
+  if (e.link) {
+    j["partition"] = e.link->partition.value;
+    j["pseq"] = e.link->pseq;
+    j["epoch"] = e.link->epoch;
+  }
   return dump(j);
 }
 
@@ -56,7 +61,7 @@ std::string export_checkpoint_line(const audit_checkpoint& c) {
 
 std::string export_csv_header() {
   return "seq,timestamp,decision_id,action,performed_by,details,ip_address,"
-         "user_agent,prev_hash,hash";
+         "user_agent,prev_hash,hash,partition,pseq,epoch";
 }
 
 std::string export_csv_row(const audit_entry& e) {
@@ -76,6 +81,12 @@ std::string export_csv_row(const audit_entry& e) {
   out += csv_field(e.ip_address.value_or("")) + ",";
   out += csv_field(e.user_agent.value_or("")) + ",";
   out += e.prev_hash + "," + e.hash;
+  if (e.link)
+    out += "," + std::to_string(e.link->partition.value) + ","
+           + std::to_string(e.link->pseq) + ","
+           + std::to_string(e.link->epoch);
+  else
+    out += ",,,";
   return out;
 }
 
@@ -139,6 +150,28 @@ parsed_entry parse_export_entry(std::string_view line) {
     return {std::nullopt, "prev_hash: expected a string"};
   if (!text("hash", e.hash))
     return {std::nullopt, "hash: expected a string"};
+  // An entry of a partition's chain has all three; one of the common
+  // prefix none.
+  auto number = [&](const char* key, int64_t& out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 0)
+      return false;
+    out = it->get<int64_t>();
+    return true;
+  };
+  if (j.contains("partition") || j.contains("pseq") || j.contains("epoch")) {
+    chain_link link;
+    int64_t partition = 0;
+    if (!number("partition", partition) || partition >= partition_count)
+      return {std::nullopt, "partition: expected an integer from 0 to "
+                              + std::to_string(partition_count - 1)};
+    link.partition = partition_id{static_cast<int>(partition)};
+    if (!number("pseq", link.pseq) || link.pseq == 0)
+      return {std::nullopt, "pseq: expected a positive integer"};
+    if (!number("epoch", link.epoch))
+      return {std::nullopt, "epoch: expected a non-negative integer"};
+    e.link = link;
+  }
   return {std::move(e), {}};
 }
 

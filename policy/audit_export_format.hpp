@@ -21,7 +21,8 @@ enum class export_format { jsonl, csv };
 struct export_range {
   /// Entries from the first whose timestamp is at or after `since`, to the
   /// last whose timestamp is before `until`, and every entry between them
-  /// (a contiguous run of seq, so that its links can be checked).
+  /// (a run of seq, so that in each chain it is a run of places whose
+  /// links can be checked).
   std::optional<timestamp> since;
   std::optional<timestamp> until;
 };
@@ -33,7 +34,8 @@ struct export_summary {
 
 /// `{"action":…,"decision_id":…,"details":{…},"hash":…,"ip_address":…,
 /// "performed_by":…,"prev_hash":…,"seq":…,"timestamp":…,"type":"entry",
-/// "user_agent":…}`, compact, keys sorted; no newline.
+/// "user_agent":…}`, compact, keys sorted; no newline. An entry of a
+/// partition's chain also has "epoch", "partition" and "pseq".
 std::string export_entry_line(const audit_entry& e);
 
 /// A checkpoint line (`to_json_line`) with `"type":"checkpoint"`.
@@ -43,7 +45,8 @@ std::string export_checkpoint_line(const audit_checkpoint& c);
 /// with a comma, quote or line break are quoted, quotes doubled; null is
 /// an empty field). Columns: seq, timestamp, decision_id, action,
 /// performed_by, details (canonical JSON), ip_address, user_agent,
-/// prev_hash, hash.
+/// prev_hash, hash, partition, pseq, epoch (the last three empty for an
+/// entry of the common prefix).
 std::string export_csv_header();
 std::string export_csv_row(const audit_entry& e);
 

@@ -28,11 +28,14 @@ struct export_report {
 };
 
 /// Checks each entry's hash against its content (the chain's canonical
-/// JSON), each link (prev_hash is the previous entry's hash; seq is dense;
-/// the first entry links to the genesis hash when its seq is 1, and is
-/// taken as the anchor otherwise), each checkpoint's signature with `key`,
-/// and that the exported entry at a checkpoint's seq has its hash (and, in
-/// an export from seq 1, that as many entries lead up to it as its count).
+/// JSON), each link within its chain (the common prefix or its partition's:
+/// prev_hash is the previous entry's hash, places are dense, seq grows; in
+/// an export from seq 1 the prefix starts at the genesis hash and each
+/// partition's chain where the prefix ends, otherwise each chain's first
+/// entry is taken as its anchor), each checkpoint's signature with `key`,
+/// and that the exported entry at each head a checkpoint names has its hash
+/// (and, for a checkpoint of the single chain in an export from seq 1, that
+/// as many entries lead up to it as its count).
 /// `first_pass` and `second_pass` are two readings of the same file.
 export_report verify_export(std::istream& first_pass,
                             std::istream& second_pass, const verify_key& key);

@@ -5,8 +5,9 @@ format as persistence/README.md documents it, with no code of the service.
     verify_export.py EXPORT PUBLIC_KEY_PEM
 
 Exit 0 and "intact" when every entry's hash matches its content, each entry
-links to the one before, and each checkpoint is signed by the key and agrees
-with the exported entry at its seq; otherwise exit 2 and the line of the
+links to the one before it in its chain (the common prefix, or its
+partition's), and each checkpoint is signed by the key and agrees with the
+exported entries at the heads it names; otherwise exit 2 and the line of the
 first fault. Needs python3-cryptography (Debian).
 """
 
@@ -28,10 +29,23 @@ def compact(obj):
 
 
 def entry_hash(e):
-    canonical = compact({k: e[k] for k in (
-        "action", "decision_id", "details", "ip_address", "performed_by",
-        "seq", "timestamp", "user_agent")})
+    # An entry of a partition's chain: its place there, not its seq.
+    if "partition" in e:
+        keys = ("action", "decision_id", "details", "epoch", "ip_address",
+                "partition", "performed_by", "pseq", "timestamp",
+                "user_agent")
+    else:
+        keys = ("action", "decision_id", "details", "ip_address",
+                "performed_by", "seq", "timestamp", "user_agent")
+    canonical = compact({k: e[k] for k in keys})
     return hashlib.sha256((e["prev_hash"] + canonical).encode()).hexdigest()
+
+
+def chains_root(prefix, heads):
+    text = "prefix %d %s\n" % (prefix[0], prefix[1])
+    for partition, pseq, digest in heads:
+        text += "%d %d %s\n" % (partition, pseq, digest)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def key_id(public_key):
@@ -44,23 +58,43 @@ def checkpoint_fault(c, public_key):
     if c.get("key_id") != key_id(public_key):
         return "signed by key %s, not by the given key %s" % (
             c.get("key_id"), key_id(public_key))
-    signed = compact({k: c[k] for k in ("at", "count", "hash", "key_id",
-                                        "seq")})
+    members = ["at", "count", "hash", "key_id", "seq"]
+    if "heads" in c or "prefix" in c:
+        members += ["heads", "prefix"]
+    signed = compact({k: c[k] for k in members})
     try:
         public_key.verify(base64.b64decode(c["signature"], validate=True),
                           signed.encode())
     except (InvalidSignature, ValueError):
         return "the signature does not verify"
+    if "heads" in c:
+        if chains_root(c["prefix"], c["heads"]) != c["hash"]:
+            return "its hash is not the root of its heads"
+        if c["prefix"][0] + sum(h[1] for h in c["heads"]) != c["count"]:
+            return "its count is not the number of entries its heads say"
     return None
+
+
+def heads_of(c):
+    """(chain, place, hash) of each head a checkpoint names; chain None is
+    the common prefix."""
+    if "heads" not in c:
+        return [(None, c.get("seq"), c.get("hash"))]
+    heads = [(p, pseq, digest) for p, pseq, digest in c["heads"]]
+    if c["prefix"][0] > 0:
+        heads.append((None, c["prefix"][0], c["prefix"][1]))
+    return heads
 
 
 def verify(path, public_key):
     """Returns (line, message) of the first fault, or None."""
     faults = []
-    entries = {}  # seq -> (line, hash, entries up to it)
+    entries = {}  # (chain, place) -> (line, hash, entries up to it)
+    ends = {}  # chain -> (first place, last place, last hash, line)
     checkpoints = []
-    previous = None
+    last_seq = None
     from_genesis = False
+    prefix_closed = False
     with open(path, encoding="utf-8") as f:
         for n, text in enumerate(f, start=1):
             try:
@@ -77,18 +111,36 @@ def verify(path, public_key):
                 break
             try:
                 seq = obj["seq"]
-                if previous is None:
+                chain = obj.get("partition")
+                place = obj["pseq"] if chain is not None else seq
+                if last_seq is None:
                     from_genesis = seq == 1
-                    if from_genesis and obj["prev_hash"] != GENESIS:
-                        faults.append((n, "seq 1 does not start at genesis"))
-                        break
-                elif seq != previous[1]["seq"] + 1:
+                    if from_genesis:
+                        ends[None] = (1, 0, GENESIS, 0)
+                elif seq <= last_seq:
                     faults.append((n, "seq %d follows seq %d" % (
-                        seq, previous[1]["seq"])))
+                        seq, last_seq)))
                     break
-                elif obj["prev_hash"] != previous[1]["hash"]:
+                if chain is None and prefix_closed:
+                    faults.append((n, "an entry of the prefix after "
+                                      "entries of partitions"))
+                    break
+                if chain is not None and not prefix_closed:
+                    prefix_closed = True
+                    if from_genesis:
+                        start = ends[None][2]
+                        for p in range(256):
+                            ends[p] = (1, 0, start, 0)
+                end = ends.get(chain)
+                if end is None:
+                    end = (place, place - 1, obj["prev_hash"], 0)
+                if place != end[1] + 1:
+                    faults.append((n, "place %d of chain %s follows %d" % (
+                        place, chain, end[1])))
+                    break
+                if obj["prev_hash"] != end[2]:
                     faults.append((n, "prev_hash does not link to line %d"
-                                   % previous[0]))
+                                   % end[3]))
                     break
                 if entry_hash(obj) != obj["hash"]:
                     faults.append((n, "hash does not match the entry"))
@@ -96,19 +148,30 @@ def verify(path, public_key):
             except (KeyError, TypeError) as e:
                 faults.append((n, "malformed entry: %s" % e))
                 break
-            entries[seq] = (n, obj["hash"], len(entries) + 1)
-            previous = (n, obj)
+            entries[(chain, place)] = (n, obj["hash"], len(entries) + 1)
+            ends[chain] = (end[0], place, obj["hash"], n)
+            last_seq = seq
     for n, c in checkpoints:
         why = checkpoint_fault(c, public_key)
         if why is None:
-            at = entries.get(c.get("seq"))
-            if at is None:
-                why = "no exported entry has seq %s" % c.get("seq")
-            elif at[1] != c["hash"]:
-                why = "hash differs from the entry on line %d" % at[0]
-            elif from_genesis and at[2] != c["count"]:
-                why = "count %d, but %d entries lead up to it" % (
-                    c["count"], at[2])
+            for chain, place, digest in heads_of(c):
+                at = entries.get((chain, place))
+                if at is None:
+                    end = ends.get(chain)
+                    owed = ("heads" not in c or from_genesis
+                            or (end is not None and end[0] <= place))
+                    if owed:
+                        why = "no exported entry is place %s of chain %s" % (
+                            place, chain)
+                        break
+                elif at[1] != digest:
+                    why = "hash differs from the entry on line %d" % at[0]
+                    break
+                elif ("heads" not in c and from_genesis
+                      and at[2] != c["count"]):
+                    why = "count %d, but %d entries lead up to it" % (
+                        c["count"], at[2])
+                    break
         if why is not None:
             faults.append((n, "checkpoint seq %s: %s" % (c.get("seq"), why)))
     return min(faults) if faults else None

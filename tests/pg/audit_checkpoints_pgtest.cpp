@@ -152,31 +152,41 @@ std::string copy_of(const std::string& tpl_url) {
   return url;
 }
 
-// As the owner may: with triggers off, change an entry and seal every
-// entry after it again, so that the chain verifies on its own.
+// As the owner may: with triggers off, change the entry at `seq` and seal
+// every entry after it in its partition's chain again, and the partition's
+// head with them, so that the chains verify on their own.
 void reseal_from(const std::string& url, int64_t seq) {
   pqxx::connection conn{url};
   prepare_statements(conn);
   pqxx::work w{conn};
   w.exec("SET LOCAL session_replication_role = replica");
   auto entries = read_audit_entries(w, 0, 100000);
-  std::string prev{genesis_prev_hash};
-  for (auto& e : entries) {
-    if (e.seq >= seq) {
-      if (e.seq == seq)
-        e.ip_address = "203.0.113.66";
-      e.details_json = canonical_details(json::parse(e.details_json));
-      seal(e, prev);
-      if (e.seq == seq)
-        w.exec_params("UPDATE hitl_audit_logs SET ip_address = $2"
-                      " WHERE seq = $1",
-                      e.seq, *e.ip_address);
-      w.exec_params("UPDATE hitl_audit_logs SET prev_hash = $2, hash = $3"
+  auto edited = std::find_if(entries.begin(), entries.end(),
+                             [&](const auto& e) { return e.seq == seq; });
+  REQUIRE(edited != entries.end());
+  REQUIRE(edited->link);
+  auto partition = edited->link->partition;
+  std::string prev = edited->prev_hash;
+  for (auto it = edited; it != entries.end(); ++it) {
+    auto& e = *it;
+    if (!e.link || e.link->partition != partition)
+      continue;
+    if (e.seq == seq)
+      e.ip_address = "203.0.113.66";
+    e.details_json = canonical_details(json::parse(e.details_json));
+    seal(e, prev);
+    if (e.seq == seq)
+      w.exec_params("UPDATE hitl_audit_logs SET ip_address = $2"
                     " WHERE seq = $1",
-                    e.seq, e.prev_hash, e.hash);
-    }
+                    e.seq, *e.ip_address);
+    w.exec_params("UPDATE hitl_audit_logs SET prev_hash = $2, hash = $3"
+                  " WHERE seq = $1",
+                  e.seq, e.prev_hash, e.hash);
     prev = e.hash;
   }
+  w.exec_params("UPDATE hitl_partitions SET chain_hash = $2"
+                " WHERE partition_id = $1",
+                partition.value, prev);
   w.commit();
 }
 
@@ -251,15 +261,27 @@ TEST_CASE("serve signs the chain head into the table, the file and a "
   auto seq = head_seq(url);
   REQUIRE_MESSAGE(eventually([&] { return checkpointed(url, seq); }), s.log());
 
-  // The table: the head as committed, signed.
+  // The table: every chain's head as committed, and their root, signed.
   auto row = sql_scalar(url, "SELECT json_build_object('seq', seq, 'hash',"
-                             " hash, 'count', entry_count, 'key_id', key_id)"
+                             " hash, 'count', entry_count, 'key_id', key_id,"
+                             " 'heads', heads)"
                              " FROM hitl_audit_checkpoints WHERE seq = "
                                + seq);
   auto j = json::parse(row);
-  CHECK(j["hash"] == sql_scalar(url, "SELECT hash FROM hitl_audit_logs"
-                                     " WHERE seq = " + seq));
-  CHECK(j["count"].get<int64_t>() == std::stoll(seq));
+  auto heads = parse_heads_json(j["heads"].dump());
+  REQUIRE_MESSAGE(heads.heads, heads.error);
+  for (int p = 0; p < partition_count; ++p)
+    CHECK(heads.heads->partitions[static_cast<size_t>(p)]
+          == chain_head{std::stoll(sql_scalar(
+                          url, "SELECT chain_seq FROM hitl_partitions WHERE"
+                               " partition_id = " + std::to_string(p))),
+                        sql_scalar(url, "SELECT chain_hash FROM"
+                                        " hitl_partitions WHERE partition_id"
+                                        " = " + std::to_string(p))});
+  CHECK(heads.heads->prefix == chain_head{});
+  CHECK(j["hash"] == chains_root(*heads.heads));
+  CHECK(std::to_string(j["count"].get<int64_t>())
+        == sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs"));
   CHECK(j["key_id"] == key.key_id());
 
   // The file: one line per checkpoint, the last one at the head.
@@ -368,8 +390,9 @@ TEST_CASE("a chain re-sealed after an edit passes verify, but contradicts "
   auto r = verify(url, {"--checkpoints", t.checkpoint_file, "--public-key",
                         public_key_file(t)});
   CHECK(r.exit_code == 4);
-  auto named = t.checkpoint_file + " line " + std::to_string(line_of(t, t.seqs[1]))
-               + " (seq " + std::to_string(t.seqs[1]) + "): hash differs";
+  auto named = t.checkpoint_file + " line "
+               + std::to_string(line_of(t, t.seqs[1])) + " (seq "
+               + std::to_string(t.seqs[1]) + "): hash of partition ";
   CHECK_MESSAGE(r.out.find(named) != std::string::npos, r.out);
   MESSAGE(r.out);
   // The database's own checkpoints say the same, with the key alone.
@@ -388,8 +411,22 @@ TEST_CASE("a chain cut short contradicts the checkpoint beyond its end") {
     pqxx::work w{conn};
     w.exec("SET LOCAL session_replication_role = replica");
     w.exec("DELETE FROM hitl_audit_logs WHERE seq > " + std::to_string(keep));
+    // As the owner may: the partitions' heads moved back to what is left,
+    // so that the chains verify on their own.
+    w.exec("UPDATE hitl_partitions p SET chain_seq = coalesce(l.pseq, 0),"
+           " chain_hash = coalesce(l.hash, repeat('0', 64))"
+           " FROM hitl_partitions q LEFT JOIN LATERAL ("
+           "   SELECT pseq, hash FROM hitl_audit_logs a"
+           "   WHERE a.partition_id = q.partition_id"
+           "   ORDER BY pseq DESC LIMIT 1) l ON true"
+           " WHERE p.partition_id = q.partition_id");
     w.commit();
   }
+  // The chains verify on their own (the decisions whose entries went do
+  // not, which verify reports too).
+  auto plain = verify(url);
+  CHECK_MESSAGE(plain.out.find("audit chain intact") != std::string::npos,
+                plain.out);
   auto r = verify(url, {"--checkpoints", t.checkpoint_file, "--public-key",
                         public_key_file(t)});
   CHECK(r.exit_code == 4);
@@ -471,7 +508,8 @@ TEST_CASE("an export verifies offline with our CLI and with an independent "
   auto made = export_trail(t.url, file);
   REQUIRE_MESSAGE(made.exit_code == 0, made.err);
   auto lines = lines_of(file);
-  auto entries = std::stoul(head_seq(t.url));
+  auto entries =
+    std::stoul(sql_scalar(t.url, "SELECT count(*) FROM hitl_audit_logs"));
   REQUIRE(lines.size() == entries + t.seqs.size());
   CHECK(json::parse(lines.front())["type"] == "entry");
   CHECK(json::parse(lines.back())["type"] == "checkpoint");
@@ -500,12 +538,18 @@ TEST_CASE("an export verifies offline with our CLI and with an independent "
   CHECK_MESSAGE(theirs.out.find("line 3:") != std::string::npos, theirs.out);
   MESSAGE(ours.out << theirs.out);
 
-  // Re-sealed from there on, the entries hold, but the checkpoint after the
-  // edit does not: both name its line.
-  std::string prev = json::parse(edited[1])["hash"];
+  // Re-sealed from there on in its partition's chain, the entries hold, but
+  // the first checkpoint whose head of that chain is at or after the edit
+  // does not: both name its line.
+  auto edited_entry = *parse_export_entry(edited[2]).entry;
+  REQUIRE(edited_entry.link);
+  auto partition = edited_entry.link->partition;
+  std::string prev = edited_entry.prev_hash;
   for (size_t i = 2; i < entries; ++i) {
     auto j = json::parse(edited[i]);
     auto entry = *parse_export_entry(edited[i]).entry;
+    if (!entry.link || entry.link->partition != partition)
+      continue;
     entry.details_json = canonical_details(j["details"]);
     seal(entry, prev);
     j["prev_hash"] = entry.prev_hash;
@@ -514,10 +558,16 @@ TEST_CASE("an export verifies offline with our CLI and with an independent "
     prev = entry.hash;
   }
   write_lines(bad, edited);
-  auto first_after = entries + 1; // the first checkpoint line
-  for (auto s : t.seqs)
-    if (s < 3)
-      ++first_after;
+  size_t first_after = 0;
+  for (size_t i = entries; i < edited.size() && first_after == 0; ++i) {
+    auto c = parse_checkpoint_line(edited[i]).checkpoint;
+    REQUIRE(c);
+    REQUIRE(c->heads);
+    if (c->heads->partitions.at(static_cast<size_t>(partition.value)).seq
+        >= edited_entry.link->pseq)
+      first_after = i + 1;
+  }
+  REQUIRE(first_after > 0);
   ours = offline_verify(bad, pub);
   CHECK(ours.exit_code == 2);
   auto at = "line " + std::to_string(first_after) + ":";
@@ -549,9 +599,13 @@ TEST_CASE("export: a time slice with its checkpoints, and CSV") {
   auto csv = scratch_path("trail.csv");
   REQUIRE(export_trail(t.url, csv, {"--format", "csv"}).exit_code == 0);
   auto rows = lines_of(csv);
-  REQUIRE(rows.size() == std::stoul(head_seq(t.url)) + 1);
+  REQUIRE(rows.size()
+          == std::stoul(sql_scalar(t.url, "SELECT count(*) FROM"
+                                          " hitl_audit_logs"))
+               + 1);
   CHECK(rows[0] == "seq,timestamp,decision_id,action,performed_by,details,"
-                   "ip_address,user_agent,prev_hash,hash");
+                   "ip_address,user_agent,prev_hash,hash,partition,pseq,"
+                   "epoch");
   CHECK(rows[1].rfind("1,", 0) == 0);
 
   auto bad = run_hitl({"audit", "export", "--database-url", t.url,

@@ -495,7 +495,7 @@ TEST_CASE("commit_request and commit_receipt, with every part of a change") {
   commit_receipt receipt{full_record(), 99, ch.new_comment};
   auto r = round_trip(receipt);
   same(r.record, receipt.record);
-  same(r.last_seq, receipt.last_seq);
+  same(r.last_pseq, receipt.last_pseq);
   same(r.comment, receipt.comment);
   CHECK_FALSE(round_trip(commit_receipt{bare_record(), 1, std::nullopt})
                 .comment);
