@@ -199,13 +199,13 @@ private:
 };
 
 /// Checks the prefix and every partition's chain, fed all entries in seq
-/// order (the order they were committed in: within a chain, seq grows with
-/// the place). The prefix ends where the first entry of a partition comes.
+/// order (the order they were committed in, so within a chain seq grows
+/// with the place: rows whose seq was changed to reorder them come out of
+/// place). The prefix ends where the first entry of a partition comes.
 class chains_verifier {
 public:
   /// As chain_verifier::feed, for the entry's own chain; also a break when
-  /// an entry of the prefix comes after the prefix ended, or an entry's seq
-  /// does not grow along its chain.
+  /// an entry of the prefix comes after the prefix ended.
   std::optional<chain_break> feed(const audit_entry& entry);
 
   int64_t checked() const {
@@ -220,7 +220,6 @@ private:
   bool prefix_closed_ = false;
   chain_head prefix_end_;
   std::array<std::optional<chain_verifier>, partition_count> partitions_;
-  std::array<int64_t, partition_count> last_seq_{};
   int64_t checked_ = 0;
 };
 
