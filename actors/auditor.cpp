@@ -126,6 +126,7 @@ struct auditor_state {
   /// partition -> the epoch it is held at.
   std::unordered_map<int, int64_t> leases;
   prometheus::Counter* fenced_total = nullptr;
+  prometheus::Counter* resealed_total = nullptr;
   static inline const char* name = "auditor";
 };
 
@@ -281,6 +282,15 @@ void time_commit(auditor_state& st, std::chrono::steady_clock::duration took,
   st.slow_warned = now;
 }
 
+// A batch sealed again: another writer appended to one of its chains first
+// (a token's entry, a node that held the partition before), or the batch
+// ahead of it in the pipeline was refused.
+void count_reseal(auditor_state& st) {
+  st.stats.resealed_batches += 1;
+  if (st.resealed_total)
+    st.resealed_total->Increment();
+}
+
 void count_commit(auditor_state& st, int64_t entries, size_t changes) {
   st.stats.transactions += 1;
   st.stats.entries += entries;
@@ -384,7 +394,7 @@ commit_resealing(auditor_self* self,
       return commit_batch(self, batch);
     } catch (const chain_moved&) {
       self->state.chains.clear();
-      self->state.stats.resealed_batches += 1;
+      count_reseal(self->state);
       if (attempt >= max_reseals)
         throw;
     }
@@ -698,7 +708,7 @@ void recover_refused(auditor_self* self, in_flight refused_batch,
       finish_written(self, f, std::get<pipelined_writer::written>(*got));
       continue;
     }
-    st.stats.resealed_batches += 1;
+    count_reseal(st);
     for (auto& item : f.batch)
       again.push_back(std::move(item));
   }
@@ -884,6 +894,13 @@ auditor_impl::behavior_type auditor(auditor_self* self, connection_pool* pool,
          .Name("hitl_fenced_writes_total")
          .Help("Auditor batches the partition fence refused: this node no "
                "longer held a partition it wrote to (SPEC §8)")
+         .Register(reg)
+         .Add({});
+    st.resealed_total =
+      &prometheus::BuildCounter()
+         .Name("hitl_audit_resealed_batches_total")
+         .Help("Auditor batches sealed again because a chain they append to "
+               "moved first (another writer) or the batch ahead was refused")
          .Register(reg)
          .Add({});
     st.commit_seconds =
