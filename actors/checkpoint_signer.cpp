@@ -127,22 +127,34 @@ void round(signer_state& st) {
   if (!time_due && s.checkpoint_entries == 0)
     return;
   committed_chains chains;
+  std::optional<audit_checkpoint> stored;
   st.pool->read([&](pqxx::transaction_base& txn) {
-    if (!st.loaded) {
-      st.last = last_checkpoint(txn);
-      // The table is the owner's to write: a row this key did not sign
-      // is no base for the next count.
-      const auto& key = st.opts.key->public_key();
-      if (st.last && checkpoint_fault(*st.last, key)) {
-        spdlog::warn("checkpoint signer: the last checkpoint (seq {}) is "
-                     "not signed by key {}; counting the chain afresh",
-                     st.last->seq, key.key_id());
-        st.last.reset();
-      }
-    }
+    // Read every round: the other nodes of a cluster sign the same chains,
+    // and one checkpoint per interval is enough for all of them.
+    stored = last_checkpoint(txn);
     chains = read_committed_chains(txn);
   });
+  // The table is the owner's to write: a row this key did not sign is no
+  // base for the next count.
+  const auto& key = st.opts.key->public_key();
+  if (stored && checkpoint_fault(*stored, key)) {
+    if (!st.loaded)
+      spdlog::warn("checkpoint signer: the last checkpoint (seq {}) is not "
+                   "signed by key {}; counting the chain afresh",
+                   stored->seq, key.key_id());
+    stored.reset();
+  }
   st.loaded = true;
+  if (stored && (!st.last || stored->at > st.last->at)) {
+    // Signed by another node (or before a restart): the next one is due an
+    // interval after it.
+    auto age = now() - stored->at;
+    if (age >= duration::zero() && age < s.checkpoint_interval) {
+      st.next_due = started + (s.checkpoint_interval - age);
+      time_due = false;
+    }
+    st.last = std::move(stored);
+  }
   if (time_due)
     st.next_due = started + s.checkpoint_interval;
   auto count = chains.heads.count();
