@@ -12,9 +12,11 @@ namespace {
 // Where the chains end as the walk found them, against where the database
 // says they end: the prefix's row (021) and each partition's head. Rows
 // removed from a chain's end, which the chains cannot show themselves,
-// leave a head with nothing at it.
+// leave a head with nothing at it. The break names the seq of the chain's
+// last entry found.
 std::optional<chain_break> check_heads(pqxx::transaction_base& txn,
-                                       const chain_heads& walked) {
+                                       const chains_verifier& verifier) {
+  auto walked = verifier.heads();
   auto prefix = read_prefix_end(txn);
   if (prefix != walked.prefix)
     return chain_break{walked.prefix.seq, break_kind::removed,
@@ -31,7 +33,7 @@ std::optional<chain_break> check_heads(pqxx::transaction_base& txn,
     auto p = std::to_string(row.partition.value);
     auto kind = row.head.seq > found.seq ? break_kind::removed
                                          : break_kind::inserted_or_reordered;
-    return chain_break{0, kind,
+    return chain_break{verifier.last_seq(row.partition), kind,
                        "partition " + p + "'s chain ends at entry "
                          + std::to_string(found.seq) + " ("
                          + found.hash.substr(0, 12)
@@ -72,7 +74,7 @@ verification_report verify_audit_trail(connection_pool& pool) {
         break;
     }
     if (!report.first_break)
-      report.first_break = check_heads(txn, verifier.heads());
+      report.first_break = check_heads(txn, verifier);
     read_decisions_against_chain(txn, decisions);
     report.tokens = check_tokens_against_chain(txn, max_reported_mismatches);
   });

@@ -516,12 +516,6 @@ write_batch(pqxx::transaction_base& txn, const batch_rows& rows) {
       throw chain_moved(e.what());
     if (e.sqlstate() == "HT410")
       throw partition_fenced(e.what());
-    // A writer that appended to the same chain, not yet committed when
-    // this statement reached the index, took our place in it.
-    if (e.sqlstate() == "23505"
-        && std::string_view{e.what()}.find("hitl_audit_logs_partition_place")
-             != std::string_view::npos)
-      throw chain_moved(e.what());
     throw;
   }
   return parse_written_versions(r[0][1].c_str());

@@ -247,6 +247,13 @@ std::optional<chain_break> chains_verifier::feed(const audit_entry& entry) {
   return chain->feed(entry);
 }
 
+int64_t chains_verifier::last_seq(partition_id p) const {
+  const auto& chain = partitions_.at(static_cast<size_t>(p.value));
+  if (chain)
+    return chain->last_seq();
+  return prefix_.last_seq();
+}
+
 chain_heads chains_verifier::heads() const {
   auto h = chain_heads::after_prefix(prefix_closed_ ? prefix_end_
                                                     : prefix_.last());

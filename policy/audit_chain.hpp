@@ -181,6 +181,11 @@ public:
     return {last_pos_, last_hash_};
   }
 
+  /// The seq of the last entry fed (0 before any).
+  int64_t last_seq() const {
+    return last_seq_of_last_;
+  }
+
 private:
   // "entry 12" in the prefix, "partition 7 entry 3" in a partition.
   std::string name(int64_t place) const;
@@ -214,6 +219,10 @@ public:
 
   /// The chains' heads as fed so far.
   chain_heads heads() const;
+
+  /// The seq of partition `p`'s last entry fed, or of the prefix's last
+  /// entry when none of `p` was (0 for none at all).
+  int64_t last_seq(partition_id p) const;
 
 private:
   chain_verifier prefix_;

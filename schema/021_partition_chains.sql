@@ -18,9 +18,9 @@ ALTER TABLE hitl_audit_logs
     AND pseq IS NOT NULL AND pseq >= 1
     AND epoch IS NOT NULL AND epoch >= 0) NOT VALID;
 
--- One entry per place, and the way to read a partition's chain in order.
-CREATE UNIQUE INDEX hitl_audit_logs_partition_place
-  ON hitl_audit_logs (partition_id, pseq) WHERE partition_id IS NOT NULL;
+-- No index on (partition_id, pseq): the chain guard below keeps one entry
+-- per place, verify walks the log by seq, and the index cost 4 to 5 % of
+-- the creations a second (4 interleaved pairs).
 
 -- seq stays unique, now from a sequence at insert time: several writers
 -- seal at once, and an entry's hash covers its place in its partition

@@ -601,8 +601,6 @@ ALTER TABLE ONLY public.schema_migrations
 
 CREATE UNIQUE INDEX hitl_api_tokens_active_name ON public.hitl_api_tokens USING btree (name) WHERE (revoked_at IS NULL);
 
-CREATE UNIQUE INDEX hitl_audit_logs_partition_place ON public.hitl_audit_logs USING btree (partition_id, pseq) WHERE (partition_id IS NOT NULL);
-
 CREATE UNIQUE INDEX hitl_audit_token_actions ON public.hitl_audit_logs USING btree (((((details)::jsonb ->> 'token_id'::text))::bigint), action) WHERE (decision_id IS NULL);
 
 CREATE UNIQUE INDEX hitl_decisions_one_open_per_patch ON public.hitl_decisions USING btree (patch_id) WHERE ((decision)::text = ANY (ARRAY[('pending'::character varying)::text, ('escalated'::character varying)::text]));

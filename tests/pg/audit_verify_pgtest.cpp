@@ -20,7 +20,10 @@ using namespace hitl::test;
 
 namespace {
 
-// A chain of 9 entries: 3 creations, 3 approvals... written by the actors.
+// 8 entries written by the actors: p-chain-0 to 2 each created and
+// approved, p-chain-auto created and approved by the policy. Each decision's
+// two entries are the whole chain of its partition (no two of these patches
+// share one).
 std::string chain_template() {
   static std::string url;
   if (!url.empty())
@@ -106,6 +109,33 @@ command_result verify(const std::string& url) {
   return run_hitl({"audit", "verify", "--database-url", url});
 }
 
+// The partition whose chain holds the entries of patch `patch`'s decision
+// (all of them, in one chain): the one hitl_partition_of names.
+std::string chain_of(const std::string& url, const std::string& patch) {
+  auto p = sql_scalar(url, "SELECT hitl_partition_of('" + patch + "')");
+  REQUIRE(sql_scalar(url, "SELECT string_agg(DISTINCT partition_id::text, ',')"
+                          " FROM hitl_audit_logs JOIN hitl_decisions"
+                          " USING (decision_id) WHERE patch_id = '"
+                            + patch + "'")
+          == p);
+  return p;
+}
+
+// A column of partition `p`'s entry `pseq`.
+std::string at(const std::string& url, const std::string& p, int pseq,
+               const std::string& column) {
+  return sql_scalar(url, "SELECT " + column + " FROM hitl_audit_logs"
+                         " WHERE partition_id = " + p + " AND pseq = "
+                           + std::to_string(pseq));
+}
+
+// The line verify prints when the chain is broken.
+std::string broken(const std::string& seq, const std::string& kind,
+                   const std::string& message) {
+  return "audit chain BROKEN at seq " + seq + " (" + kind + "): " + message
+         + "\n";
+}
+
 } // namespace
 
 TEST_CASE("audit verify passes on the chain the actors wrote") {
@@ -120,72 +150,128 @@ TEST_CASE("audit verify passes on the chain the actors wrote") {
 
 TEST_CASE("audit verify names an altered entry") {
   auto url = copy_of(chain_template());
+  // p-chain-1's approval: the second entry of its partition's chain.
+  auto p = chain_of(url, "p-chain-1");
+  REQUIRE(at(url, p, 2, "action") == "approved");
+  auto seq = at(url, p, 2, "seq");
   tamper(url, "UPDATE hitl_audit_logs SET performed_by = 'mallory'"
-              " WHERE seq = 4");
+              " WHERE partition_id = " + p + " AND pseq = 2");
   auto r = verify(url);
-  CHECK(r.exit_code != 0);
-  CHECK(r.out.find("seq 4") != std::string::npos);
-  CHECK(r.out.find("altered") != std::string::npos);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find(broken(seq, "altered",
+                          "partition " + p + " entry 2 (seq " + seq
+                            + ") was altered: its hash does not match its "
+                              "content"))
+        != std::string::npos);
   MESSAGE(r.out);
 }
 
 TEST_CASE("audit verify names a removed entry") {
   auto url = copy_of(chain_template());
-  tamper(url, "DELETE FROM hitl_audit_logs WHERE seq = 3");
-  auto r = verify(url);
-  CHECK(r.exit_code != 0);
-  CHECK(r.out.find("removed") != std::string::npos);
-  CHECK(r.out.find("3") != std::string::npos);
-  MESSAGE(r.out);
+  auto p = chain_of(url, "p-chain-1");
+  auto first = at(url, p, 1, "seq");
+  auto second = at(url, p, 2, "seq");
+  SUBCASE("before another of its chain: that one shows the gap") {
+    tamper(url, "DELETE FROM hitl_audit_logs WHERE seq = " + first);
+    auto r = verify(url);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.find(broken(second, "removed",
+                            "partition " + p
+                              + " entry 1 is missing before partition " + p
+                              + " entry 2 (seq " + second + ")"))
+          != std::string::npos);
+    MESSAGE(r.out);
+  }
+  SUBCASE("at its chain's end: the partition's row shows it") {
+    auto kept = at(url, p, 1, "left(hash, 12)");
+    auto gone = at(url, p, 2, "left(hash, 12)");
+    tamper(url, "DELETE FROM hitl_audit_logs WHERE seq = " + second);
+    auto r = verify(url);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.find("(removed): partition " + p + "'s chain ends at entry 1 ("
+                     + kept + "), but its row says entry 2 (" + gone + ")\n")
+          != std::string::npos);
+    MESSAGE(r.out);
+  }
 }
 
 TEST_CASE("audit verify names an inserted entry, even with a valid hash") {
   auto url = copy_of(chain_template());
-  // The forger renumbers the tail and seals a new entry 5 onto entry 4.
-  std::string prev = sql_scalar(url, "SELECT hash FROM hitl_audit_logs"
-                                     " WHERE seq = 4");
+  // The forger seals a new entry 2 onto entry 1 of p-chain-1's chain, moves
+  // the entry that was 2 to 3 (and the seqs after it on by one, so that
+  // seq still grows along the chain), and sets the partition's row to the
+  // longer chain: only the links between the entries give it away.
+  auto p = chain_of(url, "p-chain-1");
+  REQUIRE(at(url, p, 3, "count(*)") == "0");
+  auto prev = at(url, p, 1, "hash");
+  auto epoch = at(url, p, 1, "epoch");
+  auto seq = std::stoll(at(url, p, 2, "seq"));
   audit_entry forged;
-  forged.seq = 5;
-  forged.decision_id =
-    sql_scalar(url, "SELECT decision_id FROM hitl_audit_logs WHERE seq = 4");
+  forged.link = chain_link{partition_id{std::stoi(p)}, 2, std::stoll(epoch)};
+  forged.decision_id = at(url, p, 1, "decision_id");
   forged.action = audit_action::approved;
   forged.performed_by = "mallory";
   forged.at = now();
   forged.details_json = "{}";
   seal(forged, prev);
-  tamper(url, "UPDATE hitl_audit_logs SET seq = seq + 1000 WHERE seq >= 5;"
+  auto s = std::to_string(seq);
+  tamper(url, "UPDATE hitl_audit_logs SET pseq = 3 WHERE partition_id = " + p
+                + " AND pseq = 2;"
+              "UPDATE hitl_audit_logs SET seq = seq + 1000 WHERE seq >= " + s
+                + ";"
               "UPDATE hitl_audit_logs SET seq = seq - 999 WHERE seq > 1000;"
-              "INSERT INTO hitl_audit_logs (seq, decision_id, action,"
-              " performed_by, \"timestamp\", details, prev_hash, hash)"
-              " VALUES (5, '" + forged.decision_id + "', 'approved', 'mallory',"
+              "INSERT INTO hitl_audit_logs (seq, partition_id, pseq, epoch,"
+              " decision_id, action, performed_by, \"timestamp\", details,"
+              " prev_hash, hash) VALUES (" + s + ", " + p + ", 2, " + epoch
+                + ", '" + forged.decision_id + "', 'approved', 'mallory',"
               " hitl_from_micros(" + std::to_string(to_micros(forged.at))
-              + "), '{}', '" + prev + "', '" + forged.hash + "')");
+                + "), '{}', '" + prev + "', '" + forged.hash + "');"
+              "UPDATE hitl_partitions SET chain_seq = 3"
+              " WHERE partition_id = " + p);
   auto r = verify(url);
   CHECK(r.exit_code == 2);
-  CHECK(r.out.find("audit chain BROKEN at seq 5 (inserted_or_reordered): "
-                   "entry 5 was inserted: entry 6 links to the entry before "
-                   "it\n")
+  CHECK(r.out.find(broken(s, "inserted_or_reordered",
+                          "partition " + p + " entry 2 was inserted: "
+                            "partition " + p + " entry 3 (seq "
+                            + std::to_string(seq + 1)
+                            + ") links to the entry before it"))
         != std::string::npos);
   MESSAGE(r.out);
 }
 
 TEST_CASE("audit verify names the first of two swapped entries") {
-  auto url = copy_of(chain_template());
-  // Each entry keeps its seq; the rows' contents trade places.
+  // dec-two's chain: created, carol's approval added, dave's approving it.
+  auto url = copy_of(decisions_template());
+  auto p = chain_of(url, "p-two");
+  REQUIRE(sql_scalar(url, "SELECT string_agg(action || ' ' || performed_by,"
+                          " ',' ORDER BY pseq) FROM hitl_audit_logs"
+                          " WHERE partition_id = " + p)
+          == "created wargaming,approval_added carol,approved dave");
+  auto second = at(url, p, 2, "seq");
+  // Each entry keeps its place (partition, pseq, epoch, seq); the rows'
+  // contents trade places.
   tamper(url, R"(
-    CREATE TEMP TABLE gone AS SELECT * FROM hitl_audit_logs WHERE seq IN (6, 7);
-    DELETE FROM hitl_audit_logs WHERE seq IN (6, 7);
-    INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,
-      "timestamp", details, ip_address, user_agent, prev_hash, hash)
-    SELECT 13 - seq, decision_id, action, performed_by, "timestamp", details,
-      ip_address, user_agent, prev_hash, hash FROM gone)");
-  CHECK(sql_scalar(url, "SELECT count(DISTINCT hash) FROM hitl_audit_logs")
-        == "8");
+    CREATE TEMP TABLE gone AS SELECT * FROM hitl_audit_logs
+      WHERE partition_id = )" + p + R"( AND pseq IN (2, 3);
+    DELETE FROM hitl_audit_logs WHERE partition_id = )" + p + R"(
+      AND pseq IN (2, 3);
+    INSERT INTO hitl_audit_logs (seq, partition_id, pseq, epoch, decision_id,
+      action, performed_by, "timestamp", details, ip_address, user_agent,
+      prev_hash, hash)
+    SELECT o.seq, o.partition_id, o.pseq, o.epoch, g.decision_id, g.action,
+      g.performed_by, g."timestamp", g.details, g.ip_address, g.user_agent,
+      g.prev_hash, g.hash
+    FROM gone o JOIN gone g ON g.pseq = 5 - o.pseq)");
+  CHECK(sql_scalar(url, "SELECT string_agg(performed_by, ',' ORDER BY pseq)"
+                        " FROM hitl_audit_logs WHERE partition_id = " + p)
+        == "wargaming,dave,carol");
   auto r = verify(url);
   CHECK(r.exit_code == 2);
-  CHECK(r.out.find("audit chain BROKEN at seq 6 (inserted_or_reordered): "
-                   "entry 6 does not link to entry 5: an entry was inserted "
-                   "or reordered\n")
+  CHECK(r.out.find(broken(second, "inserted_or_reordered",
+                          "partition " + p + " entry 2 (seq " + second
+                            + ") does not link to partition " + p
+                            + " entry 1: an entry was inserted or "
+                              "reordered"))
         != std::string::npos);
   MESSAGE(r.out);
 }

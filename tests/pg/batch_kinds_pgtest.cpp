@@ -55,14 +55,17 @@ decision_record new_decision(const std::string& id) {
   return d;
 }
 
+// The partition whose chain the batches' entries extend (which partition a
+// decision's entries go to is the auditor's business, not the statement's).
+constexpr partition_id chain_of_test{7};
+
 // Builds batches whose rows stay where they are until they are sent, and
 // keeps the audit chain that their entries extend.
 struct batch_maker {
   std::deque<decision_record> decisions;
   std::deque<approval> approvals_given;
   std::deque<std::string> ids;
-  int64_t seq = 0;
-  std::string head = std::string(64, '0');
+  chain_head head; // partition 7's, empty in a fresh database
 
   // A batch of the kinds in `parts` about decision `base` (at `version`),
   // one row of each kind; `tag` tells this round's rows apart.
@@ -86,14 +89,15 @@ struct batch_maker {
     }
     if (parts & entries) {
       audit_entry e;
-      e.seq = ++seq;
+      e.link = chain_link{chain_of_test, 0, 0};
       e.decision_id = base;
       e.action = audit_action::commented;
       e.performed_by = "bob";
       e.at = now();
-      seal(e, head);
-      head = e.hash;
+      auto before = head;
+      seal_next(head, e);
       rows.entries.push_back(e);
+      rows.chains.push_back({chain_of_test, 0, before, head});
     }
     if (parts & outbox)
       rows.outbox.push_back({"decision.escalated", base,
@@ -164,8 +168,18 @@ TEST_CASE("batches of every combination of row kinds, pipelined, are "
                         " WHERE decision = 'escalated' AND version = 3"
                         " AND escalation_level = 2")
         == std::to_string(rows_of_kind[0] / 2));
-  CHECK(sql_scalar(url, "SELECT max(seq) FROM hitl_audit_logs")
-        == std::to_string(make.seq));
+  // The chain ends where the last batch left it, its row too, and the
+  // entries were committed in the order they were sealed.
+  CHECK(make.head.seq == rows_of_kind[3]);
+  CHECK(sql_scalar(url, "SELECT chain_seq || ' ' || chain_hash"
+                        " FROM hitl_partitions WHERE partition_id = 7")
+        == std::to_string(make.head.seq) + " " + make.head.hash);
+  std::string places;
+  for (int64_t i = 1; i <= make.head.seq; ++i)
+    places += (i > 1 ? "," : "") + std::to_string(i);
+  CHECK(sql_scalar(url, "SELECT string_agg(pseq::text, ',' ORDER BY seq)"
+                        " FROM hitl_audit_logs WHERE partition_id = 7")
+        == places);
 }
 
 TEST_CASE("a batch statement is prepared once, and again after its prepare "
@@ -191,14 +205,16 @@ TEST_CASE("a batch statement is prepared once, and again after its prepare "
   SUBCASE("a statement that could not be prepared is prepared again") {
     // Without the chain guard's function, no batch statement can be
     // prepared: the batch is refused with the prepare's error.
-    sql_exec(url, "ALTER FUNCTION hitl_chain_follows(bigint, text)"
-                  " RENAME TO hitl_chain_follows_away");
+    const std::string guard = "(uuid, smallint[], bigint[], bigint[],"
+                              " text[], bigint[], text[])";
+    sql_exec(url, "ALTER FUNCTION hitl_advance_chains" + guard
+                    + " RENAME TO hitl_advance_chains_away");
     writer.send(make.make(outbox, "base-0", 1, "1"));
     auto first = outcome_of(writer);
     REQUIRE(std::holds_alternative<pipelined_writer::refused>(first));
     CHECK(std::get<pipelined_writer::refused>(first).sqlstate == "42883");
-    sql_exec(url, "ALTER FUNCTION hitl_chain_follows_away(bigint, text)"
-                  " RENAME TO hitl_chain_follows");
+    sql_exec(url, "ALTER FUNCTION hitl_advance_chains_away" + guard
+                    + " RENAME TO hitl_advance_chains");
     writer.send(make.make(outbox, "base-0", 1, "2"));
     auto second = outcome_of(writer);
     CHECK(std::holds_alternative<pipelined_writer::written>(second));

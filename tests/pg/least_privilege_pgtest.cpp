@@ -177,9 +177,10 @@ TEST_CASE("the runtime role cannot rewrite history") {
            " policy_version, content_hash, created_by) VALUES ('d-1', 'p-1',"
            " 'apv-1', 'zlib', '1', '2', 'high', '1.test', repeat('a', 64),"
            " 'wargaming');"
-           "INSERT INTO hitl_audit_logs (seq, decision_id, action,"
-           " performed_by, \"timestamp\", prev_hash, hash) VALUES (1, 'd-1',"
-           " 'created', 'wargaming', now(), repeat('0', 64), repeat('1', 64));"
+           "INSERT INTO hitl_audit_logs (partition_id, pseq, epoch,"
+           " decision_id, action, performed_by, \"timestamp\", prev_hash,"
+           " hash) VALUES (hitl_partition_of('p-1'), 1, 0, 'd-1', 'created',"
+           " 'wargaming', now(), repeat('0', 64), repeat('1', 64));"
            "INSERT INTO hitl_audit_checkpoints (seq, hash, signed_at,"
            " entry_count, key_id, signature) VALUES (1, repeat('1', 64),"
            " now(), 1, 'ab', 'sig')");
@@ -189,6 +190,12 @@ TEST_CASE("the runtime role cannot rewrite history") {
     "UPDATE hitl_audit_logs SET performed_by = 'mallory'",
     "DELETE FROM hitl_audit_logs",
     "TRUNCATE hitl_audit_logs",
+    // Nor where its common prefix ends.
+    "UPDATE hitl_audit_prefix SET seq = 7",
+    "DELETE FROM hitl_audit_prefix",
+    "TRUNCATE hitl_audit_prefix",
+    "INSERT INTO hitl_audit_prefix (only_row, seq, hash)"
+    " VALUES (false, 7, repeat('1', 64))",
     // Nor its checkpoints.
     "UPDATE hitl_audit_checkpoints SET seq = 2",
     "DELETE FROM hitl_audit_checkpoints",
@@ -204,6 +211,8 @@ TEST_CASE("the runtime role cannot rewrite history") {
     " EXECUTE FUNCTION hitl_touch_decision()",
     // No ALTER of any table.
     "ALTER TABLE hitl_audit_logs ADD COLUMN forged text",
+    "ALTER TABLE hitl_audit_logs DROP CONSTRAINT"
+    " hitl_audit_logs_in_partition",
     "ALTER TABLE hitl_decisions DROP CONSTRAINT"
     " hitl_decisions_decided_by_iff_final",
     "ALTER TABLE hitl_approvals OWNER TO hitl_test_runtime",
@@ -241,6 +250,8 @@ TEST_CASE("the runtime role cannot rewrite history") {
   CHECK(sql_scalar(url, "SELECT performed_by FROM hitl_audit_logs")
         == "wargaming");
   CHECK(sql_scalar(url, "SELECT seq FROM hitl_audit_checkpoints") == "1");
+  CHECK(sql_scalar(url, "SELECT seq || ' ' || hash FROM hitl_audit_prefix")
+        == "0 " + std::string(64, '0'));
   CHECK(sql_scalar(url, "SELECT count(*) FROM information_schema.columns"
                         " WHERE column_name = 'forged'")
         == "0");

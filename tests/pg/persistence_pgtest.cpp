@@ -340,15 +340,20 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
                     approval{"bob", now(), std::string{"ok"}, std::nullopt,
                              std::nullopt});
     audit_entry e;
-    e.seq = 1;
+    e.link = chain_link{partition_id{9}, 0, 0};
     e.decision_id = "r-1";
     e.action = audit_action::created;
     e.performed_by = "wargaming";
     e.at = now();
     e.details_json = R"({"priority":"high"})";
     e.ip_address = "127.0.0.1";
-    seal(e, std::string(64, '0'));
-    append_audit_entry(txn, e);
+    batch_rows rows;
+    chain_head head;
+    rows.chains.push_back({partition_id{9}, 0, head, {}});
+    seal_next(head, e);
+    rows.chains.back().after = head;
+    rows.entries.push_back(e);
+    write_batch(txn, rows);
     enqueue_outbox(txn, "decision.created", "r-1", "http://127.0.0.1:9/x",
                    R"({"event":"decision.created"})");
   });
@@ -370,11 +375,14 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
     REQUIRE(rec);
     REQUIRE(rec->approvals.size() == 1);
     CHECK(rec->approvals[0].by == "bob");
-    auto head = read_chain_head(txn);
+    auto head = read_partition_chains(txn).at(9).head;
     CHECK(head.seq == 1);
     auto entries = read_audit_entries(txn, 0, 10);
     REQUIRE(entries.size() == 1);
-    chain_verifier v;
+    REQUIRE(entries[0].link);
+    CHECK(entries[0].link->partition == partition_id{9});
+    CHECK(entries[0].link->pseq == 1);
+    chains_verifier v;
     CHECK_FALSE(v.feed(entries[0]));
     CHECK(head.hash == entries[0].hash);
   });
@@ -396,17 +404,26 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
 
 namespace {
 
-audit_entry entry_for(const std::string& id, int64_t seq,
-                      const std::string& prev) {
+// The batch's tests write to partition 7's chain (which partition a
+// decision's entries go to is the auditor's business, not the statement's).
+constexpr partition_id chain_of_test{7};
+
+// An entry of decision `id` sealed after `head`, which it advances.
+audit_entry entry_for(const std::string& id, chain_head& head) {
   audit_entry e;
-  e.seq = seq;
+  e.link = chain_link{chain_of_test, 0, 0};
   e.decision_id = id;
   e.action = audit_action::created;
   e.performed_by = "wargaming";
   e.at = now();
   e.details_json = "{}";
-  seal(e, prev);
+  seal_next(head, e);
   return e;
+}
+
+// The chain's move from `before` to `after`, for the batch's guard.
+chain_advance advance(const chain_head& before, const chain_head& after) {
+  return chain_advance{chain_of_test, 0, before, after};
 }
 
 int64_t count_of(const std::string& url, const std::string& table) {
@@ -437,8 +454,12 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
   rows.inserts.push_back(&fresh);
   rows.updates.push_back({&approved, 1});
   rows.approvals.push_back({&approved.decision_id, &given});
-  rows.entries.push_back(entry_for("b-new", 1, std::string(64, '0')));
-  rows.entries.push_back(entry_for("b-old", 2, rows.entries[0].hash));
+  chain_head start;
+  chain_head head;
+  rows.entries.push_back(entry_for("b-new", head));
+  rows.entries.push_back(entry_for("b-old", head));
+  rows.chains.push_back(advance(start, head));
+  auto written_head = head;
   rows.outbox.push_back({"decision.approved", "b-old", "http://127.0.0.1:9/x",
                          R"({"event":"decision.approved"})"});
   std::optional<std::unordered_map<std::string, int64_t>> written;
@@ -461,8 +482,9 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
   batch_rows stale;
   stale.inserts.push_back(&other);
   stale.updates.push_back({&approved, 1});
-  stale.entries.push_back(entry_for("b-other", 3, rows.entries[1].hash));
-  stale.entries.push_back(entry_for("b-old", 4, stale.entries[0].hash));
+  stale.entries.push_back(entry_for("b-other", head));
+  stale.entries.push_back(entry_for("b-old", head));
+  stale.chains.push_back(advance(written_head, head));
   written = std::nullopt;
   pool.write_once(
     [&](pqxx::transaction_base& txn) { written = write_batch(txn, stale); });
@@ -476,7 +498,9 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
   twin.patch_id = "patch-new";
   batch_rows refused;
   refused.inserts.push_back(&twin);
-  refused.entries.push_back(entry_for("b-twin", 3, rows.entries[1].hash));
+  head = written_head;
+  refused.entries.push_back(entry_for("b-twin", head));
+  refused.chains.push_back(advance(written_head, head));
   try {
     pool.write_once(
       [&](pqxx::transaction_base& txn) { write_batch(txn, refused); });
@@ -486,23 +510,25 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
   }
   CHECK(count_of(url, "hitl_audit_logs") == 2);
 
-  // A batch sealed after an entry that is not the log's last (the one
-  // before it in a pipeline was refused) is refused whole: after seq 3,
-  // which was never written, and after seq 2 under another hash.
+  // A batch sealed after an entry that is not its chain's last (the one
+  // before it in a pipeline was refused) is refused whole: after entry 3,
+  // which was never written, and after entry 2 under another hash.
   auto next = sample_decision("b-next");
   next.patch_id = "patch-next";
-  for (auto [seq, prev] : {std::pair<int64_t, std::string>{4, std::string(64, 'a')},
-                           {3, std::string(64, 'b')}}) {
+  for (auto behind_head : {chain_head{3, std::string(64, 'a')},
+                           chain_head{2, std::string(64, 'b')}}) {
     batch_rows behind;
     behind.inserts.push_back(&next);
-    behind.entries.push_back(entry_for("b-next", seq, prev));
+    auto from = behind_head;
+    behind.entries.push_back(entry_for("b-next", behind_head));
+    behind.chains.push_back(advance(from, behind_head));
     try {
       pool.write_once(
         [&](pqxx::transaction_base& txn) { write_batch(txn, behind); });
-      FAIL("a batch that does not follow the log's end must be refused");
-    } catch (const db_error& e) {
-      CHECK(e.code == db_errc::conflict);
-      CHECK(std::string{e.what()}.find("the audit log ends at 2") != std::string::npos);
+      FAIL("a batch that does not follow its chain's end must be refused");
+    } catch (const chain_moved& e) {
+      CHECK(std::string{e.what()}.find("moved since the batch was sealed")
+            != std::string::npos);
     }
   }
   CHECK(count_of(url, "hitl_decisions") == 2);
@@ -510,10 +536,19 @@ TEST_CASE("a batch written at once: every row, or none when a guard fails") {
   // After the real end it goes in.
   batch_rows following;
   following.inserts.push_back(&next);
-  following.entries.push_back(entry_for("b-next", 3, rows.entries[1].hash));
+  head = written_head;
+  following.entries.push_back(entry_for("b-next", head));
+  following.chains.push_back(advance(written_head, head));
   pool.write_once(
     [&](pqxx::transaction_base& txn) { write_batch(txn, following); });
   CHECK(count_of(url, "hitl_audit_logs") == 3);
+  CHECK(sql_scalar(url, "SELECT chain_seq || ' ' || chain_hash"
+                        " FROM hitl_partitions WHERE partition_id = 7")
+        == "3 " + head.hash);
+  // The database gave the entries their seq, in the order they were sealed.
+  CHECK(sql_scalar(url, "SELECT string_agg(pseq::text, ',' ORDER BY seq)"
+                        " FROM hitl_audit_logs")
+        == "1,2,3");
 }
 
 TEST_CASE("the text and numbers of a batch arrive exactly as given") {
@@ -536,16 +571,19 @@ TEST_CASE("the text and numbers of a batch arrive exactly as given") {
   d.wargaming->error_message = odd;
   d.reason = odd;
   audit_entry e;
-  e.seq = 1;
+  e.link = chain_link{chain_of_test, 0, 0};
   e.decision_id = "t-1";
   e.performed_by = odd;
   e.at = now();
   e.details_json = canonical_details(nlohmann::json{{"note", odd}, {"n", 0.1}});
   e.user_agent = odd;
-  seal(e, std::string(64, '0'));
+  chain_head start;
+  chain_head head;
+  seal_next(head, e);
   batch_rows rows;
   rows.inserts.push_back(&d);
   rows.entries.push_back(e);
+  rows.chains.push_back(advance(start, head));
   pool.write_once([&](pqxx::transaction_base& txn) { write_batch(txn, rows); });
 
   std::optional<decision_record> back;
@@ -573,6 +611,10 @@ TEST_CASE("the text and numbers of a batch arrive exactly as given") {
   CHECK(back->wargaming->error_message == odd);
   CHECK(back->reason == odd);
   REQUIRE(entries.size() == 1);
+  REQUIRE(entries[0].link);
+  CHECK(entries[0].link->partition == chain_of_test);
+  CHECK(entries[0].link->pseq == 1);
+  CHECK(entries[0].link->epoch == 0);
   CHECK(entries[0].performed_by == odd);
   CHECK(entries[0].user_agent == odd);
   CHECK(nlohmann::json::parse(entries[0].details_json)

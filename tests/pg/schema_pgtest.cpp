@@ -8,8 +8,12 @@
 #include <doctest/doctest.h>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <atomic>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace hitl;
 using namespace hitl::test;
@@ -32,6 +36,37 @@ void insert_valid(pqxx::connection& conn, const std::string& id) {
   w.exec(std::string{"INSERT INTO hitl_decisions ("} + valid_decision_columns
          + ") VALUES (" + valid_values(id) + ")");
   w.commit();
+}
+
+// An INSERT of a valid entry of partition 1's chain (seq from its
+// sequence), but for the columns given in `change`.
+std::string audit_insert(
+  const std::vector<std::pair<std::string, std::string>>& change = {}) {
+  std::vector<std::pair<std::string, std::string>> columns{
+    {"partition_id", "1"},
+    {"pseq", "1"},
+    {"epoch", "0"},
+    {"decision_id", "'ok-1'"},
+    {"action", "'created'"},
+    {"performed_by", "'x'"},
+    {"\"timestamp\"", "now()"},
+    {"prev_hash", "repeat('0', 64)"},
+    {"hash", "repeat('1', 64)"}};
+  for (const auto& [column, value] : change) {
+    auto it = std::find_if(columns.begin(), columns.end(),
+                           [&](const auto& c) { return c.first == column; });
+    if (it == columns.end())
+      columns.emplace_back(column, value);
+    else
+      it->second = value;
+  }
+  std::string names, values;
+  for (const auto& [column, value] : columns) {
+    names += (names.empty() ? "" : ", ") + column;
+    values += (values.empty() ? "" : ", ") + value;
+  }
+  return "INSERT INTO hitl_audit_logs (" + names + ") VALUES (" + values
+         + ")";
 }
 
 } // namespace
@@ -155,27 +190,33 @@ TEST_CASE("every CHECK on hitl_decisions rejects a bad row") {
                " '1.1', 'high', '1.test', repeat('a', 64), 'wargaming')"),
       pqxx::unique_violation);
   }
+  // An audit row as a partition's entry must be goes in (rolled back); each
+  // of the rows after it has one fault.
+  {
+    pqxx::work w{conn};
+    CHECK_NOTHROW(w.exec(audit_insert()));
+  }
   // Checks on the other tables.
-  const char* other[] = {
+  const std::string other[] = {
     "INSERT INTO hitl_decisions (decision_id, patch_id, apv_id, package_name,"
     " current_version, target_version, severity, policy_version,"
     " content_hash, created_by, version) VALUES ('v0', 'p-v0', 'a', 'p',"
     " '1', '2', 'low', '1.x', repeat('a', 64), 'svc', 0)",
-    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
-    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'deleted', 'x',"
-    " now(), repeat('0', 64), repeat('1', 64))",
-    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
-    " \"timestamp\", prev_hash, hash) VALUES (0, 'ok-1', 'created', 'x',"
-    " now(), repeat('0', 64), repeat('1', 64))",
-    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
-    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'created', 'x',"
-    " now(), 'short', repeat('1', 64))",
-    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
-    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'created', 'x',"
-    " now(), repeat('0', 64), repeat('g', 64))",
-    "INSERT INTO hitl_audit_logs (seq, decision_id, action, performed_by,"
-    " \"timestamp\", prev_hash, hash) VALUES (1, 'ok-1', 'created', 'x',"
-    " now(), repeat('0', 63), repeat('1', 64))",
+    audit_insert({{"action", "'deleted'"}}),
+    audit_insert({{"seq", "0"}}),
+    audit_insert({{"prev_hash", "'short'"}}),
+    audit_insert({{"hash", "repeat('g', 64)"}}),
+    audit_insert({{"prev_hash", "repeat('0', 63)"}}),
+    // Since 021 every new entry is a partition's: none joins the common
+    // prefix, and its place must be one.
+    audit_insert({{"partition_id", "NULL"}, {"pseq", "NULL"},
+                  {"epoch", "NULL"}}),
+    audit_insert({{"pseq", "NULL"}}),
+    audit_insert({{"epoch", "NULL"}}),
+    audit_insert({{"partition_id", "256"}}),
+    audit_insert({{"partition_id", "-1"}}),
+    audit_insert({{"pseq", "0"}}),
+    audit_insert({{"epoch", "-1"}}),
     "INSERT INTO hitl_comments (decision_id, author, comment)"
     " VALUES ('ok-1', 'bob', '')",
     "INSERT INTO hitl_api_tokens (name, role, token_hash)"
@@ -189,7 +230,7 @@ TEST_CASE("every CHECK on hitl_decisions rejects a bad row") {
     "INSERT INTO hitl_outbox (event, decision_id, target_url, payload, state)"
     " VALUES ('decision.created', 'ok-1', 'http://x', '{}', 'delivered')",
   };
-  for (const char* sql : other) {
+  for (const auto& sql : other) {
     CAPTURE(sql);
     pqxx::work w{conn};
     CHECK_THROWS_AS(w.exec(sql), pqxx::check_violation);
@@ -220,9 +261,7 @@ TEST_CASE("the database refuses UPDATE, DELETE and TRUNCATE of audit rows") {
   insert_valid(conn, "a-1");
   {
     pqxx::work w{conn};
-    w.exec("INSERT INTO hitl_audit_logs (seq, decision_id, action,"
-           " performed_by, \"timestamp\", prev_hash, hash) VALUES (1, 'a-1',"
-           " 'created', 'svc', now(), repeat('0', 64), repeat('1', 64))");
+    w.exec(audit_insert({{"decision_id", "'a-1'"}, {"performed_by", "'svc'"}}));
     w.commit();
   }
   for (const char* sql :
