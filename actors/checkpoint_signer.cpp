@@ -100,14 +100,18 @@ bool refuse(signer_state& st, const committed_chains& chains) {
   return true;
 }
 
-void store(signer_state& st, const audit_checkpoint& c) {
+// In the transaction that signs it, so that a checkpoint and its webhook
+// go together.
+void store(signer_state& st, pqxx::transaction_base& txn,
+           const audit_checkpoint& c) {
+  insert_checkpoint(txn, c);
   auto payload = webhook_payload(c);
-  st.pool->transact([&](pqxx::transaction_base& txn) {
-    insert_checkpoint(txn, c);
-    for (const auto& hook : st.opts.webhooks)
-      if (hook.wants("audit.checkpoint"))
-        enqueue_outbox(txn, "audit.checkpoint", "", hook.url, payload);
-  });
+  for (const auto& hook : st.opts.webhooks)
+    if (hook.wants("audit.checkpoint"))
+      enqueue_outbox(txn, "audit.checkpoint", "", hook.url, payload);
+}
+
+void append_to_file(signer_state& st, const audit_checkpoint& c) {
   const auto& file = st.opts.settings.checkpoint_file;
   if (file.empty())
     return;
@@ -120,20 +124,13 @@ void store(signer_state& st, const audit_checkpoint& c) {
   }
 }
 
-void round(signer_state& st) {
-  auto started = steady::now();
+// The checkpoint that is due, if one is, of `chains`, after the table's
+// last checkpoint `stored` (this node's or another's).
+std::optional<audit_checkpoint>
+due_checkpoint(signer_state& st, steady::time_point started, bool time_due,
+               std::optional<audit_checkpoint> stored,
+               committed_chains chains) {
   const auto& s = st.opts.settings;
-  bool time_due = started >= st.next_due;
-  if (!time_due && s.checkpoint_entries == 0)
-    return;
-  committed_chains chains;
-  std::optional<audit_checkpoint> stored;
-  st.pool->read([&](pqxx::transaction_base& txn) {
-    // Read every round: the other nodes of a cluster sign the same chains,
-    // and one checkpoint per interval is enough for all of them.
-    stored = last_checkpoint(txn);
-    chains = read_committed_chains(txn);
-  });
   // The table is the owner's to write: a row this key did not sign is no
   // base for the next count.
   const auto& key = st.opts.key->public_key();
@@ -159,12 +156,12 @@ void round(signer_state& st) {
     st.next_due = started + s.checkpoint_interval;
   auto count = chains.heads.count();
   if (count == 0 || refuse(st, chains))
-    return;
+    return std::nullopt;
   bool entries_due =
     s.checkpoint_entries > 0
     && count - (st.last ? st.last->count : 0) >= s.checkpoint_entries;
   if (!time_due && !entries_due)
-    return;
+    return std::nullopt;
   audit_checkpoint c;
   c.seq = chains.max_seq;
   c.hash = chains_root(chains.heads);
@@ -172,8 +169,35 @@ void round(signer_state& st) {
   c.count = count;
   c.heads = std::move(chains.heads);
   sign_checkpoint(c, *st.opts.key);
-  store(st, c);
-  st.last = std::move(c);
+  return c;
+}
+
+void round(signer_state& st) {
+  auto started = steady::now();
+  const auto& s = st.opts.settings;
+  bool time_due = started >= st.next_due;
+  if (!time_due && s.checkpoint_entries == 0)
+    return;
+  std::optional<audit_checkpoint> signed_now;
+  st.pool->transact([&](pqxx::transaction_base& txn) {
+    signed_now.reset();
+    // The nodes of a cluster sign the same chains: one at a time, each
+    // after reading the table's last checkpoint, so that one checkpoint an
+    // interval does for all of them. A node that finds another signing
+    // skips the round.
+    if (!lock_checkpoint_signer(txn))
+      return;
+    auto stored = last_checkpoint(txn);
+    auto chains = read_committed_chains(txn);
+    signed_now = due_checkpoint(st, started, time_due, std::move(stored),
+                                std::move(chains));
+    if (signed_now)
+      store(st, txn, *signed_now);
+  });
+  if (!signed_now)
+    return;
+  append_to_file(st, *signed_now);
+  st.last = std::move(signed_now);
   st.next_due = started + s.checkpoint_interval;
 }
 

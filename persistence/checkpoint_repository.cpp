@@ -43,6 +43,10 @@ committed_chains read_committed_chains(pqxx::transaction_base& txn) {
   return c;
 }
 
+bool lock_checkpoint_signer(pqxx::transaction_base& txn) {
+  return txn.exec_prepared1(sql::checkpoint_signer_lock.name)[0].as<bool>();
+}
+
 void insert_checkpoint(pqxx::transaction_base& txn,
                        const audit_checkpoint& c) {
   sql_params p;

@@ -17,9 +17,13 @@ struct committed_chains {
   int64_t max_seq = 0;
 };
 
-/// Read in `txn`'s snapshot, which must be one for all its statements
-/// (connection_pool::read), so that they agree.
+/// The prefix's end, every partition's head (one statement, so they agree)
+/// and then the highest seq, which is at least that of every head's entry.
 committed_chains read_committed_chains(pqxx::transaction_base& txn);
+
+/// Whether this transaction is the one signer of the cluster now (a
+/// transaction-scoped advisory lock): false while another holds it.
+bool lock_checkpoint_signer(pqxx::transaction_base& txn);
 
 /// Appends a signed checkpoint. The table's triggers refuse any later change.
 void insert_checkpoint(pqxx::transaction_base& txn, const audit_checkpoint& c);

@@ -12,6 +12,13 @@ inline constexpr sql_fragment checkpoint_columns{"checkpoint_columns", R"(
   id, seq, hash, hitl_micros(signed_at), entry_count, key_id, signature,
   heads::text)"};
 
+// One signer at a time among the nodes of a cluster, until its
+// transaction ends: the others skip the round and find its checkpoint at
+// the next.
+inline constexpr sql_statement checkpoint_signer_lock{
+  "checkpoint_signer_lock", R"(
+  SELECT pg_try_advisory_xact_lock(hashtext('hitl_checkpoint_signer')))"};
+
 // The highest seq committed (0 for none).
 inline constexpr sql_statement audit_max_seq{"audit_max_seq", R"(
   SELECT coalesce(max(seq), 0) FROM hitl_audit_logs)"};
@@ -41,7 +48,7 @@ inline constexpr sql_statement audit_export_bounds{"audit_export_bounds", R"(
 inline constexpr sql_fragment checkpoint_fragments[] = {checkpoint_columns};
 
 inline constexpr sql_statement checkpoint_statements[] = {
-  audit_max_seq, checkpoint_insert, checkpoint_last, checkpoint_scan,
+  checkpoint_signer_lock, audit_max_seq, checkpoint_insert, checkpoint_last, checkpoint_scan,
   audit_export_bounds};
 
 } // namespace hitl::sql
