@@ -125,20 +125,6 @@ std::vector<partition_id> release_partitions(
   return released;
 }
 
-void check_fence(pqxx::transaction_base& txn, const std::string& node_id,
-                 const std::vector<partition_lease>& writes) {
-  if (writes.empty())
-    return;
-  try {
-    txn.exec_prepared(sql::partition_fence.name, node_id,
-                      partitions_array(writes), epochs_array(writes));
-  } catch (const pqxx::sql_error& e) {
-    if (e.sqlstate() == "HT410")
-      throw partition_fenced(e.what());
-    throw;
-  }
-}
-
 partition_id sql_partition_of(pqxx::transaction_base& txn,
                               const std::string& patch_id) {
   auto r = txn.exec_prepared(sql::partition_of_patch.name, patch_id);

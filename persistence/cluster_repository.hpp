@@ -88,12 +88,6 @@ std::vector<partition_id> release_partitions(
   pqxx::transaction_base& txn, const std::string& node_id,
   const std::vector<partition_lease>& held);
 
-/// Throws partition_fenced unless the node holds each lease now, and keeps
-/// those rows from being taken over until the transaction ends. Call in the
-/// writing transaction, before its commit.
-void check_fence(pqxx::transaction_base& txn, const std::string& node_id,
-                 const std::vector<partition_lease>& writes);
-
 /// hitl_partition_of, the SQL twin of partition_of.
 partition_id sql_partition_of(pqxx::transaction_base& txn,
                               const std::string& patch_id);

@@ -77,8 +77,8 @@ inline constexpr sql_statement partition_owners{"partition_owners", R"(
 
 // Node $1 takes the partitions of $2 that nobody live holds, or that it
 // holds itself (an earlier run of it), while its own lease runs; each taken
-// partition's epoch moves on. Rows a commit in flight holds (hitl_fence's
-// FOR SHARE) are waited for, then re-checked.
+// partition's epoch moves on. Rows a commit in flight holds (the auditor's
+// batch locks them in hitl_advance_chains) are waited for, then re-checked.
 inline constexpr sql_statement partition_acquire{"partition_acquire", R"(
   UPDATE hitl_partitions p
   SET owner_node = $1::uuid, epoch = p.epoch + 1, acquired_at = now()
@@ -99,11 +99,6 @@ inline constexpr sql_statement partition_release{"partition_release", R"(
     AND p.owner_node = $1::uuid
   RETURNING p.partition_id)"};
 
-// Raises HT410 unless node $1 holds the partitions of $2 at the epochs of
-// $3 (019's hitl_fence).
-inline constexpr sql_statement partition_fence{"partition_fence", R"(
-  SELECT hitl_fence($1::uuid, $2::smallint[], $3::bigint[]))"};
-
 // The partition of patch $1, as the database computes it.
 inline constexpr sql_statement partition_of_patch{"partition_of_patch", R"(
   SELECT hitl_partition_of($1))"};
@@ -113,7 +108,7 @@ inline constexpr sql_fragment cluster_fragments[] = {node_live};
 inline constexpr sql_statement cluster_statements[] = {
   membership_lock, node_renew, node_leave, node_peers, node_gateways, node_list,
   partition_owners,
-  partition_acquire, partition_release, partition_fence, partition_of_patch,
+  partition_acquire, partition_release, partition_of_patch,
 };
 
 } // namespace hitl::sql

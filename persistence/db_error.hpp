@@ -45,7 +45,8 @@ struct chain_moved : db_error {
 };
 
 /// The write was fenced: the node no longer holds a partition it wrote to
-/// at the epoch it named (hitl_fence, HT410; SPEC §8). Nothing was written.
+/// at the epoch it named (hitl_advance_chains, HT410; SPEC §8). Nothing was
+/// written.
 /// To a client the service is unavailable there (503): another node owns
 /// the patch now.
 struct partition_fenced : db_error {

@@ -171,11 +171,6 @@ public:
     return checked_;
   }
 
-  /// Hash of the last entry fed, or the genesis hash.
-  std::string head() const {
-    return last_hash_;
-  }
-
   /// The place and hash of the last entry fed (where it started, before).
   chain_head last() const {
     return {last_pos_, last_hash_};

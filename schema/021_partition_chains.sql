@@ -112,6 +112,7 @@ END
 $$;
 
 DROP FUNCTION hitl_chain_follows(bigint, text);
+DROP FUNCTION hitl_fence(uuid, smallint[], bigint[]);
 
 -- Checkpoints of the per-partition chains hold every head; `hash` is their
 -- root (policy/audit_checkpoint.hpp). NULL: a checkpoint of the single

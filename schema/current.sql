@@ -130,34 +130,6 @@ CREATE FUNCTION public.hitl_decision_is_open(state public.hitl_decision_state) R
   SELECT state IN ('pending', 'escalated')
 $$;
 
-CREATE FUNCTION public.hitl_fence(node uuid, partitions smallint[], epochs bigint[]) RETURNS boolean
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-  held integer;
-BEGIN
-  IF node IS NULL THEN
-    RETURN true;
-  END IF;
-  IF cardinality(partitions) IS DISTINCT FROM cardinality(epochs) THEN
-    RAISE EXCEPTION 'hitl_fence: % partitions but % epochs',
-      cardinality(partitions), cardinality(epochs);
-  END IF;
-  SELECT count(*) INTO held FROM (
-    SELECT 1
-    FROM hitl_partitions p
-    JOIN unnest(partitions, epochs) AS f(partition_id, epoch)
-      ON f.partition_id = p.partition_id
-    WHERE p.owner_node = node AND p.epoch = f.epoch
-    FOR SHARE OF p) AS matched;
-  IF held <> cardinality(partitions) THEN
-    RAISE EXCEPTION 'node % no longer holds every partition it writes to', node
-      USING ERRCODE = 'HT410';
-  END IF;
-  RETURN true;
-END
-$$;
-
 CREATE FUNCTION public.hitl_from_micros(us bigint) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$

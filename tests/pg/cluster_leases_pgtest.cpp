@@ -22,6 +22,36 @@ using namespace hitl::test;
 
 namespace {
 
+// The fence of the auditor's batch on `writes`, each chain left where it
+// is: hitl_advance_chains from and to the chains' present heads. Throws
+// partition_fenced unless the node holds each lease now; the rows stay
+// locked until the transaction ends, as in a batch.
+void check_fence(pqxx::transaction_base& txn, const std::string& node_id,
+                 const std::vector<partition_lease>& writes) {
+  std::string parts, epochs;
+  for (const auto& w : writes) {
+    parts += (parts.empty() ? "" : ",") + std::to_string(w.partition.value);
+    epochs += (epochs.empty() ? "" : ",") + std::to_string(w.epoch);
+  }
+  try {
+    txn.exec_params(
+      "SELECT hitl_advance_chains($1::uuid, c.parts, c.epochs, c.seqs,"
+      " c.hashes, c.seqs, c.hashes)"
+      " FROM (SELECT array_agg(w.partition_id ORDER BY w.o) AS parts,"
+      "   array_agg(w.epoch ORDER BY w.o) AS epochs,"
+      "   array_agg(h.chain_seq ORDER BY w.o) AS seqs,"
+      "   array_agg(h.chain_hash::text ORDER BY w.o) AS hashes"
+      "   FROM unnest($2::smallint[], $3::bigint[]) WITH ORDINALITY"
+      "     AS w(partition_id, epoch, o)"
+      "   JOIN hitl_partitions h USING (partition_id)) c",
+      node_id, "{" + parts + "}", "{" + epochs + "}");
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "HT410")
+      throw partition_fenced(e.what());
+    throw;
+  }
+}
+
 const std::string node_a = "00000000-0000-4000-8000-00000000000a";
 const std::string node_b = "00000000-0000-4000-8000-00000000000b";
 

@@ -92,8 +92,8 @@ TEST_CASE("a clean chain verifies") {
   for (const auto& e : chain)
     CHECK_FALSE(v.feed(e).has_value());
   CHECK(v.checked() == 6);
-  CHECK(v.head() == chain.back().hash);
-  CHECK(chain_verifier{}.head() == genesis_prev_hash);
+  CHECK(v.last() == chain_head{chain.back().seq, chain.back().hash});
+  CHECK(chain_verifier{}.last() == chain_head{});
 }
 
 TEST_CASE("altering a row's content names that row") {
