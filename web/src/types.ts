@@ -148,6 +148,11 @@ export interface AuditEntry {
   user_agent?: string | null;
   prev_hash: string;
   hash: string;
+  /** The partition whose chain holds the entry, its place there and the
+   * epoch it was written under; null for an entry of the common prefix. */
+  partition: number | null;
+  pseq: number | null;
+  epoch: number | null;
 }
 
 export interface AuditPage {
