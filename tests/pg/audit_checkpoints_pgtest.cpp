@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,30 +55,9 @@ void write_lines(const std::string& path,
     out << l << "\n";
 }
 
-std::string token(const std::string& url, const std::string& name,
-                  const std::string& role) {
-  auto r = run_hitl({"token", "create", "--name", name, "--role", role,
-                     "--database-url", url});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 void create(const served_hitl& s, const std::string& tok,
             const std::string& patch) {
-  json body{{"patch_id", patch},
-            {"patch_metadata",
-             {{"apv_id", "apv-1"},
-              {"cve_id", "CVE-2026-7777"},
-              {"package_name", "nginx"},
-              {"current_version", "1.24.0"},
-              {"target_version", "1.24.1"},
-              {"severity", "medium"}}},
-            {"ml_prediction", {{"confidence", 0.5}, {"prediction", true}}}};
-  auto r = http_request("POST", s.base_url() + "/hitl/admin/create-decision",
-                        body.dump(),
-                        {"Authorization: Bearer " + tok,
-                         "Content-Type: application/json"});
-  REQUIRE(r.status == 201);
+  REQUIRE(create_decision(s.base_url(), tok, patch).status == 201);
 }
 
 std::string head_seq(const std::string& url) {
@@ -125,7 +103,7 @@ const signed_trail& trail_template() {
                                {"checkpoint_seconds", 1},
                                {"checkpoint_file", t.checkpoint_file}}}}
                           .dump();
-  auto svc = token(t.url, "wargaming", "service");
+  auto svc = issue_token(t.url, "wargaming", "service");
   {
     served_hitl s{t.url, {"--config", cfg}};
     for (int round = 0; round < 3; ++round) {
@@ -259,7 +237,7 @@ TEST_CASE("serve signs the chain head into the table, the file and a "
                                 {"events", {"audit.checkpoint"}},
                                 {"secret", "s3cret"}}}}}
                           .dump();
-  auto svc = token(url, "wargaming", "service");
+  auto svc = issue_token(url, "wargaming", "service");
   served_hitl s{url, {"--config", cfg}};
   create(s, svc, "p-1");
   create(s, svc, "p-2");
@@ -623,8 +601,8 @@ TEST_CASE("GET /hitl/audit/export streams what the CLI exports, for "
           "auditors") {
   const auto& t = trail_template();
   auto url = copy_of(t.url);
-  auto auditor = token(url, "audrey", "auditor");
-  auto reviewer = token(url, "rita", "reviewer");
+  auto auditor = issue_token(url, "audrey", "auditor");
+  auto reviewer = issue_token(url, "rita", "reviewer");
   auto cli_file = scratch_path("cli.jsonl");
   REQUIRE(export_trail(url, cli_file).exit_code == 0);
   std::stringstream cli;
@@ -669,7 +647,7 @@ TEST_CASE("checkpoint_entries: signed once that many entries were appended, "
                                {"checkpoint_seconds", 3600},
                                {"checkpoint_entries", 2}}}}
                           .dump();
-  auto svc = token(url, "wargaming", "service");
+  auto svc = issue_token(url, "wargaming", "service");
   served_hitl s{url, {"--config", cfg}};
   auto before = std::stoll(head_seq(url)); // the token's entry
   create(s, svc, "p-1");
@@ -679,63 +657,67 @@ TEST_CASE("checkpoint_entries: signed once that many entries were appended, "
   CHECK_MESSAGE(eventually([&] { return checkpointed(url, seq); }), s.log());
 }
 
-TEST_CASE("two nodes with the key sign one checkpoint per interval between "
-          "them, each of every chain's head") {
+TEST_CASE("two nodes with the key sign one checkpoint between them for "
+          "each checkpoint_entries appended, each of every chain's head") {
+  // Signed by entries, not by time: each node signs once the chains hold
+  // checkpoint_entries more entries than the last checkpoint counts. A node
+  // that counted from its own last checkpoint only would sign again right
+  // after the other did; reading the table's last under the signers' lock,
+  // neither does, whatever the machine's speed.
+  constexpr int every = 10;
   auto url = fresh_database("hitl_ckpt_two");
   auto key_file = scratch_path("key.pem");
   auto made = key_create(key_file);
   REQUIRE(made.exit_code == 0);
-  auto key = verify_key::from_pem(made.out);
   auto cfg = scratch_path("config.json");
   std::ofstream{cfg} << json{{"audit",
                               {{"signing_key", key_file},
-                               {"checkpoint_seconds", 1}}}}
+                               {"checkpoint_seconds", 3600},
+                               {"checkpoint_entries", every}}}}
                           .dump();
-  auto svc = token(url, "wargaming", "service");
+  auto svc = issue_token(url, "wargaming", "service");
   served_hitl a{url, {"--config", cfg, "--node-id",
                       "00000000-0000-4000-8000-0000000000a1"}};
   served_hitl b{url, {"--config", cfg, "--node-id",
                       "00000000-0000-4000-8000-0000000000b1"}};
-  // Writes on both for a while, so that the chains keep moving: each node
-  // takes those of its own partitions (the others answer 503: no
-  // forwarding without --node-listen).
-  auto first = sql_scalar(url, "SELECT coalesce(max(id), 0) FROM"
-                               " hitl_audit_checkpoints");
-  auto started = std::chrono::steady_clock::now();
+  // Each node takes the creations of its own partitions (the others answer
+  // 503: no forwarding without --node-listen); one entry each. Rounds of
+  // `every` creations, each waited on until a checkpoint covers it.
+  auto created = [&] {
+    return std::stoll(sql_scalar(url, "SELECT count(*) FROM hitl_decisions"));
+  };
+  auto checkpoints = [&] {
+    return std::stoll(
+      sql_scalar(url, "SELECT count(*) FROM hitl_audit_checkpoints"));
+  };
   int n = 0;
-  while (std::chrono::steady_clock::now() - started < 8s) {
-    for (const served_hitl* s : {&a, &b}) {
-      json body{{"patch_id", "two-" + std::to_string(++n)},
-                {"patch_metadata",
-                 {{"apv_id", "apv-1"},
-                  {"package_name", "nginx"},
-                  {"current_version", "1.24.0"},
-                  {"target_version", "1.24.1"},
-                  {"severity", "medium"}}},
-                {"ml_prediction", {{"confidence", 0.5}, {"prediction", true}}}};
-      auto r = http_request("POST",
-                            s->base_url() + "/hitl/admin/create-decision",
-                            body.dump(),
-                            {"Authorization: Bearer " + svc,
-                             "Content-Type: application/json"});
-      CHECK((r.status == 201 || r.status == 503));
+  for (int round = 1; round <= 4; ++round) {
+    while (created() < round * every && n < 10000) {
+      ++n;
+      for (const served_hitl* s : {&a, &b}) {
+        auto r = create_decision(s->base_url(), svc,
+                                 "two-" + std::to_string(n));
+        CHECK((r.status == 201 || r.status == 503));
+      }
     }
-    std::this_thread::sleep_for(50ms);
+    REQUIRE_MESSAGE(eventually([&] { return checkpoints() >= round; }),
+                    (a.log() + b.log()));
   }
-  auto elapsed = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - started)
-                   .count();
-  auto signed_during = std::stoll(sql_scalar(
-    url, "SELECT count(*) FROM hitl_audit_checkpoints WHERE id > " + first));
-  MESSAGE(signed_during << " checkpoints in " << elapsed << " s by two nodes");
-  // Each node alone would sign about once a second; together they take the
-  // table's last as theirs. A slow machine signs fewer, never more.
-  CHECK(signed_during >= 1);
-  CHECK(signed_during <= static_cast<long long>(elapsed) + 2);
+  MESSAGE(checkpoints() << " checkpoints of "
+                        << sql_scalar(url, "SELECT count(*) FROM"
+                                           " hitl_audit_logs")
+                        << " entries by two nodes");
+  // No checkpoint follows the one before it by fewer entries than asked.
+  CHECK(sql_scalar(url, "SELECT coalesce(min(d), " + std::to_string(every)
+                          + ") >= " + std::to_string(every)
+                          + " FROM (SELECT entry_count - lag(entry_count)"
+                            " OVER (ORDER BY id) AS d"
+                            " FROM hitl_audit_checkpoints) x")
+        == "t");
   // Every checkpoint holds every chain's head, and each verifies.
-  auto rows = sql_scalar(url, "SELECT count(*) FROM hitl_audit_checkpoints"
-                              " WHERE heads IS NULL");
-  CHECK(rows == "0");
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_audit_checkpoints"
+                        " WHERE heads IS NULL")
+        == "0");
   auto r = verify(url, {"--public-key", public_key_file_of(made.out)});
   CHECK_MESSAGE(r.exit_code == 0, (r.out + r.err));
 }

@@ -83,31 +83,6 @@ std::vector<audit_entry> write_single_chain(const std::string& url, int n) {
   return chain;
 }
 
-std::string token(const std::string& url, const std::string& name,
-                  const std::string& role) {
-  auto r = run_hitl({"token", "create", "--name", name, "--role", role,
-                     "--database-url", url});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
-void create(const served_hitl& s, const std::string& tok,
-            const std::string& patch) {
-  json body{{"patch_id", patch},
-            {"patch_metadata",
-             {{"apv_id", "apv-1"},
-              {"package_name", "nginx"},
-              {"current_version", "1.24.0"},
-              {"target_version", "1.24.1"},
-              {"severity", "medium"}}},
-            {"ml_prediction", {{"confidence", 0.5}, {"prediction", true}}}};
-  auto r = http_request("POST", s.base_url() + "/hitl/admin/create-decision",
-                        body.dump(),
-                        {"Authorization: Bearer " + tok,
-                         "Content-Type: application/json"});
-  REQUIRE(r.status == 201);
-}
-
 std::string scratch(const std::string& what) {
   return "/tmp/hitl_prefix_" + std::to_string(::getpid()) + "_" + what;
 }
@@ -171,11 +146,11 @@ TEST_CASE("a single chain migrates into the common prefix: partitions' "
                                {"checkpoint_seconds", 1},
                                {"checkpoint_file", checkpoint_file}}}}
                           .dump();
-  auto svc = token(url, "wargaming", "service");
+  auto svc = issue_token(url, "wargaming", "service");
   {
     served_hitl s{url, {"--config", cfg}};
-    create(s, svc, "post-1");
-    create(s, svc, "post-2");
+    REQUIRE(create_decision(s.base_url(), svc, "post-1").status == 201);
+    REQUIRE(create_decision(s.base_url(), svc, "post-2").status == 201);
     auto max_seq = sql_scalar(url, "SELECT max(seq) FROM hitl_audit_logs");
     REQUIRE_MESSAGE(eventually([&] {
                       return sql_scalar(url,

@@ -28,14 +28,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string token(const std::string& url, const std::string& name,
-                  const std::string& role) {
-  auto r = run_hitl({"token", "create", "--name", name, "--role", role,
-                     "--database-url", url});
-  REQUIRE(r.exit_code == 0);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 std::string create_body(const std::string& patch) {
   return json{{"patch_id", patch},
               {"patch_metadata",
@@ -80,8 +72,8 @@ http_response until_not_503(const std::function<http_response()>& send,
 TEST_CASE("cluster forwarding: any node takes any request, also while "
           "partitions move and after a node is killed") {
   auto url = fresh_database("hitl_forwarding");
-  auto svc = token(url, "wargaming", "service");
-  auto reviewer = token(url, "alice", "reviewer");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto reviewer = issue_token(url, "alice", "reviewer");
   std::array<node, 3> nodes{
     node{"00000000-0000-4000-8000-0000000000f1", nullptr},
     node{"00000000-0000-4000-8000-0000000000f2", nullptr},

@@ -36,14 +36,6 @@ std::string write_config(const json& cfg) {
   return path;
 }
 
-std::string token(const std::string& url, const std::string& name,
-                  const std::string& role) {
-  auto r = run_hitl({"token", "create", "--name", name, "--role", role,
-                     "--database-url", url});
-  REQUIRE(r.exit_code == 0);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 http_response create(const served_hitl& s, const std::string& tok,
                      const std::string& patch, const std::string& severity) {
   json body{{"patch_id", patch},
@@ -111,8 +103,8 @@ TEST_CASE("cluster takeover: handed-over and killed nodes' open decisions "
           "are loaded by the new owner, and each escalation fires once") {
   webhook_receiver rx;
   auto url = fresh_database("hitl_takeover");
-  auto svc = token(url, "wargaming", "service");
-  auto reviewer = token(url, "alice", "reviewer");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto reviewer = issue_token(url, "alice", "reviewer");
   // High: SLA 2 s, then a level every 4 s (levels at 2, 6 and 10 s). Low:
   // nothing falls due while the test runs.
   auto cfg = write_config(

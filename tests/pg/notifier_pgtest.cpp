@@ -48,14 +48,6 @@ json hook_config(const std::string& url, const std::vector<std::string>& events,
             {"max_backoff_seconds", 0.5}}}};
 }
 
-std::string token(const std::string& url, const std::string& name,
-                  const std::string& role) {
-  auto r = run_hitl({"token", "create", "--name", name, "--role", role,
-                     "--database-url", url});
-  REQUIRE(r.exit_code == 0);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 json create(const served_hitl& s, const std::string& tok,
             const std::string& patch, const std::string& severity = "high") {
   json body{{"patch_id", patch},
@@ -94,7 +86,7 @@ std::map<int, int> levels_seen(const std::vector<received_hook>& hooks) {
 TEST_CASE("escalations arrive on time, signed, once per level across a restart") {
   webhook_receiver rx;
   auto url = fresh_database("hitl_hooks_sla");
-  auto svc = token(url, "wargaming", "service");
+  auto svc = issue_token(url, "wargaming", "service");
   auto cfg = write_config(hook_config(rx.url(), {"decision.escalated"}, 1.0));
   auto first = std::make_unique<served_hitl>(url, std::vector<std::string>{"--config", cfg});
   auto rec = create(*first, svc, "p-esc");
@@ -146,7 +138,7 @@ TEST_CASE("deliveries retry while the receiver is down or slow, then arrive") {
   webhook_receiver rx;
   rx.down(); // connection refused
   auto url = fresh_database("hitl_hooks_retry");
-  auto svc = token(url, "wargaming", "service");
+  auto svc = issue_token(url, "wargaming", "service");
   auto cfg = write_config(hook_config(rx.url(), {"decision.created"}));
   served_hitl s{url, {"--config", cfg}};
   create(s, svc, "p-down");
@@ -182,7 +174,7 @@ TEST_CASE("a 4xx answer is not retried forever; an operator can retry it") {
   webhook_receiver rx;
   rx.set_status(410);
   auto url = fresh_database("hitl_hooks_dead");
-  auto svc = token(url, "wargaming", "service");
+  auto svc = issue_token(url, "wargaming", "service");
   auto cfg = write_config(hook_config(rx.url(), {"decision.created"}));
   served_hitl s{url, {"--config", cfg}};
   create(s, svc, "p-gone");
@@ -215,8 +207,8 @@ TEST_CASE("a crash between the commit and the delivery loses nothing") {
   webhook_receiver rx;
   rx.down();
   auto url = fresh_database("hitl_hooks_crash");
-  auto svc = token(url, "wargaming", "service");
-  auto rev = token(url, "alice", "reviewer");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto rev = issue_token(url, "alice", "reviewer");
   auto cfg = write_config(
     hook_config(rx.url(), {"decision.created", "decision.approved"}));
   std::string delivery;

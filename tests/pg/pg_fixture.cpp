@@ -348,4 +348,26 @@ http_response http_request(const std::string& method, const std::string& url,
   return resp;
 }
 
+std::string issue_token(const std::string& url, const std::string& name,
+                        const std::string& role) {
+  auto r = run_hitl({"token", "create", "--name", name, "--role", role,
+                     "--database-url", url});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+http_response create_decision(const std::string& base_url,
+                              const std::string& token,
+                              const std::string& patch) {
+  auto body = R"({"patch_id":")" + patch
+              + R"(","patch_metadata":{"apv_id":"apv-1","cve_id":)"
+                R"("CVE-2026-7777","package_name":"nginx",)"
+                R"("current_version":"1.24.0","target_version":"1.24.1",)"
+                R"("severity":"medium"},"ml_prediction":{"confidence":0.5,)"
+                R"("prediction":true}})";
+  return http_request("POST", base_url + "/hitl/admin/create-decision", body,
+                      {"Authorization: Bearer " + token,
+                       "Content-Type: application/json"});
+}
+
 } // namespace hitl::test

@@ -56,6 +56,10 @@ struct command_result {
 };
 command_result run_hitl(const std::vector<std::string>& args);
 
+/// A bearer token made with `hitl token create` (the owner's URL).
+std::string issue_token(const std::string& url, const std::string& name,
+                        const std::string& role);
+
 /// How served_hitl connects `hitl serve` to its database.
 enum class serve_as {
   /// As in production: `--database-url` of the runtime role, and the
@@ -105,5 +109,11 @@ struct http_response {
 http_response http_request(const std::string& method, const std::string& url,
                            const std::string& body = {},
                            const std::vector<std::string>& headers = {});
+
+/// POST /hitl/admin/create-decision of a medium patch `patch` that the
+/// policy leaves pending (confidence 0.5, no wargaming result).
+http_response create_decision(const std::string& base_url,
+                              const std::string& token,
+                              const std::string& patch);
 
 } // namespace hitl::test

@@ -76,6 +76,18 @@ audit_entry& find(trail& t, int partition, int64_t pseq) {
   return t.entries.front();
 }
 
+// A signed checkpoint of the trail's heads, as the signer makes it.
+audit_checkpoint checkpoint_of(const trail& t, const signing_key& key) {
+  audit_checkpoint c;
+  c.seq = t.entries.back().seq;
+  c.heads = t.heads;
+  c.hash = chains_root(t.heads);
+  c.count = t.heads.count();
+  c.at = from_micros(1'764'700'001'000'000);
+  sign_checkpoint(c, key);
+  return c;
+}
+
 export_report verify_lines(const std::vector<std::string>& lines,
                            const verify_key& key) {
   std::string text;
@@ -201,13 +213,7 @@ TEST_CASE("the root of the heads is SHA-256 of their text") {
 TEST_CASE("a checkpoint of the heads signs them and their root") {
   auto key = signing_key::generate();
   auto t = make_trail(2, 2);
-  audit_checkpoint c;
-  c.seq = t.entries.back().seq;
-  c.heads = t.heads;
-  c.hash = chains_root(t.heads);
-  c.count = t.heads.count();
-  c.at = from_micros(1'764'700'001'000'000);
-  sign_checkpoint(c, key);
+  auto c = checkpoint_of(t, key);
   CHECK_FALSE(checkpoint_fault(c, key.public_key()));
   auto signed_json = nlohmann::json::parse(signed_bytes(c));
   CHECK(signed_json["prefix"] == nlohmann::json::array({2, t.heads.prefix.hash}));
@@ -252,13 +258,7 @@ TEST_CASE("an export of interleaved chains verifies offline; a re-sealed "
   std::vector<std::string> lines;
   for (const auto& e : t.entries)
     lines.push_back(export_entry_line(e));
-  audit_checkpoint c;
-  c.seq = t.entries.back().seq;
-  c.heads = t.heads;
-  c.hash = chains_root(t.heads);
-  c.count = t.heads.count();
-  c.at = from_micros(1'764'700'001'000'000);
-  sign_checkpoint(c, key);
+  auto c = checkpoint_of(t, key);
   lines.push_back(export_checkpoint_line(c));
   auto ok = verify_lines(lines, key.public_key());
   CHECK_MESSAGE(!ok.first_fault, ok.first_fault->message);
