@@ -100,8 +100,15 @@ class receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      handler)
+        class server(http.server.ThreadingHTTPServer):
+            # The standard library's backlog of 5 drops the SYNs of a
+            # notifier's round (64 at once per node) after a takeover; each
+            # dropped one waits out a retransmission and its round the
+            # webhook timeout, and deliveries fall to ~30/s. Real receivers
+            # listen with hundreds (nginx: 511).
+            request_queue_size = 512
+
+        self.server = server(("127.0.0.1", 0), handler)
         self.url = "http://127.0.0.1:%d/hooks" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -428,6 +435,12 @@ def main():
                 db_url, "SELECT count(*) FROM hitl_outbox WHERE state <>"
                         " 'delivered'") == "0", 60):
             failures.append("webhooks left undelivered")
+            with open(os.path.join(out_dir, "outbox-undelivered.txt"), "w") as f:
+                f.write(psql(db_url, "SELECT id, delivery_id, decision_id,"
+                                     " payload::jsonb ->> 'level', state,"
+                                     " attempts, next_attempt_at, created_at,"
+                                     " last_error FROM hitl_outbox WHERE"
+                                     " state <> 'delivered' ORDER BY id"))
         deliveries = {}
         for delivery, event, did, level in hooks.received():
             if event == "decision.escalated":
@@ -457,10 +470,13 @@ def main():
     finally:
         for x in nodes:
             x.stop()
-        try:
-            psql(admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % db)
-        except RuntimeError:
-            pass
+        if os.environ.get("HITL_FAILOVER_KEEP_DB"):
+            print("seed %d: kept database %s" % (seed, db))
+        else:
+            try:
+                psql(admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % db)
+            except RuntimeError:
+                pass
     for f in failures:
         print("FAIL seed %d: %s" % (seed, f))
     return 1 if failures else 0

@@ -6,7 +6,9 @@
 # Needs: HITL_TEST_DATABASE_URL (an admin conninfo), HITL_TEST_PG_HOST,
 # HITL_TEST_PG_PORT; psql; Python 3 (standard library only).
 # Optional: HITL_BINARY (default build/hitl); the seeds as arguments
-# (default 1 2 3 4 5). Output: tests/output/cluster/seed-N/ (node logs).
+# (default 1 2 3 4 5); HITL_FAILOVER_KEEP_DB=1 keeps each run's database.
+# Output: tests/output/cluster/seed-N/ (node logs; on undelivered webhooks,
+# the outbox rows left).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
