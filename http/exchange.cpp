@@ -24,6 +24,23 @@ restinio::request_t& req_of(const std::shared_ptr<void>& p) {
   return *static_cast<restinio::request_t*>(p.get());
 }
 
+thread_local bool inside_request_handler = false;
+
+// See request_handler_scope. done() is thread-safe (actors call it from
+// their threads), so a post to the io_context, on any of its threads, is as
+// good as an actor's answer.
+template <typename Output>
+void hand_over(server_context& ctx,
+               restinio::response_builder_t<Output>&& resp) {
+  if (!inside_request_handler) {
+    resp.done();
+    return;
+  }
+  restinio::asio_ns::post(
+    *static_cast<restinio::asio_ns::io_context*>(ctx.io.get()),
+    [r = std::move(resp)]() mutable { r.done(); });
+}
+
 std::string reason(int status) {
   switch (status) {
     case 200:
@@ -155,7 +172,7 @@ void exchange::respond(int status, std::string body, const char* content_type,
   // this response must find it there.
   record(status);
   add_security_headers(resp);
-  resp.done();
+  hand_over(*ctx_, std::move(resp));
   mark_answered();
 }
 
@@ -223,7 +240,7 @@ void exchange::options(const char* allow) {
   }
   record(204);
   add_security_headers(resp);
-  resp.done();
+  hand_over(*ctx_, std::move(resp));
   mark_answered();
 }
 
@@ -289,8 +306,18 @@ void chunked_reply::flush(std::function<void(bool written)> written) {
 
 void chunked_reply::finish() {
   ex_->record(200);
-  impl_->resp.done();
+  hand_over(*ex_->ctx_, std::move(impl_->resp));
   ex_->mark_answered();
+}
+
+request_handler_scope::request_handler_scope()
+  : outer_(!inside_request_handler) {
+  inside_request_handler = true;
+}
+
+request_handler_scope::~request_handler_scope() {
+  if (outer_)
+    inside_request_handler = false;
 }
 
 } // namespace hitl

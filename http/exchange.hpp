@@ -144,4 +144,22 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// Held by the server's request handler while RESTinio runs it. An answer
+/// completed meanwhile (a cache hit, a refusal at the edge) is handed to
+/// RESTinio only after the handler returned: RESTinio 0.6.16 starts reading
+/// the next pipelined request both after that handler returns and after the
+/// answer is written, and the second start finds its one response slot
+/// taken, throws, and closes the connection with requests unread, which
+/// makes the kernel reset it and drop the answer still in the send buffer.
+class request_handler_scope {
+public:
+  request_handler_scope();
+  ~request_handler_scope();
+  request_handler_scope(const request_handler_scope&) = delete;
+  request_handler_scope& operator=(const request_handler_scope&) = delete;
+
+private:
+  bool outer_;
+};
+
 } // namespace hitl

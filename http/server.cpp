@@ -89,6 +89,7 @@ public:
 
   restinio::request_handling_status_t
   operator()(restinio::request_handle_t req) const {
+    request_handler_scope handling;
     auto why = transport::refusal_of(req->header());
     if (why == transport::refusal::none)
       return (*router_)(std::move(req));

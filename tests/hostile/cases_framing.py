@@ -63,14 +63,13 @@ def pipelined(t):
     garbage = b"\x00\x01\x02 /x HTTP/1.1\r\n\r\n"
     ok200 = frozenset({200})
     cases = [
-        # The attack is answered 404 in its place, or RESTinio 0.6.16 closes
-        # the connection before it or after it (see fifty GETs below; seen
-        # once in a fresh-clone run, 2026-12-03, after the first two). Its
-        # own answer is required where it is sent alone (cases_paths).
+        # Every one is answered, in order, the attack 404 in its place. (A
+        # RESTinio 0.6.16 bug closed such connections after an answer made
+        # within its request handler, e.g. from the cache; see
+        # request_handler_scope in http/exchange.hpp.)
         http_case("pipelined", "five good ones with the attack inside",
                   health + get + attack + get + comment,
-                  [ok200, ok200, PATH_ID_BAD | {NONE}, frozenset({200, NONE}),
-                   frozenset({201, NONE})]),
+                  [ok200, ok200, PATH_ID_BAD, ok200, frozenset({201})]),
         # After a request it cannot frame, a server may answer 400 and must
         # close (it cannot find the next request's start): later requests
         # may go unanswered, earlier ones may not.
@@ -78,15 +77,12 @@ def pipelined(t):
                   [ok200, FRAMING, frozenset({200, NONE})]),
         http_case("pipelined", "garbage first", garbage + get + get,
                   [FRAMING, frozenset({200, NONE}), frozenset({200, NONE})]),
-        # RESTinio 0.6.16 may answer only a prefix of fifty pipelined GETs,
-        # in order, then close the connection (its read-ahead of more than
-        # one request loses earlier answers when a later request in the same
-        # write cannot be parsed, so it stays at one). RFC 9112 §9.6 lets a
-        # server close a persistent connection at any point, and clients
-        # retry what went unanswered; what may not happen is a wrong or
-        # out-of-order answer, or none at all: the first must be answered.
+        # RFC 9112 §9.6 lets a server close a persistent connection at any
+        # point, but this one has no reason to: fifty answers, in order,
+        # each whole (the answer grows with the fixture's comments, to tens
+        # of kilobytes, more than a socket buffer holds at once).
         http_case("pipelined", "fifty GETs in one write", get * 50,
-                  [ok200] + [frozenset({200, NONE})] * 49),
+                  [ok200] * 50),
         http_case("pipelined", "a body longer than its Content-Length",
                   build(b"POST", b"/hitl/patches/x/approve", [bearer(t.alice)],
                         b'{"decision_id":"x"}GET /health HTTP/1.1\r\n\r\n',
