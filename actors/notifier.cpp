@@ -33,11 +33,14 @@ struct notifier_state {
   delivery_settings settings;
   std::vector<webhook_subscription> hooks;
   std::unordered_map<std::string, std::string> secret_by_url;
+  std::string node_id;
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Counter* delivered = nullptr;
   prometheus::Counter* retried = nullptr;
   prometheus::Counter* dead = nullptr;
   bool wake_queued = false;
+  /// Released at the first tick: the claims of an earlier run of this node.
+  bool released_own = false;
   std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "notifier";
 };
@@ -49,6 +52,27 @@ using notifier_impl = notifier_actor::extend<caf::reacts_to<atoms::flush>,
 
 using notifier_self = guarded_typed<notifier_state, notifier_impl>;
 
+// The claims of nodes that are gone (and, the first time, this node's own
+// from an earlier run) are due again at once, not when they run out.
+void release_claims(notifier_state& st) {
+  auto own = st.released_own ? std::string{} : st.node_id;
+  try {
+    int64_t n = 0;
+    st.pool->transact([&](pqxx::transaction_base& txn) {
+      n = release_outbox_claims(txn, own);
+    });
+    st.released_own = true;
+    if (n > 0)
+      spdlog::info("notifier: {} webhook deliveries claimed by nodes that "
+                   "are gone are due again",
+                   n);
+  } catch (const db_error& e) {
+    spdlog::warn("notifier: cannot release the claims of nodes that are "
+                 "gone: {}",
+                 e.what());
+  }
+}
+
 // Sends what is due; false when there was nothing (or the database is away).
 bool deliver_round(notifier_state& st) {
   std::vector<outbox_message> due;
@@ -56,7 +80,7 @@ bool deliver_round(notifier_state& st) {
   auto lease = st.settings.timeout + std::chrono::seconds(30);
   try {
     st.pool->transact([&](pqxx::transaction_base& txn) {
-      due = claim_due_outbox(txn, now(), round_size, lease);
+      due = claim_due_outbox(txn, round_size, lease, st.node_id);
     });
   } catch (const db_error& e) {
     spdlog::warn("notifier: cannot read the outbox: {}", e.what());
@@ -99,10 +123,9 @@ bool deliver_round(notifier_state& st) {
             break;
           case delivery_outcome::retry:
             mark_outbox_retry(txn, r.outbox_id,
-                              now()
-                                + retry_delay(st.settings.initial_backoff,
-                                              st.settings.max_backoff,
-                                              m.attempts + 1, jitter(st.rng)),
+                              retry_delay(st.settings.initial_backoff,
+                                          st.settings.max_backoff,
+                                          m.attempts + 1, jitter(st.rng)),
                               r.error);
             st.retried->Increment();
             break;
@@ -144,6 +167,7 @@ notifier(notifier_self* self, connection_pool* pool, service_settings config,
   st.pool = pool;
   st.settings = config.notifications;
   st.hooks = config.webhooks;
+  st.node_id = config.node_id;
   for (const auto& hook : config.webhooks)
     st.secret_by_url[hook.url] = hook.secret;
   st.registry = std::move(registry);
@@ -178,6 +202,7 @@ notifier(notifier_self* self, connection_pool* pool, service_settings config,
       run(self);
     },
     [=](tick_atom) {
+      release_claims(self->state);
       run(self);
       self->delayed_send(self, outbox_tick, tick_atom::value);
     },

@@ -239,13 +239,14 @@ int run_serve(const serve_options& opts) {
       enable_remote_actors(cfg);
     caf::actor_system sys{cfg};
     auto registry = std::make_shared<prometheus::Registry>();
-    auto actors = start_service(sys, pool, config, registry,
-                                open_decisions::from_membership);
-    membership_options member_opts;
     auto http_endpoint = http.host + ":" + std::to_string(http.port);
     auto node_id = opts.node_id.empty()
                      ? node_id_from(host_name() + "|" + http_endpoint)
                      : opts.node_id;
+    config.node_id = node_id;
+    auto actors = start_service(sys, pool, config, registry,
+                                open_decisions::from_membership);
+    membership_options member_opts;
     // With --node-listen: a gateway for the other nodes, and a router in
     // front of the supervisor that sends each request to the node that
     // holds its partition.

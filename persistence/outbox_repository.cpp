@@ -71,13 +71,20 @@ int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
 }
 
 std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
-                                             timestamp now, int limit,
-                                             duration lease) {
+                                             int limit, duration lease,
+                                             const std::string& node_id) {
   auto rows = read_messages(txn.exec_prepared(
-    sql::outbox_claim.name, to_micros(now), limit, lease.count()));
+    sql::outbox_claim.name, limit, lease.count(), node_id));
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   return rows;
+}
+
+int64_t release_outbox_claims(pqxx::transaction_base& txn,
+                              const std::string& own_node_id) {
+  return txn
+    .exec_prepared(sql::outbox_release.name, own_node_id)
+    .affected_rows();
 }
 
 void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id) {
@@ -85,9 +92,8 @@ void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id) {
 }
 
 void mark_outbox_retry(pqxx::transaction_base& txn, int64_t id,
-                       timestamp next_attempt_at, const std::string& error) {
-  txn.exec_prepared(sql::outbox_retry_later.name, id,
-                    to_micros(next_attempt_at), error);
+                       duration delay, const std::string& error) {
+  txn.exec_prepared(sql::outbox_retry_later.name, id, delay.count(), error);
 }
 
 void mark_outbox_dead(pqxx::transaction_base& txn, int64_t id,

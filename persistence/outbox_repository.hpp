@@ -34,20 +34,27 @@ int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
                        const std::string& target_url,
                        const std::string& payload_json);
 
-/// Pending messages whose next attempt is due at `now`, oldest first,
-/// leased until `now + lease`: their next attempt moves there, so a second
-/// notifier (SKIP LOCKED) or a later round skips them while this one sends.
-/// If the sender dies, the lease runs out and the message is sent again: at
-/// least once, never lost.
+/// Pending messages whose next attempt is due, oldest first, claimed by
+/// `node_id` (empty: no node) for `lease`, on the database's clock: their
+/// next attempt moves there, so a second notifier (SKIP LOCKED) or a later
+/// round skips them while this one sends. If the sender dies, its claims
+/// are released when its node's lease ends (release_outbox_claims), or run
+/// out, and the message is sent again: at least once, never lost.
 std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
-                                             timestamp now, int limit,
-                                             duration lease);
+                                             int limit, duration lease,
+                                             const std::string& node_id);
+
+/// Makes due again the claims of nodes whose lease ended, and those of
+/// `own_node_id` (an earlier run of this node; empty: none). Returns how
+/// many.
+int64_t release_outbox_claims(pqxx::transaction_base& txn,
+                              const std::string& own_node_id);
 
 void mark_outbox_delivered(pqxx::transaction_base& txn, int64_t id);
 
-/// Records a failed attempt and when to try again.
+/// Records a failed attempt; the next one is due `delay` from now.
 void mark_outbox_retry(pqxx::transaction_base& txn, int64_t id,
-                       timestamp next_attempt_at, const std::string& error);
+                       duration delay, const std::string& error);
 
 /// Gives up on a message after its last attempt.
 void mark_outbox_dead(pqxx::transaction_base& txn, int64_t id,

@@ -124,7 +124,8 @@ const std::vector<table_grant>& runtime_grants() {
     {"hitl_comments", {"SELECT", "INSERT"}, {}},
     {"hitl_outbox",
      {"SELECT", "INSERT"},
-     {"state", "attempts", "next_attempt_at", "last_error", "delivered_at"}},
+     {"state", "attempts", "next_attempt_at", "last_error", "delivered_at",
+      "claimed_by"}},
     // Tokens are issued and revoked by `hitl token` with the owner's
     // connection: serve only reads them and notes their last use, so it
     // cannot mint an identity.

@@ -71,6 +71,10 @@ struct service_settings {
   /// empty means the --listen address.
   std::string public_url;
   audit_settings audit;
+  /// This node's id (SPEC §8), set by `hitl serve`. Empty for actors run
+  /// outside a cluster (tests, tools): their webhook claims name no node and
+  /// are released only when they run out.
+  std::string node_id;
 };
 
 } // namespace hitl

@@ -220,10 +220,9 @@ TEST_CASE("a crash between the commit and the delivery loses nothing") {
     served_hitl s{url, {"--config", cfg, "--node-id", node}};
     create(s, svc, "p-crash");
     // The kill comes after the first attempt (refused: the receiver is
-    // down) has been recorded, normally between two attempts. One that
-    // lands during a later attempt leaves the row claimed until its lease
-    // runs out (timeout + 30 s), by design, so that a second notifier never
-    // sends it at the same time: the wait below outlasts that lease.
+    // down) has been recorded, normally between two attempts; one that
+    // lands during an attempt leaves the row claimed by this node, which
+    // releases it when it starts again (the next case).
     REQUIRE(rx.wait_for([&](auto&) {
       return sql_scalar(url, "SELECT attempts >= 1 FROM hitl_outbox") == "t";
     }, 30s));
@@ -257,4 +256,53 @@ TEST_CASE("a crash between the commit and the delivery loses nothing") {
       CHECK(p["decision"]["approvals"].size() == 1);
       CHECK(signed_right(h));
     }
+}
+
+TEST_CASE("the claims of a node that is gone, and of this node's earlier "
+          "run, are released at once, not when they run out") {
+  webhook_receiver rx;
+  auto url = fresh_database("hitl_hooks_claims");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto cfg = write_config(hook_config(rx.url(), {"decision.created"}));
+  const std::string node = "00000000-0000-4000-8000-0000000000c2";
+  const std::string gone = "00000000-0000-4000-8000-0000000000c3";
+  // Received n times, and recorded (not before: the record would undo the
+  // claim below).
+  auto delivered = [&](size_t n) {
+    return rx.wait_for([&](auto& h) {
+      return h.size() >= n
+             && sql_scalar(url, "SELECT state FROM hitl_outbox") == "delivered";
+    }, 30s);
+  };
+  // A claim for an hour, as a node that dies in the middle of an attempt
+  // leaves it: the row's delivery is made again only once it is released.
+  auto claim_for_an_hour = [&](const std::string& by) {
+    sql_exec(url, "UPDATE hitl_outbox SET state = 'pending', delivered_at = "
+                  "NULL, next_attempt_at = now() + interval '1 hour', "
+                  "claimed_by = '" + by + "'");
+  };
+  std::string delivery;
+  {
+    served_hitl s{url, {"--config", cfg, "--node-id", node}};
+    create(s, svc, "p-claims");
+    REQUIRE(delivered(1));
+    delivery = sql_scalar(url, "SELECT delivery_id FROM hitl_outbox");
+    // Another node claimed it, then its lease ended (killed).
+    sql_exec(url, "INSERT INTO hitl_nodes (node_id, http_endpoint, "
+                  "policy_version, wire_version, lease_until) VALUES ('"
+                    + gone + "', 'gone:1', 'p', 1, now())");
+    claim_for_an_hour(gone);
+    REQUIRE(delivered(2));
+    // This node claimed it, then was killed.
+    claim_for_an_hour(node);
+    s.kill_hard();
+  }
+  served_hitl again{url, {"--config", cfg, "--node-id", node}};
+  REQUIRE(delivered(3));
+  // The same delivery each time: the receiver can tell it already has it.
+  for (const auto& h : rx.received())
+    CHECK(h.headers.at("x-hitl-delivery") == delivery);
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE state = "
+                        "'delivered' AND claimed_by IS NULL")
+        == "1");
 }

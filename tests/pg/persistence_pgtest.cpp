@@ -387,8 +387,7 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
     CHECK(head.hash == entries[0].hash);
   });
   pool.transact([&](pqxx::transaction_base& txn) {
-    auto due = claim_due_outbox(txn, now() + std::chrono::seconds(1), 10,
-                                std::chrono::seconds(30));
+    auto due = claim_due_outbox(txn, 10, std::chrono::seconds(30), "");
     REQUIRE(due.size() == 1);
     CHECK(due[0].delivery_id.size() == 36);
     mark_outbox_dead(txn, due[0].id, "HTTP 410");
@@ -400,6 +399,77 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
     CHECK(retry_outbox(txn, dead[0].id));
     CHECK(list_outbox(txn, outbox_state::pending, 10).size() == 1);
   });
+}
+
+TEST_CASE("webhook claims name their node, on the database's clock; a gone "
+          "node's claims are due again at once") {
+  auto url = migrated_database("hitl_claims");
+  connection_pool pool{opts_for(url)};
+  const std::string a = "00000000-0000-4000-8000-00000000000a";
+  const std::string b = "00000000-0000-4000-8000-00000000000b";
+  sql_exec(url, "INSERT INTO hitl_nodes (node_id, http_endpoint, "
+                "policy_version, wire_version, lease_until) VALUES ('"
+                  + a + "', 'a:1', 'p', 1, now() + interval '1 hour'), ('"
+                  + b + "', 'b:1', 'p', 1, now() + interval '1 hour')");
+  pool.transact([&](pqxx::transaction_base& txn) {
+    insert_decision(txn, sample_decision("c-1"));
+    for (int i = 0; i < 3; ++i)
+      enqueue_outbox(txn, "decision.created", "c-1", "http://127.0.0.1:9/x",
+                     R"({"event":"decision.created"})");
+  });
+  auto claimed_by = [&](const std::string& node) {
+    return sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE "
+                           "claimed_by = '" + node + "'");
+  };
+  auto due_now = [&] {
+    return sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE "
+                           "claimed_by IS NULL AND next_attempt_at <= now()");
+  };
+  pool.transact([&](pqxx::transaction_base& txn) {
+    CHECK(claim_due_outbox(txn, 2, std::chrono::seconds(30), a).size() == 2);
+    CHECK(claim_due_outbox(txn, 5, std::chrono::seconds(30), b).size() == 1);
+  });
+  CHECK(claimed_by(a) == "2");
+  CHECK(claimed_by(b) == "1");
+  // Claimed for 30 s by the database's clock: nothing is due.
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE "
+                        "next_attempt_at < now() + interval '29 seconds'")
+        == "0");
+  pool.transact([&](pqxx::transaction_base& txn) {
+    CHECK(claim_due_outbox(txn, 5, std::chrono::seconds(30), b).empty());
+    // Both nodes live: nothing to release.
+    CHECK(release_outbox_claims(txn, "") == 0);
+  });
+  // Node a's lease ends (killed): its two claims are due again, b's stays.
+  sql_exec(url, "UPDATE hitl_nodes SET lease_until = now() WHERE node_id = '"
+                  + a + "'");
+  pool.transact([&](pqxx::transaction_base& txn) {
+    CHECK(release_outbox_claims(txn, "") == 2);
+  });
+  CHECK(claimed_by(a) == "0");
+  CHECK(claimed_by(b) == "1");
+  CHECK(due_now() == "2");
+  // A node that starts again under its id releases its earlier run's
+  // claims, live lease or not.
+  pool.transact([&](pqxx::transaction_base& txn) {
+    CHECK(release_outbox_claims(txn, b) == 1);
+  });
+  CHECK(due_now() == "3");
+  // A failed attempt is due again after its delay, on the database's
+  // clock, and no longer claimed.
+  pool.transact([&](pqxx::transaction_base& txn) {
+    auto due = claim_due_outbox(txn, 5, std::chrono::seconds(30), b);
+    REQUIRE(due.size() == 3);
+    mark_outbox_retry(txn, due[0].id, std::chrono::seconds(600), "timeout");
+    mark_outbox_delivered(txn, due[1].id);
+    mark_outbox_dead(txn, due[2].id, "HTTP 410");
+  });
+  CHECK(claimed_by(b) == "0");
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE state = "
+                        "'pending' AND next_attempt_at BETWEEN now() + "
+                        "interval '590 seconds' AND now() + interval "
+                        "'600 seconds'")
+        == "1");
 }
 
 namespace {
