@@ -4,7 +4,9 @@
 
 #include <curl/curl.h>
 
-#include <memory>
+#include <algorithm>
+#include <map>
+#include <unordered_map>
 
 namespace hitl {
 
@@ -15,10 +17,9 @@ size_t discard(char*, size_t size, size_t n, void*) {
 }
 
 struct transfer {
-  const webhook_attempt* attempt = nullptr;
+  webhook_attempt attempt;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
-  webhook_response response;
   ~transfer() {
     curl_slist_free_all(headers);
     if (easy)
@@ -28,76 +29,113 @@ struct transfer {
 
 } // namespace
 
-std::vector<webhook_response>
-send_webhooks(const std::vector<webhook_attempt>& batch, duration timeout) {
+struct webhook_sender::impl {
+  CURLM* multi = nullptr;
+  long timeout_ms = 0;
+  std::unordered_map<CURL*, std::unique_ptr<transfer>> transfers;
+  std::map<std::string, size_t> per_url;
+};
+
+webhook_sender::webhook_sender(duration timeout) : impl_(new impl) {
   static const bool initialized = [] {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   }();
   (void) initialized;
+  impl_->multi = curl_multi_init();
+  impl_->timeout_ms =
+    std::max<long>(1, static_cast<long>(timeout.count() / 1000));
+}
+
+webhook_sender::~webhook_sender() {
+  for (auto& [easy, t] : impl_->transfers)
+    curl_multi_remove_handle(impl_->multi, easy);
+  impl_->transfers.clear();
+  curl_multi_cleanup(impl_->multi);
+}
+
+void webhook_sender::add(webhook_attempt a) {
+  auto t = std::make_unique<transfer>();
+  t->attempt = std::move(a);
+  const auto& at = t->attempt;
+  t->easy = curl_easy_init();
+  t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
+  t->headers = curl_slist_append(t->headers, "User-Agent: hitl-notifier/1");
+  t->headers =
+    curl_slist_append(t->headers, ("X-HITL-Event: " + at.event).c_str());
+  t->headers = curl_slist_append(
+    t->headers, ("X-HITL-Delivery: " + at.delivery_id).c_str());
+  t->headers = curl_slist_append(
+    t->headers,
+    ("X-HITL-Signature: sha256=" + hmac_sha256_hex(at.secret, at.body))
+      .c_str());
+  curl_easy_setopt(t->easy, CURLOPT_URL, at.url.c_str());
+  curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, at.body.c_str());
+  curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE,
+                   static_cast<long>(at.body.size()));
+  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, impl_->timeout_ms);
+  curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, impl_->timeout_ms);
+  curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, discard);
+  curl_multi_add_handle(impl_->multi, t->easy);
+  ++impl_->per_url[at.url];
+  impl_->transfers.emplace(t->easy, std::move(t));
+}
+
+std::vector<webhook_response>
+webhook_sender::poll(std::chrono::milliseconds wait) {
   std::vector<webhook_response> out;
-  if (batch.empty())
+  if (impl_->transfers.empty())
     return out;
-  CURLM* multi = curl_multi_init();
-  std::vector<std::unique_ptr<transfer>> transfers;
-  long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
-  for (const auto& a : batch) {
-    auto t = std::make_unique<transfer>();
-    t->attempt = &a;
-    t->response.outbox_id = a.outbox_id;
-    t->easy = curl_easy_init();
-    t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
-    t->headers = curl_slist_append(t->headers, "User-Agent: hitl-notifier/1");
-    t->headers =
-      curl_slist_append(t->headers, ("X-HITL-Event: " + a.event).c_str());
-    t->headers = curl_slist_append(
-      t->headers, ("X-HITL-Delivery: " + a.delivery_id).c_str());
-    t->headers = curl_slist_append(
-      t->headers,
-      ("X-HITL-Signature: sha256=" + hmac_sha256_hex(a.secret, a.body)).c_str());
-    curl_easy_setopt(t->easy, CURLOPT_URL, a.url.c_str());
-    curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, a.body.c_str());
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE,
-                     static_cast<long>(a.body.size()));
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t.get());
-    curl_multi_add_handle(multi, t->easy);
-    transfers.push_back(std::move(t));
-  }
   int running = 0;
-  do {
-    curl_multi_perform(multi, &running);
-    if (running > 0)
-      curl_multi_poll(multi, nullptr, 0, 200, nullptr);
-  } while (running > 0);
-  int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
-    if (msg->msg != CURLMSG_DONE)
-      continue;
-    transfer* t = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-    if (msg->data.result == CURLE_OK) {
-      t->response.answered = true;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-                        &t->response.status);
-      if (t->response.status >= 300)
-        t->response.error = "HTTP " + std::to_string(t->response.status);
-    } else {
-      t->response.error = curl_easy_strerror(msg->data.result);
+  auto drain = [&] {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &left)) {
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      auto it = impl_->transfers.find(msg->easy_handle);
+      if (it == impl_->transfers.end())
+        continue;
+      auto& t = *it->second;
+      webhook_response r;
+      r.outbox_id = t.attempt.outbox_id;
+      r.url = t.attempt.url;
+      if (msg->data.result == CURLE_OK) {
+        r.answered = true;
+        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
+        if (r.status >= 300)
+          r.error = "HTTP " + std::to_string(r.status);
+      } else {
+        r.error = curl_easy_strerror(msg->data.result);
+      }
+      out.push_back(std::move(r));
+      curl_multi_remove_handle(impl_->multi, t.easy);
+      if (--impl_->per_url[t.attempt.url] == 0)
+        impl_->per_url.erase(t.attempt.url);
+      impl_->transfers.erase(it);
     }
+  };
+  curl_multi_perform(impl_->multi, &running);
+  drain();
+  if (out.empty() && running > 0 && wait.count() > 0) {
+    curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(wait.count()),
+                    nullptr);
+    curl_multi_perform(impl_->multi, &running);
+    drain();
   }
-  for (auto& t : transfers) {
-    curl_multi_remove_handle(multi, t->easy);
-    out.push_back(t->response);
-  }
-  curl_multi_cleanup(multi);
   return out;
+}
+
+size_t webhook_sender::in_flight() const {
+  return impl_->transfers.size();
+}
+
+size_t webhook_sender::in_flight(const std::string& url) const {
+  auto it = impl_->per_url.find(url);
+  return it == impl_->per_url.end() ? 0 : it->second;
 }
 
 } // namespace hitl

@@ -1,6 +1,7 @@
 #include "persistence/outbox_repository.hpp"
 
 #include "persistence/outbox_sql.hpp"
+#include "persistence/sql_params.hpp"
 
 #include <pqxx/pqxx>
 
@@ -71,13 +72,23 @@ int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
 }
 
 std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
+                                             const std::string& target_url,
                                              int limit, duration lease,
                                              const std::string& node_id) {
   auto rows = read_messages(txn.exec_prepared(
-    sql::outbox_claim.name, limit, lease.count(), node_id));
+    sql::outbox_claim.name, limit, lease.count(), node_id, target_url));
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   return rows;
+}
+
+int64_t bury_orphaned_outbox(pqxx::transaction_base& txn,
+                             const std::vector<std::string>& target_urls,
+                             int limit) {
+  return txn
+    .exec_prepared(sql::outbox_orphans_dead.name, text_array_literal(target_urls),
+                   limit)
+    .affected_rows();
 }
 
 int64_t release_outbox_claims(pqxx::transaction_base& txn,

@@ -34,15 +34,23 @@ int64_t enqueue_outbox(pqxx::transaction_base& txn, const std::string& event,
                        const std::string& target_url,
                        const std::string& payload_json);
 
-/// Pending messages whose next attempt is due, oldest first, claimed by
-/// `node_id` (empty: no node) for `lease`, on the database's clock: their
-/// next attempt moves there, so a second notifier (SKIP LOCKED) or a later
-/// round skips them while this one sends. If the sender dies, its claims
-/// are released when its node's lease ends (release_outbox_claims), or run
-/// out, and the message is sent again: at least once, never lost.
+/// Pending messages to `target_url` whose next attempt is due, oldest
+/// first, claimed by `node_id` (empty: no node) for `lease`, on the
+/// database's clock: their next attempt moves there, so a second notifier
+/// (SKIP LOCKED) or a later round skips them while this one sends. If the
+/// sender dies, its claims are released when its node's lease ends
+/// (release_outbox_claims), or run out, and the message is sent again: at
+/// least once, never lost.
 std::vector<outbox_message> claim_due_outbox(pqxx::transaction_base& txn,
+                                             const std::string& target_url,
                                              int limit, duration lease,
                                              const std::string& node_id);
+
+/// Marks dead up to `limit` due messages to targets not among
+/// `target_urls` (their subscription left the config); returns how many.
+int64_t bury_orphaned_outbox(pqxx::transaction_base& txn,
+                             const std::vector<std::string>& target_urls,
+                             int limit);
 
 /// Makes due again the claims of nodes whose lease ended, and those of
 /// `own_node_id` (an earlier run of this node; empty: none). Returns how

@@ -16,18 +16,31 @@ inline constexpr sql_statement outbox_insert{"outbox_insert", R"(
   INSERT INTO hitl_outbox (event, decision_id, target_url, payload)
   VALUES ($1, NULLIF($2, ''), $3, $4::jsonb) RETURNING id)"};
 
-// Up to $1 messages due now, claimed by node $3 ('': none) for $2
+// Up to $1 messages to $4 due now, claimed by node $3 ('': none) for $2
 // microseconds: other notifiers skip them meanwhile. On the database's
-// clock, as the leases are: the nodes' clocks may differ.
+// clock, as the leases are: the nodes' clocks may differ. Per target, so
+// that a receiver that hangs holds up only its own deliveries.
 inline constexpr sql_statement outbox_claim{"outbox_claim", R"(
   UPDATE hitl_outbox
   SET next_attempt_at = now() + $2::bigint * interval '1 microsecond',
       claimed_by = NULLIF($3, '')::uuid
   WHERE id IN (
     SELECT id FROM hitl_outbox
-    WHERE state = 'pending' AND next_attempt_at <= now()
+    WHERE state = 'pending' AND target_url = $4 AND next_attempt_at <= now()
     ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
   RETURNING {outbox_columns})"};
+
+// Up to $2 messages due now to a target none of $1 is (its subscription
+// left the config): marked dead, with the reason.
+inline constexpr sql_statement outbox_orphans_dead{"outbox_orphans_dead", R"(
+  UPDATE hitl_outbox
+  SET state = 'dead', attempts = attempts + 1, claimed_by = NULL,
+      last_error = 'no subscription for this URL any more'
+  WHERE id IN (
+    SELECT id FROM hitl_outbox
+    WHERE state = 'pending' AND next_attempt_at <= now()
+      AND NOT (target_url = ANY($1::text[]))
+    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED))"};
 
 // Claims whose node's lease ended, and those of node $1 ('': none; an
 // earlier run of it, whose claims died with that process), due again now.
@@ -67,7 +80,8 @@ inline constexpr sql_statement outbox_requeue{"outbox_requeue", R"(
 inline constexpr sql_fragment outbox_fragments[] = {outbox_columns};
 
 inline constexpr sql_statement outbox_statements[] = {
-  outbox_insert, outbox_claim, outbox_release, outbox_delivered,
+  outbox_insert, outbox_claim, outbox_orphans_dead, outbox_release,
+  outbox_delivered,
   outbox_retry_later, outbox_dead, outbox_list, outbox_requeue};
 
 } // namespace hitl::sql

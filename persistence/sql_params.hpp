@@ -28,6 +28,24 @@ std::string int_array_literal(const Range& items, Value value_of) {
   return out + "}";
 }
 
+/// A SQL array literal of texts, {"a","b"}: each element quoted, its
+/// backslashes and double quotes escaped.
+inline std::string text_array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1)
+      out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 class sql_params {
 public:
   sql_params& add(std::string v) {

@@ -14,3 +14,8 @@ ALTER TABLE hitl_outbox ADD COLUMN claimed_by uuid;
 -- notifier tick.
 CREATE INDEX hitl_outbox_claimed ON hitl_outbox (claimed_by)
   WHERE claimed_by IS NOT NULL;
+
+-- Claims are made per target, so that a receiver that hangs holds up only
+-- its own deliveries: the due rows of one target, in order.
+CREATE INDEX hitl_outbox_due_by_target ON hitl_outbox
+  (target_url, next_attempt_at) WHERE state = 'pending';

@@ -582,6 +582,8 @@ CREATE INDEX hitl_decisions_open_by_partition ON public.hitl_decisions USING btr
 
 CREATE INDEX hitl_outbox_claimed ON public.hitl_outbox USING btree (claimed_by) WHERE (claimed_by IS NOT NULL);
 
+CREATE INDEX hitl_outbox_due_by_target ON public.hitl_outbox USING btree (target_url, next_attempt_at) WHERE ((state)::text = 'pending'::text);
+
 CREATE UNIQUE INDEX hitl_outbox_one_escalation ON public.hitl_outbox USING btree (decision_id, target_url, ((((payload -> 'escalation'::text) ->> 'level'::text))::integer)) WHERE ((event)::text = 'decision.escalated'::text);
 
 CREATE INDEX idx_hitl_audit_action ON public.hitl_audit_logs USING btree (action);

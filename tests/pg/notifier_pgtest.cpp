@@ -16,6 +16,8 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace hitl;
@@ -305,4 +307,62 @@ TEST_CASE("the claims of a node that is gone, and of this node's earlier "
   CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE state = "
                         "'delivered' AND claimed_by IS NULL")
         == "1");
+}
+
+namespace {
+
+// A receiver that never answers: connections complete in the kernel's
+// backlog and the requests sit there unread.
+class hung_receiver {
+public:
+  hung_receiver() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 128) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~hung_receiver() {
+    ::close(fd_);
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/hooks";
+  }
+
+private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+} // namespace
+
+TEST_CASE("a receiver that never answers holds up only its own deliveries") {
+  hung_receiver hung;
+  webhook_receiver rx;
+  auto url = fresh_database("hitl_hooks_hung");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto cfg = hook_config(rx.url(), {"decision.created"});
+  cfg["webhooks"].push_back(
+    {{"url", hung.url()}, {"events", {"decision.created"}}, {"secret", "x"}});
+  // Each attempt to the hung receiver stays in flight for the whole test.
+  cfg["notifications"]["timeout_seconds"] = 600;
+  served_hitl s{url, {"--config", write_config(cfg)}};
+  for (int i = 0; i < 5; ++i)
+    create(s, svc, "p-hung-" + std::to_string(i));
+  // Received and recorded, while the attempts to the hung receiver wait.
+  CHECK(rx.wait_for([&](auto& h) {
+    return h.size() >= 5
+           && sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE state "
+                              "= 'delivered' AND target_url = '" + rx.url()
+                                + "'")
+                == "5";
+  }, 30s));
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE state = "
+                        "'pending' AND attempts = 0 AND target_url = '"
+                          + hung.url() + "'")
+        == "5");
 }

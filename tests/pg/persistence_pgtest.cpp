@@ -387,7 +387,8 @@ TEST_CASE("comments, approvals, audit entries and outbox rows") {
     CHECK(head.hash == entries[0].hash);
   });
   pool.transact([&](pqxx::transaction_base& txn) {
-    auto due = claim_due_outbox(txn, 10, std::chrono::seconds(30), "");
+    auto due = claim_due_outbox(txn, "http://127.0.0.1:9/x", 10,
+                                std::chrono::seconds(30), "");
     REQUIRE(due.size() == 1);
     CHECK(due[0].delivery_id.size() == 36);
     mark_outbox_dead(txn, due[0].id, "HTTP 410");
@@ -426,8 +427,10 @@ TEST_CASE("webhook claims name their node, on the database's clock; a gone "
                            "claimed_by IS NULL AND next_attempt_at <= now()");
   };
   pool.transact([&](pqxx::transaction_base& txn) {
-    CHECK(claim_due_outbox(txn, 2, std::chrono::seconds(30), a).size() == 2);
-    CHECK(claim_due_outbox(txn, 5, std::chrono::seconds(30), b).size() == 1);
+    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 2,
+                           std::chrono::seconds(30), a).size() == 2);
+    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 5,
+                           std::chrono::seconds(30), b).size() == 1);
   });
   CHECK(claimed_by(a) == "2");
   CHECK(claimed_by(b) == "1");
@@ -436,7 +439,8 @@ TEST_CASE("webhook claims name their node, on the database's clock; a gone "
                         "next_attempt_at < now() + interval '29 seconds'")
         == "0");
   pool.transact([&](pqxx::transaction_base& txn) {
-    CHECK(claim_due_outbox(txn, 5, std::chrono::seconds(30), b).empty());
+    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 5,
+                           std::chrono::seconds(30), b).empty());
     // Both nodes live: nothing to release.
     CHECK(release_outbox_claims(txn, "") == 0);
   });
@@ -458,7 +462,8 @@ TEST_CASE("webhook claims name their node, on the database's clock; a gone "
   // A failed attempt is due again after its delay, on the database's
   // clock, and no longer claimed.
   pool.transact([&](pqxx::transaction_base& txn) {
-    auto due = claim_due_outbox(txn, 5, std::chrono::seconds(30), b);
+    auto due = claim_due_outbox(txn, "http://127.0.0.1:9/x", 5,
+                           std::chrono::seconds(30), b);
     REQUIRE(due.size() == 3);
     mark_outbox_retry(txn, due[0].id, std::chrono::seconds(600), "timeout");
     mark_outbox_delivered(txn, due[1].id);
