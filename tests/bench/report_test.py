@@ -85,6 +85,10 @@ RESULTS = [
         19.28, write_percent=0, open=10000, service="reads"),
     wrk("mixed_c64", "service", "mixed", 64, 5603.0, 11.47, 92.58, 131.84,
         write_percent=30, open=10000, service="mixed"),
+    wrk("cluster_create_c64", "cluster", "cluster_create_c64", 64, 3345.0,
+        17.0, 61.9, 91.8, threads=3, nodes=3, single="create_c64",
+        single_throughput=11152.0, vs_single=0.3, partitions_held="85/86/85",
+        cpu=(201, 90, None, 196)),
     {"id": "scale_0", "section": "scale", "scenario": "scale",
      "kind": "scale", "open": 0, "rss_kib": 22528, "hwm_kib": 23000,
      "idle_cpu_pct": {"server": 1, "postgres": 0}},
@@ -189,7 +193,8 @@ class ReportTest(unittest.TestCase):
         lines = self.proc.stdout.splitlines()
         heads = [l for l in lines if l.startswith("| **")]
         self.assertEqual(heads, [f"| **{s}** | | | | | | | | | | | |"
-                                 for s in ("ceiling", "service", "scale")])
+                                 for s in ("ceiling", "service", "cluster",
+                                           "scale")])
         self.assertFalse(any("9265" in l for l in lines))
         self.assertIn("(9265 req/s while profiled, CPU svc/pg/wrk/all "
                       "81/72/17/172 %)", self.text)
@@ -257,6 +262,17 @@ class ReportTest(unittest.TestCase):
         # no target: no verdict
         self.assertEqual(self.row("create-decision (½ auto-approved)",
                                   "1")[10:], ["-", "-"])
+
+    def test_cluster_rows_beside_the_single_node(self):
+        name = "create-decision on 3 nodes (p99: worst node's)"
+        row = self.row(name, "64")
+        self.assertEqual(row[2:7], ["3345 req/s", "17.00", "61.90", "91.80",
+                                    "0"])
+        self.assertEqual(row[10:], ["0 errors", "PASS"])
+        vs = self.row("… vs one node (create_c64, same run); partitions "
+                      "held 85/86/85", "-")
+        self.assertEqual(vs[2], "0.30×")
+        self.assertEqual(vs[10:], ["≥ 1× one node", "FAIL"])
 
     def test_extra_figures(self):
         self.assertEqual(
