@@ -214,7 +214,6 @@ void record(notifier_state& st, const std::vector<webhook_response>& ended) {
 // that the mailbox is read in between) while any is in flight.
 void pump(notifier_self* self) {
   auto& st = self->state;
-  st.pump_queued = false;
   claim_more(st);
   auto wait = st.sender->in_flight() > 0 ? pump_wait
                                          : std::chrono::milliseconds(0);
@@ -284,7 +283,10 @@ notifier(notifier_self* self, connection_pool* pool, service_settings config,
       all_may_be_due();
       pump(self);
     },
-    [=](pump_atom) { pump(self); },
+    [=](pump_atom) {
+      self->state.pump_queued = false;
+      pump(self);
+    },
     [=](tick_atom) {
       release_claims(self->state);
       all_may_be_due();

@@ -102,7 +102,6 @@ webhook_sender::poll(std::chrono::milliseconds wait) {
       auto& t = *it->second;
       webhook_response r;
       r.outbox_id = t.attempt.outbox_id;
-      r.url = t.attempt.url;
       if (msg->data.result == CURLE_OK) {
         r.answered = true;
         curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);

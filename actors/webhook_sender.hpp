@@ -26,7 +26,6 @@ struct webhook_attempt {
 
 struct webhook_response {
   int64_t outbox_id = 0;
-  std::string url;
   /// False when no HTTP answer came (refused, reset, timed out).
   bool answered = false;
   long status = 0;
