@@ -426,21 +426,23 @@ TEST_CASE("webhook claims name their node, on the database's clock; a gone "
     return sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE "
                            "claimed_by IS NULL AND next_attempt_at <= now()");
   };
+  // Claimed for an hour: long beyond anything this test waits for, so
+  // that no check below depends on the machine's speed.
+  const auto hour = std::chrono::hours(1);
   pool.transact([&](pqxx::transaction_base& txn) {
-    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 2,
-                           std::chrono::seconds(30), a).size() == 2);
-    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 5,
-                           std::chrono::seconds(30), b).size() == 1);
+    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 2, hour, a).size()
+          == 2);
+    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 5, hour, b).size()
+          == 1);
   });
   CHECK(claimed_by(a) == "2");
   CHECK(claimed_by(b) == "1");
-  // Claimed for 30 s by the database's clock: nothing is due.
+  // Claimed by the database's clock: nothing is due for most of an hour.
   CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE "
-                        "next_attempt_at < now() + interval '29 seconds'")
+                        "next_attempt_at < now() + interval '50 minutes'")
         == "0");
   pool.transact([&](pqxx::transaction_base& txn) {
-    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 5,
-                           std::chrono::seconds(30), b).empty());
+    CHECK(claim_due_outbox(txn, "http://127.0.0.1:9/x", 5, hour, b).empty());
     // Both nodes live: nothing to release.
     CHECK(release_outbox_claims(txn, "") == 0);
   });
@@ -462,18 +464,17 @@ TEST_CASE("webhook claims name their node, on the database's clock; a gone "
   // A failed attempt is due again after its delay, on the database's
   // clock, and no longer claimed.
   pool.transact([&](pqxx::transaction_base& txn) {
-    auto due = claim_due_outbox(txn, "http://127.0.0.1:9/x", 5,
-                           std::chrono::seconds(30), b);
+    auto due = claim_due_outbox(txn, "http://127.0.0.1:9/x", 5, hour, b);
     REQUIRE(due.size() == 3);
-    mark_outbox_retry(txn, due[0].id, std::chrono::seconds(600), "timeout");
+    mark_outbox_retry(txn, due[0].id, 2 * hour, "timeout");
     mark_outbox_delivered(txn, due[1].id);
     mark_outbox_dead(txn, due[2].id, "HTTP 410");
   });
   CHECK(claimed_by(b) == "0");
   CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_outbox WHERE state = "
                         "'pending' AND next_attempt_at BETWEEN now() + "
-                        "interval '590 seconds' AND now() + interval "
-                        "'600 seconds'")
+                        "interval '110 minutes' AND now() + interval "
+                        "'2 hours'")
         == "1");
 }
 
