@@ -51,5 +51,9 @@ using load_open = caf::atom_constant<caf::atom("load_open")>;
 using owners = caf::atom_constant<caf::atom("owners")>;
 /// Answered once the supervisor has loaded what its node holds.
 using ready = caf::atom_constant<caf::atom("ready")>;
+/// The cluster feed: a read of the audit entries after a position, and
+/// the reset that tells its listeners to read everything again.
+using feed = caf::atom_constant<caf::atom("feed")>;
+using resync = caf::atom_constant<caf::atom("resync")>;
 
 } // namespace hitl::atoms

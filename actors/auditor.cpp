@@ -414,8 +414,12 @@ void publish(auditor_self* self, const std::vector<pending_commit>& batch,
     if (!receipt || names.empty())
       continue;
     auto record = std::make_shared<const decision_record>(receipt->record);
+    auto entries = static_cast<int64_t>(batch[i].request.change.notes.size());
+    auto p = partition_of(record->patch_id).value;
     for (const auto& name : names)
-      events->push_back({name, record, receipt->comment, at});
+      events->push_back({name, record, receipt->comment, at, p,
+                         receipt->last_pseq - entries + 1,
+                         receipt->last_pseq});
   }
   if (events->empty())
     return;

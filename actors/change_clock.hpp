@@ -41,6 +41,13 @@ public:
   void queue_changed() {
     queue_.fetch_add(1, std::memory_order_acq_rel);
   }
+  /// Everything cached is old: when commits may have been missed (the
+  /// cluster feed lost its place).
+  void everything_changed() {
+    for (auto& d : decisions_)
+      d.fetch_add(1, std::memory_order_acq_rel);
+    queue_changed();
+  }
 
 private:
   static size_t shard(std::string_view id) {

@@ -13,6 +13,7 @@
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
 #include "persistence/decision_repository.hpp"
+#include "persistence/feed_repository.hpp"
 #include "persistence/pending_repository.hpp"
 #include "persistence/token_repository.hpp"
 
@@ -48,6 +49,10 @@ caf::result<T> guarded_read(connection_pool& pool, F&& f,
     return to_service_error(e);
   }
 }
+
+// Entries per read of the cluster feed: a node that fell behind catches up
+// a page at a time, each a few milliseconds of PostgreSQL's time.
+constexpr size_t feed_page_limit = 2000;
 
 struct reader_state {
   static inline const char* name = "db_reader";
@@ -150,6 +155,11 @@ reader_worker(reader_self* self, connection_pool* pool,
           return found;
         },
         access::writes);
+    },
+    [pool](atoms::feed, const feed_request& r) -> caf::result<feed_page> {
+      return guarded_read<feed_page>(*pool, [&](pqxx::transaction_base& txn) {
+        return read_feed(txn, r, feed_page_limit);
+      });
     },
     // One statement for every token the edge saw used since the last flush.
     [pool](atoms::touch, const token_uses& uses) -> caf::result<size_t> {

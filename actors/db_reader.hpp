@@ -30,6 +30,7 @@ namespace hitl {
 ///   (token, token_lookup) -> std::optional<token_info>  (and records the use)
 ///   (touch, token_uses) -> size_t  (last_used_at written)
 ///   (audit_export, export_request) -> export_summary  (local: a sink)
+///   (feed, feed_request) -> feed_page  (the cluster feed's read)
 using db_reader_actor = caf::typed_actor<
   caf::replies_to<atoms::ping>::with<bool>,
   caf::replies_to<atoms::get, decision_ref>::with<std::optional<decision_view>>,
@@ -44,7 +45,8 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<atoms::tokens>::with<std::vector<token_info>>,
   caf::replies_to<atoms::token, token_lookup>::with<std::optional<token_info>>,
   caf::replies_to<atoms::touch, token_uses>::with<size_t>,
-  caf::replies_to<atoms::audit_export, export_request>::with<export_summary>>;
+  caf::replies_to<atoms::audit_export, export_request>::with<export_summary>,
+  caf::replies_to<atoms::feed, feed_request>::with<feed_page>>;
 
 /// Spawns `workers` detached actors behind one round-robin handle, each
 /// answering the queries of db_reader_actor from the pool on its own

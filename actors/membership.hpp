@@ -22,8 +22,9 @@ class Registry;
 namespace hitl {
 
 /// The version of the messages nodes exchange: nodes share partitions only
-/// with nodes of the same one.
-inline constexpr int wire_version = 1;
+/// with nodes of the same one. 2: long-polls are no longer forwarded (each
+/// node's cluster feed releases its own).
+inline constexpr int wire_version = 2;
 
 struct membership_options {
   node_identity identity;

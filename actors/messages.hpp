@@ -180,6 +180,11 @@ struct committed_event {
   std::shared_ptr<const decision_record> record;
   std::optional<hitl::comment> comment;
   timestamp at;
+  /// The change's audit entries in its partition's chain: the events of
+  /// one change share them.
+  int partition = 0;
+  int64_t first_pseq = 0;
+  int64_t last_pseq = 0;
 };
 
 /// The events of one committed batch, in commit order: one message per

@@ -11,6 +11,7 @@
 #include "policy/api_token.hpp"
 #include "policy/audit_chain.hpp"
 #include "policy/audit_export_format.hpp"
+#include "policy/audit_feed.hpp"
 #include "policy/audit_filter.hpp"
 #include "policy/decision.hpp"
 #include "policy/decision_replay.hpp"
@@ -156,6 +157,24 @@ typename Inspector::result_type inspect(Inspector& f, audit_entry& x) {
   return f(caf::meta::type_name("audit_entry"), x.seq, x.decision_id, x.action,
            x.performed_by, x.at, x.details_json, optional_field(x.ip_address),
            optional_field(x.user_agent), x.prev_hash, x.hash);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, feed_request& x) {
+  return f(caf::meta::type_name("feed_request"), x.known);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, feed_entry& x) {
+  return f(caf::meta::type_name("feed_entry"), x.partition, x.pseq, x.action,
+           x.decision_id, x.performed_by, x.at,
+           optional_field(x.added_comment));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, feed_page& x) {
+  return f(caf::meta::type_name("feed_page"), x.heads, x.entries, x.records,
+           x.more);
 }
 
 template <class Inspector>

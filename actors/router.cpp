@@ -287,29 +287,6 @@ router_impl::behavior_type router(router_self* self, router_options opts) {
     [=](atoms::comment a, const verdict_request& v) {
       return route<comment>(self, v.patch_id, false, a, v);
     },
-    // A long-poll names the decision, not its patch: the database says
-    // which patch, and so which node holds the waiting.
-    [=](atoms::wait a, const decision_wait& w) {
-      auto rp = self->make_response_promise<bool>();
-      self->request(self->state.opts.reader, read_timeout, atoms::get::value,
-                    decision_ref{w.decision_id})
-        .then(
-          [=](std::optional<decision_view>& view) mutable {
-            if (!view || !is_open(view->record.status)) {
-              rp.deliver(true); // the caller reads the database
-              return;
-            }
-            // The owner answers when the decision is final or the wait
-            // is over: the try's timeout covers the whole wait.
-            forward<bool>(self, rp,
-                          partition_of(view->record.patch_id).value,
-                          clock_type::now() + self->state.opts.retry_for,
-                          std::chrono::seconds(w.seconds) + forward_timeout,
-                          true, a, w);
-          },
-          [=](caf::error&) mutable { rp.deliver(true); });
-      return rp;
-    },
     [=](atoms::stats a) { return self->delegate(self->state.opts.local, a); },
     [=](atoms::ping a) { return self->delegate(self->state.opts.local, a); },
     [=](atoms::owners, partition_map& map) { set_map(self, map); },
@@ -342,9 +319,6 @@ decision_service::behavior_type gateway(decision_service::pointer self,
     },
     [=](atoms::comment a, const verdict_request& v) {
       return self->delegate(local, a, v);
-    },
-    [=](atoms::wait a, const decision_wait& w) {
-      return self->delegate(local, a, w);
     },
     [=](atoms::stats a) { return self->delegate(local, a); },
     [=](atoms::ping a) { return self->delegate(local, a); },

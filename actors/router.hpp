@@ -1,7 +1,6 @@
 #pragma once
 
 #include "actors/actor_failures.hpp"
-#include "actors/db_reader.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "policy/timestamp.hpp"
@@ -17,8 +16,6 @@ struct router_options {
   std::string node_id;
   /// This node's supervisor.
   decision_service local;
-  /// For a long-poll, which names a decision but not its patch.
-  db_reader_actor reader;
   /// How long a request is retried while its partition has no reachable
   /// owner, or its owner answers `moved` (it lost the partition meanwhile);
   /// then 503.

@@ -54,6 +54,13 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
                                   config.policy.max_escalation_level);
   caf::anon_send(a.auditor, atoms::subscribe::value,
                  event_listener{a.metrics});
+  a.positions = std::make_shared<feed_positions>();
+  a.feed = spawn_cluster_feed(
+    sys, cluster_feed_options{a.reader, a.changes, a.positions,
+                              std::chrono::milliseconds(100),
+                              std::chrono::milliseconds(5000), failures});
+  caf::anon_send(a.auditor, atoms::subscribe::value,
+                 caf::actor_cast<event_listener>(a.feed));
   a.notifier = spawn_notifier(sys, pool, config, std::move(registry));
   caf::anon_send(a.auditor, atoms::subscribe::value, a.notifier);
   auto policy = std::make_shared<const policy_config>(config.policy);
@@ -95,6 +102,7 @@ void stop_service(caf::actor_system& sys, service_actors& a) {
   stop(a.checkpoint_signer);
   stop(a.supervisor);
   stop(a.notifier);
+  stop(a.feed);
   stop(a.metrics);
   stop(a.reader);
   stop(a.auditor);

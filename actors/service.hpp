@@ -2,6 +2,7 @@
 
 #include "actors/auditor.hpp"
 #include "actors/checkpoint_signer.hpp"
+#include "actors/cluster_feed.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/notifier.hpp"
@@ -29,6 +30,11 @@ struct service_actors {
   metrics_actor metrics;
   supervisor_actor supervisor;
   notifier_actor notifier;
+  /// Every node's commits, read back from the log (SPEC §8): the live
+  /// stream, long-polls, and the caches' view of other nodes' writes.
+  cluster_feed_actor feed;
+  /// How far the feed has come, for reads that ask for a position.
+  std::shared_ptr<feed_positions> positions;
   /// Signs checkpoints of the chain; null without `audit.signing_key`.
   checkpoint_signer_actor checkpoint_signer;
   /// The signing key's public PEM (GET /hitl/audit/public-key); empty

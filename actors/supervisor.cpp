@@ -59,11 +59,6 @@ struct wake_entry {
   size_t slot;
 };
 
-struct long_poll {
-  uint64_t token;
-  caf::response_promise promise;
-};
-
 /// How the node holds a partition: the epoch its membership holds it at;
 /// `not_held`; or `held_unfenced` when there is no membership (a node alone
 /// that was never told, which holds every partition).
@@ -88,9 +83,6 @@ struct supervisor_state {
   std::unordered_map<caf::actor_id, open_ref> by_actor;
   std::unordered_map<std::string, creation> creating;
   std::unordered_set<std::string> creating_patches;
-  /// Long-polls waiting for a decision to become final.
-  std::unordered_map<std::string, std::vector<long_poll>> waits;
-  uint64_t next_token = 0;
   /// The records of the decisions found open at start, as loaded; a slot's
   /// record moves into its actor when the decision starts, and the slot's
   /// decision id is empty from then on. Freed when none is dormant.
@@ -117,23 +109,11 @@ struct supervisor_state {
 };
 
 /// Its own timers and retries, which no other actor sends.
-using wait_over = caf::atom_constant<caf::atom("wait_over")>;
 using rebuild = caf::atom_constant<caf::atom("rebuild")>;
 using reload = caf::atom_constant<caf::atom("reload")>;
 
-/// A long-poll that ran out of time without a verdict.
-struct long_poll_expiry {
-  std::string decision_id;
-  uint64_t token = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, long_poll_expiry& x) {
-  return f(caf::meta::type_name("long_poll_expiry"), x.decision_id, x.token);
-}
-
 using supervisor_impl = supervisor_actor::extend<
-  caf::reacts_to<atoms::wake>, caf::reacts_to<wait_over, long_poll_expiry>,
+  caf::reacts_to<atoms::wake>,
   caf::reacts_to<rebuild, decision_ref>,
   caf::reacts_to<reload, held_partitions>>;
 
@@ -322,15 +302,6 @@ void add_dormant(supervisor_self* self, std::vector<decision_record>&& open) {
                  ahead);
 }
 
-void release_waits(supervisor_self* self, const std::string& id) {
-  auto it = self->state.waits.find(id);
-  if (it == self->state.waits.end())
-    return;
-  for (auto& w : it->second)
-    w.promise.deliver(true);
-  self->state.waits.erase(it);
-}
-
 // -- partitions (SPEC §8) ------------------------------------------------------
 
 bool any_loading(const supervisor_state& st) {
@@ -357,8 +328,7 @@ void check_ready(supervisor_self* self) {
 }
 
 // The open decisions of partitions the node no longer holds leave it: their
-// actors stop, their SLA timers with them (the new owner re-arms them), and
-// their long-polls are answered (the caller reads the database).
+// actors stop, their SLA timers with them (the new owner re-arms them).
 void drop_partitions(supervisor_self* self,
                      const std::array<bool, partition_count>& gone) {
   auto& st = self->state;
@@ -371,7 +341,6 @@ void drop_partitions(supervisor_self* self,
     forget(self, id);
     if (child)
       self->send(child, atoms::stop::value);
-    release_waits(self, id);
   }
   if (!ids.empty())
     spdlog::info("let go of {} open decisions of partitions this node no "
@@ -804,35 +773,6 @@ supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
         forget(self, id);
         self->send(child, atoms::stop::value);
       }
-      release_waits(self, id);
-    },
-    [=](atoms::wait, const decision_wait& w) -> caf::result<bool> {
-      const auto& id = w.decision_id;
-      auto& st = self->state;
-      if (st.by_id.count(id) == 0 && st.creating.count(id) == 0)
-        return true; // final, or unknown: the caller reads the database
-      auto promise = self->make_response_promise();
-      auto token = ++st.next_token;
-      st.waits[id].push_back(long_poll{token, promise});
-      self->delayed_send(self, std::chrono::seconds(w.seconds),
-                         wait_over::value, long_poll_expiry{id, token});
-      return promise;
-    },
-    [=](wait_over, const long_poll_expiry& e) {
-      const auto& id = e.decision_id;
-      auto token = e.token;
-      auto it = self->state.waits.find(id);
-      if (it == self->state.waits.end())
-        return;
-      auto& polls = it->second;
-      for (auto p = polls.begin(); p != polls.end(); ++p)
-        if (p->token == token) {
-          p->promise.deliver(false);
-          polls.erase(p);
-          break;
-        }
-      if (polls.empty())
-        self->state.waits.erase(it);
     },
     [=](rebuild, const decision_ref& ref) {
       // Rebuild a failed patch actor from the database; retry while the
@@ -846,8 +786,6 @@ supervisor(supervisor_self* self, std::shared_ptr<const policy_config> policy,
                 && self->state.by_id.count(id) == 0
                 && holds(self->state, view->record.patch_id))
               adopt(self, std::move(view->record));
-            else
-              release_waits(self, id);
           },
           [=](caf::error&) {
             self->delayed_send(self, std::chrono::seconds(1),

@@ -29,7 +29,6 @@ namespace hitl {
 ///   (create, create_request) -> create_result
 ///   (approve | reject | cancel, verdict_request) -> decision_record
 ///   (comment, verdict_request) -> comment
-///   (wait, decision_wait) -> bool  (final within the time)
 ///   (stats) -> size_t  (open decisions)
 ///   (ping) -> bool  (true: it takes requests; for /health)
 using decision_service = caf::typed_actor<
@@ -38,7 +37,6 @@ using decision_service = caf::typed_actor<
   caf::replies_to<atoms::reject, verdict_request>::with<decision_record>,
   caf::replies_to<atoms::cancel, verdict_request>::with<decision_record>,
   caf::replies_to<atoms::comment, verdict_request>::with<comment>,
-  caf::replies_to<atoms::wait, decision_wait>::with<bool>,
   caf::replies_to<atoms::stats>::with<size_t>,
   caf::replies_to<atoms::ping>::with<bool>>;
 

@@ -22,7 +22,6 @@ void enable_remote_actors(caf::actor_system_config& cfg) {
   cfg.add_message_type<verdict_request>("hitl::verdict_request");
   cfg.add_message_type<decision_record>("hitl::decision_record");
   cfg.add_message_type<comment>("hitl::comment");
-  cfg.add_message_type<decision_wait>("hitl::decision_wait");
 }
 
 uint16_t publish_gateway(caf::actor_system& sys,

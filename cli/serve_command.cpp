@@ -262,7 +262,6 @@ int run_serve(const serve_options& opts) {
                         ? node_listen->first + ":" + std::to_string(port)
                         : opts.advertise;
       router = spawn_router(sys, router_options{node_id, actors.supervisor,
-                                                actors.reader,
                                                 std::chrono::seconds(5),
                                                 actor_failures{registry}});
       front = router;
@@ -293,8 +292,8 @@ int run_serve(const serve_options& opts) {
     try {
       server = start_http_server(
         http, sys,
-        http_backend{front, actors.reader, actors.auditor,
-                     registry, config.public_url, actors.changes,
+        http_backend{front, actors.reader, actors.auditor, actors.feed,
+                     actors.positions, registry, config.public_url, actors.changes,
                      actors.audit_public_key_pem, membership});
     } catch (...) {
       stop_actors();

@@ -87,8 +87,8 @@ void get_decision(const exchange_ptr& ex, route_call& call) {
     read_decision(ex, id);
     return;
   }
-  // Long-poll: the supervisor answers when the decision becomes final or
-  // the time is up; then read it. The place is held until that answer (or
+  // Long-poll: the cluster feed answers when the decision becomes final,
+  // whichever node commits it, or when the time is up; then read it. The place is held until that answer (or
   // its timeout).
   auto& ctx = ex->context();
   auto place = ctx.bounds->long_polls.try_acquire(ex->token_key());
@@ -100,7 +100,7 @@ void get_decision(const exchange_ptr& ex, route_call& call) {
     return;
   }
   auto held = std::make_shared<long_poll_held>(std::move(place), ctx);
-  ask(ex, ctx.backend.supervisor, std::chrono::seconds(*wait + 10),
+  ask(ex, ctx.backend.feed, std::chrono::seconds(*wait + 10),
       [ex, id, held](bool) { read_decision(ex, id); }, atoms::wait::value,
       decision_wait{id, *wait});
 }

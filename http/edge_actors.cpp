@@ -24,15 +24,15 @@ constexpr auto ping_interval = std::chrono::seconds(20);
 constexpr auto max_silence = std::chrono::seconds(60);
 constexpr auto token_refresh = std::chrono::seconds(2);
 
-// A listener of the commits with a ping tick of its own, which no other
-// actor sends.
-using event_feed_actor = event_listener::extend<caf::reacts_to<tick_atom>>;
+// A listener of the cluster feed with a ping tick of its own, which no
+// other actor sends.
+using event_feed_actor = feed_listener::extend<caf::reacts_to<tick_atom>>;
 
 event_feed_actor::behavior_type event_feed(event_feed_actor::pointer self,
-                                           auditor_actor auditor,
+                                           cluster_feed_actor feed,
                                            event_stream* stream,
                                            std::string public_url) {
-  self->send(auditor, atoms::subscribe::value, event_listener{self});
+  self->send(feed, atoms::subscribe::value, feed_listener{self});
   self->delayed_send(self, ping_interval, tick_atom::value);
   return {
     [=](atoms::event, const committed_events& events) {
@@ -41,6 +41,10 @@ event_feed_actor::behavior_type event_feed(event_feed_actor::pointer self,
       for (const auto& ev : *events)
         stream->publish(
           event_payload(ev.name, *ev.record, ev.comment, ev.at, public_url));
+    },
+    [=](atoms::resync) {
+      // Events may have been missed: clients read the queue again.
+      stream->publish(R"({"event":"stream.resync"})");
     },
     [=](tick_atom) {
       stream->ping_and_reap(max_silence);
@@ -148,20 +152,20 @@ auto rearm_tick(caf::timespan interval, bool after_answers) {
 
 } // namespace
 
-caf::actor spawn_event_feed(caf::actor_system& sys, auditor_actor auditor,
+caf::actor spawn_event_feed(caf::actor_system& sys, cluster_feed_actor feed,
                             event_stream& stream, std::string public_url,
                             actor_failures failures) {
   using self_type = guarded_typed<event_feed_state, event_feed_actor>;
   auto* s = &stream;
-  auto feed = sys.spawn(
+  auto listener = sys.spawn(
     [=](self_type* self) -> event_feed_actor::behavior_type {
       guard(self, failures, "event_feed",
             rearm_tick<event_feed_state, event_feed_actor::base>(
               ping_interval, false));
-      return event_feed(self, auditor, s, public_url);
+      return event_feed(self, feed, s, public_url);
     });
-  // Others only stop it: what it takes, it takes from the auditor.
-  return caf::actor_cast<caf::actor>(feed);
+  // Others only stop it: what it takes, it takes from the cluster feed.
+  return caf::actor_cast<caf::actor>(listener);
 }
 
 caf::actor spawn_token_refresher(caf::actor_system& sys,

@@ -8,6 +8,7 @@
 
 #include "actors/actor_failures.hpp"
 #include "actors/auditor.hpp"
+#include "actors/cluster_feed.hpp"
 #include "actors/db_reader.hpp"
 
 #include <caf/fwd.hpp>
@@ -19,10 +20,11 @@ namespace hitl {
 class event_stream;
 class token_cache;
 
-/// Subscribes to the auditor's committed events and publishes each as
-/// `{event, at, decision, ...}`; pings every client every 20 s and closes
-/// those silent for 60 s.
-caf::actor spawn_event_feed(caf::actor_system& sys, auditor_actor auditor,
+/// Follows the cluster feed (every node's commits, in order per partition)
+/// and publishes each event as `{event, at, decision, ...}`, and
+/// `{"event":"stream.resync"}` when the feed lost its place; pings every
+/// client every 20 s and closes those silent for 60 s.
+caf::actor spawn_event_feed(caf::actor_system& sys, cluster_feed_actor feed,
                             event_stream& stream, std::string public_url,
                             actor_failures failures = actor_failures{});
 

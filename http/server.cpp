@@ -532,7 +532,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
     throw;
   }
   // Started last: nothing above may leave them running if it throws.
-  ctx->feed = spawn_event_feed(sys, ctx->backend.auditor, ctx->stream,
+  ctx->feed = spawn_event_feed(sys, ctx->backend.feed, ctx->stream,
                                ctx->backend.public_url, failures);
   ctx->token_refresher =
     spawn_token_refresher(sys, ctx->backend.reader, ctx->tokens, ctx->stream,

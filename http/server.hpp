@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/auditor.hpp"
+#include "actors/cluster_feed.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/membership.hpp"
 #include "actors/supervisor.hpp"
@@ -36,8 +37,14 @@ struct http_backend {
   /// The supervisor, or the router in front of it (several nodes).
   decision_service supervisor;
   db_reader_actor reader;
-  /// Source of committed events for the live stream.
+  /// Records token expiries; /health asks it.
   auditor_actor auditor;
+  /// Every node's commits in order (SPEC §8): the live stream and the
+  /// long-polls follow it.
+  cluster_feed_actor feed;
+  /// How far the feed has come: reads that ask for a position
+  /// (X-HITL-Min-Position) skip the caches until it is there.
+  std::shared_ptr<const feed_positions> positions;
   std::shared_ptr<prometheus::Registry> registry;
   /// Base of links in event payloads.
   std::string public_url;

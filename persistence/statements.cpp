@@ -14,6 +14,7 @@
 #include "persistence/decision_chain_sql.hpp"
 #include "persistence/decision_columns.hpp"
 #include "persistence/decision_sql.hpp"
+#include "persistence/feed_sql.hpp"
 #include "persistence/outbox_sql.hpp"
 #include "persistence/pending_sql.hpp"
 #include "persistence/token_sql.hpp"
@@ -54,6 +55,7 @@ std::vector<sql_statement> constant_statements() {
   append(out, sql::comment_statements);
   append(out, sql::decision_chain_statements);
   append(out, sql::decision_statements);
+  append(out, sql::feed_statements);
   append(out, sql::outbox_statements);
   append(out, sql::pending_statements);
   append(out, sql::token_statements);

@@ -441,7 +441,7 @@ TEST_CASE("the health actor, the token refresher and the event feed go on "
     std::this_thread::sleep_for(50ms);
   CHECK(cache.find(hash, info) == token_cache::lookup::valid);
 
-  auto feed = spawn_event_feed(sys, a.auditor, stream, "http://hitl.test",
+  auto feed = spawn_event_feed(sys, a.feed, stream, "http://hitl.test",
                                failures);
   check_drill_answer(error_of(sys, feed, failure_drill{"feed"}));
   check_drill_answer(error_of(sys, feed, failure_drill{"feed"}));

@@ -52,6 +52,16 @@ simulated_service::simulated_service(const std::string& url,
   metrics_ = spawn_metrics_actor(*sys_, registry_, totals,
                                  policy.max_escalation_level);
   caf::anon_send(auditor_, atoms::subscribe::value, event_listener{metrics_});
+  // Its commits reach the feed from the auditor; the feed's reads of the
+  // log (for other nodes' commits, of which there are none here) an hour
+  // apart, so that advancing the clock does not run thousands of them.
+  cluster_feed_options feed;
+  feed.reader = reader_;
+  feed.interval = std::chrono::hours(1);
+  feed.reset_after = std::chrono::hours(24);
+  feed_ = spawn_cluster_feed(*sys_, std::move(feed));
+  caf::anon_send(auditor_, atoms::subscribe::value,
+                 caf::actor_cast<event_listener>(feed_));
   supervisor_ = spawn_supervisor(
     *sys_, std::make_shared<const policy_config>(policy), auditor_, reader_,
     std::move(open), actor_failures{}, clock);
@@ -66,6 +76,7 @@ simulated_service::~simulated_service() {
   // The auditor answers what it holds before it goes, the supervisor stops
   // its patch actors: all of it is run here, so nothing is left behind.
   for (auto a : {caf::actor_cast<caf::actor>(supervisor_),
+                 caf::actor_cast<caf::actor>(feed_),
                  caf::actor_cast<caf::actor>(auditor_),
                  caf::actor_cast<caf::actor>(reader_),
                  caf::actor_cast<caf::actor>(metrics_)})
@@ -73,6 +84,7 @@ simulated_service::~simulated_service() {
   sched_->run();
   self_.reset();
   supervisor_ = nullptr;
+  feed_ = nullptr;
   auditor_ = nullptr;
   reader_ = nullptr;
   metrics_ = nullptr;

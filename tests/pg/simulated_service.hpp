@@ -7,6 +7,7 @@
 // after creation is committed at that microsecond, not before, in no
 // wall-clock time at all, whatever the machine's load.
 
+#include "actors/cluster_feed.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/supervisor.hpp"
@@ -74,6 +75,13 @@ public:
     (*self_)->send(supervisor_, std::forward<Ts>(xs)...);
     run();
   }
+  /// Sends to the cluster feed (long-polls), and runs what follows; its
+  /// answer comes through answer() as the supervisor's do.
+  template <class... Ts>
+  void tell_feed(Ts&&... xs) {
+    (*self_)->send(feed_, std::forward<Ts>(xs)...);
+    run();
+  }
   /// The supervisor's next answer to tell(), if there is one by now (a
   /// request_timeout error when there is none).
   template <class Reply>
@@ -113,6 +121,7 @@ private:
   metrics_actor metrics_;
   std::shared_ptr<prometheus::Registry> registry_;
   supervisor_actor supervisor_;
+  cluster_feed_actor feed_;
   size_t recovered_ = 0;
   size_t core_actors_ = 0;
   std::unique_ptr<caf::scoped_actor> self_;

@@ -255,7 +255,7 @@ TEST_CASE("simulated time: a long-poll ends false at its time, or true at "
   auto b = svc.create(sample_decision("p-b", urgency::high, false));
   REQUIRE(a);
   REQUIRE(b);
-  svc.tell(atoms::wait::value, decision_wait{a->record.decision_id, 30});
+  svc.tell_feed(atoms::wait::value, decision_wait{a->record.decision_id, 30});
   svc.advance(30s - us);
   auto early = svc.answer<bool>();
   REQUIRE_FALSE(early); // still waiting
@@ -265,7 +265,7 @@ TEST_CASE("simulated time: a long-poll ends false at its time, or true at "
   REQUIRE(expired);
   CHECK_FALSE(*expired);
 
-  svc.tell(atoms::wait::value, decision_wait{b->record.decision_id, 30});
+  svc.tell_feed(atoms::wait::value, decision_wait{b->record.decision_id, 30});
   svc.advance(10s);
   REQUIRE_FALSE(svc.answer<bool>());
   REQUIRE(svc.act(atoms::reject::value, [] {

@@ -1,0 +1,256 @@
+// Every node shows the same truth (SPEC §8, "Reads across nodes"): two real
+// `hitl serve` nodes on one database. A commit on one node reaches the
+// other node's live stream once, in order, with its caches already marked
+// old; a long-poll on a node is released by a verdict of whichever node
+// holds the decision, also after the node that held it was killed; and a
+// feed that lost the database tells its clients to resync.
+
+#include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/ws_test_client.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace hitl::test;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr auto patience = 30s;
+
+std::string create_body(const std::string& patch) {
+  return json{{"patch_id", patch},
+              {"patch_metadata",
+               {{"apv_id", "apv-1"},
+                {"package_name", "openssl"},
+                {"current_version", "1"},
+                {"target_version", "2"},
+                {"severity", "low"}}},
+              {"ml_prediction", {{"confidence", 0.3}, {"prediction", true}}}}
+    .dump();
+}
+
+std::vector<std::string> auth(const std::string& token) {
+  return {"Authorization: Bearer " + token, "Content-Type: application/json"};
+}
+
+// Sends until the answer is not 503 (no owner that answers yet).
+http_response until_not_503(const std::function<http_response()>& send) {
+  auto give_up = steady::now() + 60s;
+  for (;;) {
+    auto r = send();
+    if (r.status != 503 || steady::now() > give_up)
+      return r;
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+// A live-stream client of `port`, once the node knows the token (its token
+// cache fills soon after the start: 401 until then).
+std::unique_ptr<raw_socket> stream_client(int port, const std::string& token) {
+  auto deadline = steady::now() + patience;
+  for (;;) {
+    auto s = std::make_unique<raw_socket>(port);
+    auto r = handshake(*s, {"Authorization: Bearer " + token});
+    if (r.status == 101)
+      return s;
+    REQUIRE(r.status == 401);
+    REQUIRE(steady::now() < deadline);
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+// Reads the stream until an event `name` of decision `id` (or anything,
+// with an empty id) arrives; every text frame read is kept in `seen`.
+bool await_event(raw_socket& s, std::vector<json>& seen,
+                 const std::string& name, const std::string& id) {
+  auto deadline = steady::now() + patience;
+  for (;;) {
+    auto f = next_non_ping(s, deadline);
+    if (f.opcode != op_text)
+      return false;
+    auto ev = json::parse(f.payload);
+    seen.push_back(ev);
+    if (ev.value("event", "") == name
+        && (id.empty() || ev["decision"].value("decision_id", "") == id))
+      return true;
+  }
+}
+
+int count_events(const std::vector<json>& seen, const std::string& name,
+                 const std::string& id) {
+  int n = 0;
+  for (const auto& ev : seen)
+    if (ev.value("event", "") == name && ev.contains("decision")
+        && ev["decision"].value("decision_id", "") == id)
+      ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("cluster feed: a commit on one node reaches the other node's "
+          "stream once and in order, its caches, and its long-polls, also "
+          "after the owner was killed") {
+  auto url = fresh_database("hitl_feed");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto reviewer = issue_token(url, "alice", "reviewer");
+  const std::string a_id = "00000000-0000-4000-8000-0000000000a1";
+  const std::string b_id = "00000000-0000-4000-8000-0000000000b1";
+  auto start = [&](const std::string& id) {
+    auto listen = "127.0.0.1:" + std::to_string(free_port());
+    return std::make_unique<served_hitl>(
+      url, std::vector<std::string>{"--node-id", id, "--node-listen", listen});
+  };
+  auto a = start(a_id);
+  auto b = start(b_id);
+  // Settled: every partition held, and by both nodes.
+  auto held_by = [&](const std::string& node) {
+    return std::stoi(sql_scalar(
+      url, "SELECT count(*) FROM hitl_partitions WHERE owner_node = '" + node
+             + "'"));
+  };
+  REQUIRE(eventually(
+    [&] { return held_by(a_id) + held_by(b_id) == 256 && held_by(b_id) > 0; },
+    60s));
+  // A patch of a partition that B holds.
+  auto patch_of_b = [&](const std::string& prefix) {
+    for (int i = 0;; ++i) {
+      auto patch = prefix + std::to_string(i);
+      if (sql_scalar(url, "SELECT owner_node FROM hitl_partitions WHERE "
+                          "partition_id = hitl_partition_of('"
+                            + patch + "')")
+          == b_id)
+        return patch;
+    }
+  };
+  auto create_on = [&](const served_hitl& s, const std::string& patch) {
+    auto r = until_not_503([&] {
+      return http_request("POST", s.base_url() + "/hitl/admin/create-decision",
+                          create_body(patch), auth(svc));
+    });
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return json::parse(r.body)["decision_id"].get<std::string>();
+  };
+  auto approve_on = [&](const served_hitl& s, const std::string& patch,
+                        const std::string& id) {
+    return until_not_503([&] {
+      return http_request("POST",
+                          s.base_url() + "/hitl/patches/" + patch + "/approve",
+                          json{{"decision_id", id}}.dump(), auth(reviewer));
+    });
+  };
+  auto state_on = [&](const served_hitl& s, const std::string& id) {
+    auto r = http_request("GET", s.base_url() + "/hitl/decisions/" + id, "",
+                          auth(reviewer));
+    REQUIRE(r.status == 200);
+    return json::parse(r.body)["decision"].get<std::string>();
+  };
+
+  auto stream = stream_client(a->port(), reviewer);
+  std::vector<json> seen;
+
+  // Created and approved on B, the node that holds it: A's stream shows
+  // both events, created first; A's cached read of it is old by the time
+  // the approval shows on A's stream.
+  auto patch1 = patch_of_b("p-feed-");
+  auto id1 = create_on(*b, patch1);
+  REQUIRE(await_event(*stream, seen, "decision.created", id1));
+  CHECK(state_on(*a, id1) == "pending");
+  CHECK(state_on(*a, id1) == "pending"); // from A's cache now
+  auto approved = approve_on(*b, patch1, id1);
+  REQUIRE(approved.status == 200);
+  REQUIRE(await_event(*stream, seen, "decision.approved", id1));
+  CHECK(state_on(*a, id1) == "approved");
+
+  // A long-poll on A for a decision B holds; B is killed; A takes the
+  // partition over and the verdict, given on A, ends the wait.
+  auto patch2 = patch_of_b("p-feed-kill-");
+  auto id2 = create_on(*b, patch2);
+  REQUIRE(await_event(*stream, seen, "decision.created", id2));
+  auto poll = std::async(std::launch::async, [&] {
+    auto r = http_request("GET", a->base_url() + "/hitl/decisions/" + id2
+                                   + "?wait=60",
+                          "", auth(reviewer));
+    return std::make_pair(r, steady::now());
+  });
+  // The poll is waiting: it has not come back.
+  if (poll.wait_for(1s) == std::future_status::ready) {
+    auto early = poll.get().first;
+    FAIL("the long-poll came back at once: " << early.status << " "
+                                              << early.body);
+  }
+  b->kill_hard();
+  REQUIRE(eventually(
+    [&] {
+      return sql_scalar(url, "SELECT owner_node FROM hitl_partitions WHERE "
+                             "partition_id = hitl_partition_of('"
+                               + patch2 + "')")
+             == a_id;
+    },
+    60s));
+  auto verdict = approve_on(*a, patch2, id2);
+  auto answered = steady::now();
+  INFO(verdict.body);
+  REQUIRE(verdict.status == 200);
+  REQUIRE(poll.wait_for(patience) == std::future_status::ready);
+  auto [polled, released] = poll.get();
+  INFO(polled.body);
+  CHECK(polled.status == 200);
+  CHECK(json::parse(polled.body)["decision"] == "approved");
+  MESSAGE("long-poll on the surviving node released "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(
+               released - answered)
+               .count()
+          << " ms after the new owner answered the verdict");
+  REQUIRE(await_event(*stream, seen, "decision.approved", id2));
+
+  // Each event once: what else comes within a second is something else.
+  auto quiet = steady::now() + 1s;
+  for (auto f = next_non_ping(*stream, quiet); f.opcode == op_text;
+       f = next_non_ping(*stream, quiet))
+    seen.push_back(json::parse(f.payload));
+  for (const auto& id : {id1, id2}) {
+    CHECK(count_events(seen, "decision.created", id) == 1);
+    CHECK(count_events(seen, "decision.approved", id) == 1);
+  }
+}
+
+TEST_CASE("cluster feed: a node whose feed lost the database tells its "
+          "stream clients to resync, and follows commits again after") {
+  auto url = fresh_database("hitl_feed_resync");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto reviewer = issue_token(url, "alice", "reviewer");
+  served_hitl node{url};
+  auto stream = stream_client(node.port(), reviewer);
+  std::vector<json> seen;
+  // The feed gives up its place after 5 s without an answer.
+  pg_ctl("stop");
+  bool resynced = false;
+  try {
+    resynced = await_event(*stream, seen, "stream.resync", "");
+  } catch (...) {
+    pg_ctl("start");
+    throw;
+  }
+  pg_ctl("start");
+  CHECK(resynced);
+  // Following commits again: a creation shows, once the pool is back.
+  auto r = until_not_503([&] {
+    return http_request("POST", node.base_url() + "/hitl/admin/create-decision",
+                        create_body("p-after-resync"), auth(svc));
+  });
+  REQUIRE(r.status == 201);
+  auto id = json::parse(r.body)["decision_id"].get<std::string>();
+  CHECK(await_event(*stream, seen, "decision.created", id));
+}
