@@ -36,6 +36,7 @@ struct membership_state {
   bool map_told = false;
   prometheus::Gauge* owned = nullptr;
   prometheus::Counter* takeovers = nullptr;
+  prometheus::Counter* renewal_failures = nullptr;
   static inline const char* name = "membership";
 };
 
@@ -47,6 +48,11 @@ std::vector<partition_lease> held_leases(
   for (const auto& [p, epoch] : held)
     out.push_back({partition_id{p}, epoch});
   return out;
+}
+
+void count_renewal_failure(membership_state& st) {
+  if (st.renewal_failures)
+    st.renewal_failures->Increment();
 }
 
 void show_owned(membership_state& st) {
@@ -196,9 +202,11 @@ membership_actor::behavior_type membership(membership_self* self,
   guard(self, opts.failures, "membership",
         [](membership_self* self, const caf::error&) {
           auto* failed = self->current_mailbox_element();
-          if (failed && failed->content().match_elements<membership_tick>())
+          if (failed && failed->content().match_elements<membership_tick>()) {
+            count_renewal_failure(self->state);
             self->delayed_send(self, self->state.opts.renew_every,
                                membership_scan_tick);
+          }
         });
   auto& st = self->state;
   st.pool = pool;
@@ -215,6 +223,14 @@ membership_actor::behavior_type membership(membership_self* self,
                             "an earlier run of this one) held before")
                       .Register(*st.opts.registry)
                       .Add({});
+    st.renewal_failures =
+      &prometheus::BuildCounter()
+         .Name("hitl_lease_renewal_failures_total")
+         .Help("Scans that could not renew this node's lease (database "
+               "unreachable or the scan failed); past the lease (6 s) its "
+               "partitions go to other nodes")
+         .Register(*st.opts.registry)
+         .Add({});
   }
   self->send(self, membership_scan_tick);
   return {
@@ -228,6 +244,7 @@ membership_actor::behavior_type membership(membership_self* self,
           tell_listener(self);
         tell_map(self, std::move(map));
       } catch (const db_error& e) {
+        count_renewal_failure(st);
         spdlog::warn("membership: cannot renew the node's lease: {}", e.what());
       }
       self->delayed_send(self, st.opts.renew_every, membership_scan_tick);

@@ -30,6 +30,8 @@ struct metrics_state {
   std::map<std::string, prometheus::Counter*, std::less<>> by_type;
   std::vector<prometheus::Counter*> by_level; // [level - 1]
   prometheus::Counter* breaches = nullptr;
+  prometheus::Counter* final_escalations = nullptr;
+  int max_level = 0;
   prometheus::Histogram* duration = nullptr;
   prometheus::Gauge* pending = nullptr;
   prometheus::Gauge* ml_accuracy = nullptr;
@@ -75,6 +77,8 @@ void on_event(metrics_state& st, const committed_event& ev) {
       st.escalations->Add({{"level", std::to_string(level)}}).Increment();
     if (r.escalation_level == 1)
       st.breaches->Increment();
+    if (r.escalation_level == st.max_level)
+      st.final_escalations->Increment();
   } else {
     // approved, rejected, cancelled: an open decision became final.
     st.open -= 1;
@@ -112,6 +116,16 @@ metrics(metrics_self* self, std::shared_ptr<prometheus::Registry> registry,
                    .Help("Decisions whose SLA ran out, since start")
                    .Register(reg)
                    .Add({});
+  // Its own series because the last level is configured (escalation.
+  // max_level) and PromQL cannot compare a label with a number.
+  st.final_escalations =
+    &prometheus::BuildCounter()
+       .Name("hitl_final_escalations_total")
+       .Help("Escalations to the last level (escalation.max_level), since "
+             "start: no one further up will be told")
+       .Register(reg)
+       .Add({});
+  st.max_level = max_level;
   st.duration =
     &prometheus::BuildHistogram()
        .Name("hitl_decision_duration_seconds")

@@ -190,6 +190,37 @@ TEST_CASE("cluster: a node restarted after kill -9 with its id takes its "
   CHECK(r.status == 201);
 }
 
+TEST_CASE("cluster: a lease the node cannot renew is counted in "
+          "hitl_lease_renewal_failures_total") {
+  auto url = fresh_database("hitl_member_renewal");
+  served_hitl node{url};
+  REQUIRE(eventually([&] { return partitions_owned(node) == 256; }));
+  auto failures = [&] {
+    return series_value(http_request("GET", node.base_url() + "/metrics").body,
+                        "hitl_lease_renewal_failures_total");
+  };
+  CHECK(failures() == 0);
+  // Started again even when a check below throws: the other cases need it.
+  struct restart_postgres {
+    ~restart_postgres() {
+      try {
+        pg_ctl("start");
+      } catch (const std::exception& e) {
+        MESSAGE(e.what());
+      }
+    }
+  };
+  {
+    pg_ctl("stop");
+    restart_postgres on_exit;
+    // A scan every 1.5 s: a few within the bound, however slow the machine.
+    REQUIRE(eventually([&] { return failures() >= 2; }, 60s));
+  }
+  CHECK(node.log().find("cannot renew the node's lease") != std::string::npos);
+  // Back with the database: its lease runs again.
+  CHECK(eventually([&] { return live_nodes(url) == 1; }, 60s));
+}
+
 TEST_CASE("cluster: serve refuses a --node-id that is not a UUID") {
   auto url = fresh_database("hitl_member_bad_id");
   for (const char* bad : {"node-1", "00000000-0000-4000-8000-00000000000A",

@@ -101,7 +101,8 @@ TEST_CASE("simulated time: each escalation level at its instant, once; a "
        {"hitl_escalations_total{level=\"1\"} 1",
         "hitl_escalations_total{level=\"2\"} 1",
         "hitl_escalations_total{level=\"3\"} 1", "hitl_sla_breaches_total 1",
-        "hitl_pending_patches 0"}) {
+        // Level 3 is max_level: one final escalation, not one per level.
+        "hitl_final_escalations_total 1", "hitl_pending_patches 0"}) {
     CAPTURE(line);
     CHECK(text.find(line) != std::string::npos);
   }
