@@ -65,6 +65,11 @@ class checks:
             print("PASS " + what)
         else:
             self.failed += 1
+            # verify names every faulty decision: its first lines say why.
+            lines = detail.splitlines()
+            if len(lines) > 6:
+                detail = "\n".join(lines[:6] + ["... (%d lines more)"
+                                                 % (len(lines) - 6)])
             print("FAIL " + what + (": " + detail if detail else ""))
         sys.stdout.flush()
         return ok
@@ -138,7 +143,7 @@ def load_and_dump(st):
                      config, os.path.join(st.out, "source-serve.log"))
     st.services.append(origin)
     if not st.c.check(origin.ready(), "the source service starts as the "
-                      "runtime role"):
+                      "runtime role", last_line(origin.log_path)):
         return False
 
     st.book = ledger()
@@ -259,7 +264,8 @@ def start_restored_node(st):
                       os.path.join(st.out, "restored-serve.log"))
     st.services.append(st.node)
     ok = st.c.check(st.node.ready(), "a new node starts on the restored "
-                    "database as the restored runtime role")
+                    "database as the restored runtime role",
+                    last_line(st.node.log_path))
     st.started = time.monotonic()
     return ok
 
@@ -347,6 +353,12 @@ def get_level(st, decision_id):
                            "/hitl/decisions/" + decision_id,
                            token=st.tokens["alice"])
     return body["escalation_level"] if status == 200 else -1
+
+
+def last_line(path):
+    with open(path, errors="replace") as f:
+        lines = f.read().strip().splitlines()
+    return lines[-1] if lines else "(an empty log)"
 
 
 def count_lines(path):

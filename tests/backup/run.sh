@@ -40,11 +40,15 @@ started=$SECONDS
 # A bound on the whole run (about 80 s here): a failing run must not hang
 # the suite.
 timeout 300 python3 -B "$here/backup_restore_test.py" \
-  --source-port "$source_port" --target-port "$target_port" --out "$out" "$@"
-rc=$?
-if [ "$rc" = 124 ]; then
-  echo "backup: the driver did not finish within 300 s"
+  --source-port "$source_port" --target-port "$target_port" --out "$out" "$@" \
+  | tee "$out/driver.log"
+rc=${PIPESTATUS[0]}
+# A driver killed by the bound, or one that crashed, printed no counts:
+# that is one failure, never a silent zero.
+if ! grep -qE '^backup: [0-9]+ passed, [0-9]+ failed$' "$out/driver.log"; then
+  echo "backup: the driver ended without its counts (exit $rc; 124: past 300 s)"
   echo "backup: 0 passed, 1 failed"
+  rc=1
 fi
 log "backup test: $((SECONDS - started)) s"
 exit "$rc"
