@@ -486,6 +486,13 @@ private:
       return;
     change("wake", n);
     nd.paused = false;
+    // Woken before its lease ran out on the database's clock (or before a
+    // scan of another node saw it had): what it still holds was never
+    // taken over, and is not waited for.
+    for (auto it = waiting_takeover_.begin(); it != waiting_takeover_.end();)
+      it = it->second.victim == n && db_.owner(it->first) == n
+             ? waiting_takeover_.erase(it)
+             : std::next(it);
     // Everything that came due while stopped runs now, in its order.
     auto deferred = std::move(nd.deferred);
     nd.deferred.clear();
