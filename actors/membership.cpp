@@ -5,6 +5,7 @@
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
 #include "policy/partition.hpp"
+#include "policy/scan_plan.hpp"
 
 #include <caf/all.hpp>
 #include <prometheus/counter.h>
@@ -12,7 +13,6 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <map>
 
 namespace hitl {
@@ -80,43 +80,14 @@ bool membership_scan(membership_state& st, partition_map& map) {
     owners = partition_owners(txn);
     if (!st.opts.map_listeners.empty())
       gateways = live_gateways(txn, me.policy_version, me.wire_version);
-    std::vector<std::optional<std::string>> live_owner;
-    live_owner.reserve(owners.size());
+    std::vector<partition_row> rows;
+    rows.reserve(owners.size());
     for (const auto& o : owners)
-      live_owner.push_back(o.node_id);
-    // Held in the database by an earlier run of this node (the same id,
-    // restarted before its lease ran out): as good as unowned. Those the
-    // plan gives this node again are taken back at the next epoch (which
-    // fences that earlier run, were it still alive); the others are let go.
-    std::vector<partition_lease> stale;
-    for (int p = 0; p < partition_count; ++p) {
-      const auto& o = owners[static_cast<std::size_t>(p)];
-      if (o.node_id == me.node_id && st.held.count(p) == 0) {
-        stale.push_back({partition_id{p}, o.epoch});
-        live_owner[static_cast<std::size_t>(p)].reset();
-      }
-    }
-    // Taken from this node while it was not looking (its lease ran out):
-    // the epoch moved, and no write of it will pass the fence.
-    for (const auto& [p, epoch] : st.held) {
-      const auto& o = owners.at(static_cast<std::size_t>(p));
-      if (o.node_id != me.node_id || o.epoch != epoch)
-        lost.push_back(p);
-    }
+      rows.push_back({o.node_id, o.epoch});
     auto plan =
-      plan_ownership(me.node_id, live, live_owner, st.opts.max_release);
-    std::vector<partition_lease> handing;
-    for (auto p : plan.release) {
-      auto at = st.held.find(p.value);
-      if (at != st.held.end()
-          && std::find(lost.begin(), lost.end(), p.value) == lost.end())
-        handing.push_back({p, at->second});
-    }
-    for (const auto& l : stale)
-      if (std::find(plan.acquire.begin(), plan.acquire.end(), l.partition)
-          == plan.acquire.end())
-        handing.push_back(l);
-    released = release_partitions(txn, me.node_id, handing);
+      plan_scan(me.node_id, st.held, live, rows, st.opts.max_release);
+    lost = std::move(plan.lost);
+    released = release_partitions(txn, me.node_id, plan.release);
     taken = acquire_partitions(txn, me.node_id, plan.acquire);
   });
   st.renewed_at = std::chrono::steady_clock::now();
