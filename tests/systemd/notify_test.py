@@ -174,22 +174,35 @@ def run_checks(args, check, receiver, port, proc):
         return
 
     # 3. PostgreSQL stops: the probe fails, serve says so and stops feeding.
-    subprocess.run(args.pg_stop, shell=True, check=True, timeout=120)
+    # The transition may come while pg_ctl is still stopping, so the search
+    # starts before it.
     mark = len(receiver.snapshot())
-    bad = receiver.wait_for(
-        lambda m: m.get("STATUS", "").startswith("unhealthy:"), mark, 60)
+    subprocess.run(args.pg_stop, shell=True, check=True, timeout=120)
+    stopped = time.monotonic()
+
+    def last_status_unhealthy():
+        statuses = [m["STATUS"] for _, m in receiver.snapshot()[mark:]
+                    if "STATUS" in m]
+        return bool(statuses) and statuses[-1].startswith("unhealthy:")
+
+    end = stopped + 60
+    while not last_status_unhealthy() and time.monotonic() < end:
+        time.sleep(0.05)
     if not check("STATUS=unhealthy: ... once PostgreSQL is down",
-                 bad is not None, "none within 60 s"):
+                 last_status_unhealthy(), "none within 60 s"):
         subprocess.run(args.pg_start, shell=True, timeout=120)
         return
-    # Messages come in order from one thread: after that STATUS, a WATCHDOG=1
-    # needs a probe that succeeded. 3 periods without one: systemd would
-    # have killed the service after the first.
+    # A probe answered from a report of before the stop may still feed the
+    # watchdog: reports live 1 s, probes run every 1 s, so the quiet window
+    # starts 3 s after the stop. Three periods without a WATCHDOG=1: systemd
+    # would have killed the service after the first.
+    quiet_from = max(time.monotonic(), stopped + 3)
     quiet = 3 * WATCHDOG_USEC / 1e6
-    time.sleep(quiet)
-    after = [m for _, m in receiver.snapshot()[bad + 1:] if is_watchdog(m)]
+    time.sleep(quiet_from + quiet - time.monotonic())
+    fed = [t for t, m in receiver.snapshot()[mark:]
+           if is_watchdog(m) and t >= quiet_from]
     check("no WATCHDOG=1 for %.0f s while PostgreSQL is down" % quiet,
-          not after, "%d arrived" % len(after))
+          not fed, "%d arrived" % len(fed))
     check("/health answers 503 meanwhile", health(port) == 503)
 
     # 4. PostgreSQL is back: the watchdog is fed again.
