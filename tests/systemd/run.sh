@@ -8,8 +8,9 @@
 #      better (exposure at most 4.9 of 10), score printed;
 #   3. notify_test.py: `hitl serve` under a NOTIFY_SOCKET receiver on a
 #      PostgreSQL of its own (it stops and restarts it).
-# Prints "systemd: N passed, M failed" (each check counts one). About 40 s
-# on an idle machine, bounded by timeouts at about 15 minutes.
+# Prints "systemd: N passed, M failed" (each check counts one). 16-24 s
+# on this shared machine (47 s beside three busy loops), bounded by
+# timeouts at about 15 minutes.
 #
 # Optional: HITL_BINARY (default build/hitl).
 set -uo pipefail
