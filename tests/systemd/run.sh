@@ -10,7 +10,8 @@
 #      PostgreSQL of its own (it stops and restarts it).
 # Prints "systemd: N passed, M failed" (each check counts one). 16-24 s
 # on this shared machine (47 s beside three busy loops), bounded by
-# timeouts at about 15 minutes.
+# timeouts (at worst 4 x 120 s for systemd-analyze and 900 s for the
+# notify test).
 #
 # Optional: HITL_BINARY (default build/hitl).
 set -uo pipefail
