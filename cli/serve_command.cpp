@@ -3,12 +3,15 @@
 
 #include "cli/commands.hpp"
 
+#include "actors/health_check.hpp"
 #include "actors/membership.hpp"
 #include "actors/request_timeouts.hpp"
 #include "actors/router.hpp"
 #include "actors/wire_protocol.hpp"
 #include "actors/service.hpp"
 #include "cli/service_config.hpp"
+#include "cli/systemd_notify.hpp"
+#include "cli/systemd_readiness.hpp"
 #include "http/server.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
@@ -182,6 +185,34 @@ std::pair<std::string, uint16_t> parse_host_port(const std::string& flag,
   return {text.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+// The probe behind READY=1 and WATCHDOG=1: /health's round trip (the
+// supervisor, the auditor and its writer's connection, a database query),
+// from the calling thread, bounded by `timeout`.
+readiness_probe probe_health(caf::actor_system& sys,
+                             const health_check_actor& health,
+                             std::chrono::milliseconds timeout) {
+  readiness_probe out;
+  out.detail = "no health report within " + std::to_string(timeout.count())
+               + " ms";
+  caf::scoped_actor self{sys};
+  self->request(health, timeout, atoms::health::value)
+    .receive(
+      [&](const health_report& h) {
+        out.ok = h.ok();
+        std::string down;
+        for (auto [up, name] : {std::pair{h.database, "database"},
+                                std::pair{h.supervisor, "supervisor"},
+                                std::pair{h.auditor, "auditor"}})
+          if (!up)
+            down += (down.empty() ? "" : ", ") + std::string{name};
+        out.detail = down.empty() ? "healthy" : "not answering: " + down;
+      },
+      [&](const caf::error& e) {
+        out.detail = "health check: " + caf::to_string(e);
+      });
+  return out;
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
@@ -218,6 +249,7 @@ int run_serve(const serve_options& opts) {
       config.public_url =
         "http://" + http.host + ":" + std::to_string(http.port);
 
+    systemd_notify_status("checking the database schema");
     prepare_schema(opts);
 
     pool_options pool_opts;
@@ -275,7 +307,9 @@ int run_serve(const serve_options& opts) {
     member_opts.failures = actor_failures{registry};
     member_opts.listeners = {actors.auditor, actors.supervisor};
     auto membership = spawn_membership(sys, pool, std::move(member_opts));
+    systemd_notify_status("waiting for this node's partitions");
     await_first_scan(sys, membership);
+    systemd_notify_status("loading the open decisions");
     await_loading(sys, actors.supervisor);
     // The node leaves after its last commit: what it wrote is in before
     // another node may take its partitions over.
@@ -301,19 +335,35 @@ int run_serve(const serve_options& opts) {
     }
     spdlog::info("serving on http://{}:{} (policy {}, node {})", http.host,
                  http.port, config.policy.version(), node_id);
+    // A health check of its own (the same actor as /health's, sharing its
+    // probe counter), so that systemd's probes do not depend on the HTTP
+    // front end's internals.
+    auto health = spawn_health_check(sys, front, actors.auditor,
+                                     actors.reader, membership, registry);
+    auto readiness = std::make_unique<systemd_readiness>(
+      [&sys, health](std::chrono::milliseconds timeout) {
+        return probe_health(sys, health, timeout);
+      },
+      "serving on http://" + http_endpoint + " (node " + node_id + ")");
 
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("signal {}: shutting down", sig);
+    readiness->stopping();
+    readiness.reset();
+    caf::anon_send_exit(health, caf::exit_reason::user_shutdown);
     server->stop();
     stop_actors();
     return EXIT_SUCCESS;
   } catch (const schema_error& e) {
     spdlog::error("{}", e.what());
+    systemd_notify_status(std::string{"failed: "} + e.what());
   } catch (const db_error& e) {
     spdlog::error("database {}: {}", to_string(e.code), e.what());
+    systemd_notify_status(std::string{"failed: database "} + e.what());
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
+    systemd_notify_status(std::string{"failed: "} + e.what());
   }
   return EXIT_FAILURE;
 }

@@ -9,7 +9,7 @@ HITL_PACKAGES=(
   cmake g++ make pkg-config git
   libcaf-dev librestinio-dev libpqxx-dev prometheus-cpp-dev nlohmann-json3-dev
   doctest-dev libcli11-dev libspdlog-dev libcurl4-openssl-dev libssl-dev
-  libfmt-dev libasio-dev libhttp-parser-dev libjemalloc-dev
+  libfmt-dev libasio-dev libhttp-parser-dev libjemalloc-dev libsystemd-dev
   postgresql-15 curl ca-certificates python3
 )
 
