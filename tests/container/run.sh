@@ -37,6 +37,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A timeout's TERM (deploy/test bounds this run) still stops what we started.
+trap 'exit 143' TERM INT
 
 # -- 1. the root fs -----------------------------------------------------------
 started=$SECONDS
