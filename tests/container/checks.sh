@@ -11,6 +11,7 @@ source "$here/review_flow.sh"
 source "$here/chroot_check.sh"
 source "$here/podman_check.sh"
 source "$here/compose_check.sh"
+source "$here/compose_bootstrap.sh"
 
 # Processes and containers to stop on every way out: "pid N" or
 # "container PODMAN-ARGS NAME".

@@ -2,10 +2,10 @@
 # The container test (issue 22 §1, §2): builds the runtime root fs from
 # Debian packages, runs the image's hitl in a chroot of it against the test
 # PostgreSQL (a create that needs review, an approval, the verdict read
-# back), builds the image with podman and runs the same through it, and
-# validates deploy/compose.yaml. Prints "container: P passed, F failed,
-# S skipped"; a step that cannot run on this machine is a skip with its
-# reason, never a pass.
+# back), builds the image with podman and runs the same through it,
+# validates deploy/compose.yaml and runs its database bootstrap. Prints
+# "container: P passed, F failed, S skipped"; a step that cannot run on
+# this machine is a skip with its reason, never a pass.
 #
 # Needs: root (mmdebstrap, chroot, rootful podman), HITL_TEST_DATABASE_URL
 # (an admin conninfo on 127.0.0.1), psql, curl, python3; build/hitl and
@@ -70,6 +70,7 @@ check_podman "$rootfs"
 
 # -- 4. deploy/compose.yaml ---------------------------------------------------
 check_compose
+check_compose_bootstrap
 
 echo "container: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
