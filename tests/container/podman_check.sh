@@ -36,7 +36,9 @@ check_podman() {
   [ -n "$runtime" ] && podman_cmd+=(--runtime "$runtime")
   # Last in, last run: the container, then the store and its mounts.
   stoppers+=("${podman_cmd[*]} rm -f -t 5 hitl-ct")
-  stoppers+=("${podman_cmd[*]} system reset -f")
+  # Not `system reset`: with CNI it also deletes networks, which are
+  # machine-wide files (/etc/cni/net.d), not the store's.
+  stoppers+=("${podman_cmd[*]} rmi -a -f")
   stoppers+=("rm -rf '$store'")
 
   local started=$SECONDS
