@@ -247,6 +247,9 @@ void seal_rows(auditor_self* self, const std::vector<pending_commit>& batch,
              event_payload(event, receipt.record, receipt.comment, at,
                            st.opts.public_url)});
     receipt.last_pseq = chain.head.seq;
+    receipt.record.audit_pseq = chain.head.seq;
+    if (receipt.comment)
+      receipt.comment->audit_pseq = chain.head.seq;
   }
   for (auto& c : rows.chains)
     c.after = st.chains.at(c.partition.value).head;

@@ -65,7 +65,7 @@ typename Inspector::result_type inspect(Inspector& f, approval& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, comment& x) {
   return f(caf::meta::type_name("comment"), x.id, x.decision_id, x.author,
-           x.text, x.at);
+           x.text, x.at, x.audit_pseq);
 }
 
 template <class Inspector>
@@ -87,7 +87,7 @@ typename Inspector::result_type inspect(Inspector& f, decision_record& x) {
            optional_field(x.sla_deadline), x.ml_wargaming_agreement,
            x.auto_approval_eligible, x.policy_version, x.failed_rules,
            x.created_by, x.created_at, x.updated_at, x.version,
-           x.content_hash);
+           x.content_hash, x.audit_pseq);
 }
 
 template <class Inspector>

@@ -57,7 +57,9 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   a.positions = std::make_shared<feed_positions>();
   a.feed = spawn_cluster_feed(
     sys, cluster_feed_options{a.reader, a.changes, a.positions,
-                              std::chrono::milliseconds(100),
+                              std::chrono::duration_cast<
+                                std::chrono::milliseconds>(
+                                config.feed_interval),
                               std::chrono::milliseconds(5000), failures});
   caf::anon_send(a.auditor, atoms::subscribe::value,
                  caf::actor_cast<event_listener>(a.feed));

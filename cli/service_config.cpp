@@ -220,6 +220,18 @@ void read_limits(const json& j, edge_limits& l) {
   seconds("auth_failure_window_seconds", l.auth_failure_window);
 }
 
+void read_cluster(const json& j, service_settings& s) {
+  expect_object(j, "cluster", {"feed_seconds"});
+  if (j.contains("feed_seconds")) {
+    auto v = read_seconds(j["feed_seconds"], "cluster.feed_seconds");
+    if (!v)
+      fail("cluster.feed_seconds", "expected a number");
+    if (*v < std::chrono::milliseconds(10) || *v > std::chrono::seconds(60))
+      fail("cluster.feed_seconds", "must be between 0.01 and 60 seconds");
+    s.feed_interval = *v;
+  }
+}
+
 void read_audit(const json& j, audit_settings& a) {
   expect_object(j, "audit",
                 {"signing_key", "checkpoint_seconds", "checkpoint_entries",
@@ -257,7 +269,7 @@ service_config parse_service_config(const json& doc) {
                 {"auto_approve", "sla_seconds", "escalation",
                  "approvals_required", "webhooks", "cors_origins",
                  "max_body_bytes", "notifications", "public_url", "limits",
-                 "audit"});
+                 "audit", "cluster"});
   service_config cfg;
   read_policy(doc, cfg.policy);
   if (doc.contains("notifications")) {
@@ -308,6 +320,8 @@ service_config parse_service_config(const json& doc) {
     read_limits(doc["limits"], cfg.limits);
   if (doc.contains("audit"))
     read_audit(doc["audit"], cfg.audit);
+  if (doc.contains("cluster"))
+    read_cluster(doc["cluster"], cfg);
   return cfg;
 }
 

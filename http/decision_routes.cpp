@@ -7,6 +7,7 @@
 #include "http/actor_requests.hpp"
 #include "http/body_schemas.hpp"
 #include "http/query_strings.hpp"
+#include "http/read_position.hpp"
 #include "http/route_steps.hpp"
 #include "http/routes.hpp"
 #include "policy/decision_json.hpp"
@@ -46,9 +47,14 @@ void read_decision(const exchange_ptr& ex, const std::string& id) {
   // Noted before the read: a commit meanwhile makes what is read too old
   // to keep.
   auto generation = ctx.backend.changes->decision(id);
-  if (auto body = ctx.decisions.find(id, generation)) {
-    ex->respond(200, *body);
+  auto cached = may_use_cache(ex);
+  if (!cached)
     return;
+  if (*cached) {
+    if (auto body = ctx.decisions.find(id, generation)) {
+      ex->respond(200, *body);
+      return;
+    }
   }
   ask(ex, ctx.backend.reader, actor_timeout,
       [ex, id, generation](std::optional<decision_view>& v) {
@@ -72,7 +78,8 @@ void create_decision(const exchange_ptr& ex, route_call& call) {
     return;
   ask(ex, ex->context().backend.supervisor, actor_timeout,
       [ex](create_result& r) {
-        ex->json_reply(r.created ? 201 : 200, record_json(r.record));
+        write_reply(ex, r.created ? 201 : 200, record_json(r.record),
+                    write_position(r.record.patch_id, r.record.audit_pseq));
       },
       atoms::create::value,
       make_create_request(std::move(*nd), std::move(call.caller)));

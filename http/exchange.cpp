@@ -85,6 +85,8 @@ void add_cors(Resp& resp, const restinio::request_t& req,
               const http_options& opts) {
   if (auto origin = allowed_origin(req, opts)) {
     resp.append_header("Access-Control-Allow-Origin", *origin);
+    // Read-your-writes on another node (http/read_position.hpp).
+    resp.append_header("Access-Control-Expose-Headers", "X-HITL-Position");
     resp.append_header("Vary", "Origin");
   }
 }
@@ -234,7 +236,7 @@ void exchange::options(const char* allow) {
     resp.append_header("Access-Control-Allow-Origin", *origin);
     resp.append_header("Access-Control-Allow-Methods", allow);
     resp.append_header("Access-Control-Allow-Headers",
-                       "Authorization, Content-Type");
+                       "Authorization, Content-Type, X-HITL-Min-Position");
     resp.append_header("Access-Control-Max-Age", "600");
     resp.append_header("Vary", "Origin");
   }

@@ -8,6 +8,7 @@
 #include "actors/messages.hpp"
 #include "http/actor_requests.hpp"
 #include "http/query_strings.hpp"
+#include "http/read_position.hpp"
 #include "http/route_steps.hpp"
 #include "http/routes.hpp"
 #include "policy/decision_json.hpp"
@@ -93,9 +94,14 @@ void pending(const exchange_ptr& ex, route_call&) {
   auto& ctx = ex->context();
   auto key = queue_key(*pq);
   auto generation = ctx.backend.changes->queue();
-  if (auto page = ctx.queue_pages.find(key, generation)) {
-    ex->respond(200, pending_body(*page, now()));
+  auto cached = may_use_cache(ex);
+  if (!cached)
     return;
+  if (*cached) {
+    if (auto page = ctx.queue_pages.find(key, generation)) {
+      ex->respond(200, pending_body(*page, now()));
+      return;
+    }
   }
   auto sort = pq->sort;
   ask(ex, ctx.backend.reader, actor_timeout,

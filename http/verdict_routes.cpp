@@ -6,6 +6,7 @@
 #include "actors/messages.hpp"
 #include "http/actor_requests.hpp"
 #include "http/body_schemas.hpp"
+#include "http/read_position.hpp"
 #include "http/route_steps.hpp"
 #include "http/routes.hpp"
 #include "policy/decision_json.hpp"
@@ -45,7 +46,10 @@ void decide(const exchange_ptr& ex, route_call& call,
   if (!body)
     return;
   ask(ex, ex->context().backend.supervisor, actor_timeout,
-      [ex](decision_record& rec) { ex->json_reply(200, record_json(rec)); },
+      [ex](decision_record& rec) {
+        write_reply(ex, 200, record_json(rec),
+                    write_position(rec.patch_id, rec.audit_pseq));
+      },
       act, request_of(call, *body));
 }
 
@@ -68,7 +72,10 @@ void comment(const exchange_ptr& ex, route_call& call) {
   if (!body)
     return;
   ask(ex, ex->context().backend.supervisor, actor_timeout,
-      [ex](hitl::comment& c) { ex->json_reply(201, to_json(c)); },
+      [ex, patch = call.id](hitl::comment& c) {
+        write_reply(ex, 201, json_body(to_json(c)),
+                    write_position(patch, c.audit_pseq));
+      },
       atoms::comment::value, request_of(call, *body));
 }
 

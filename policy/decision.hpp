@@ -133,6 +133,9 @@ struct comment {
   std::string author;
   std::string text;
   timestamp at;
+  /// Its entry's place in the partition's audit chain, when its commit
+  /// reported it (0: not known), as for decision_record.
+  int64_t audit_pseq = 0;
 };
 
 /// What a creator asks for, validated at the edge; the server fills the rest.
@@ -175,6 +178,10 @@ struct decision_record {
   int64_t version = 1;
   /// SHA-256 of the creator's content, to tell a retry from a conflict.
   std::string content_hash;
+  /// Where the change that made this state sits in its partition's audit
+  /// chain (pseq), as its commit reported it; 0 when not known (a record
+  /// read from the database). A write's X-HITL-Position.
+  int64_t audit_pseq = 0;
 };
 
 /// The agreement flag the spec defines: both present and equal.

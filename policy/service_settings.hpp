@@ -71,6 +71,10 @@ struct service_settings {
   /// empty means the --listen address.
   std::string public_url;
   audit_settings audit;
+  /// How often the cluster feed reads other nodes' commits from the audit
+  /// log (`cluster.feed_seconds`): how stale another node's write may look
+  /// here, at most, to a read that does not send X-HITL-Min-Position.
+  duration feed_interval = std::chrono::milliseconds(100);
   /// This node's id (SPEC §8), set by `hitl serve`. Empty for actors run
   /// outside a cluster (tests, tools): their webhook claims name no node and
   /// are released only when they run out.

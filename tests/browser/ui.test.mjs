@@ -69,11 +69,30 @@ uiTest("2. approving on the detail page removes the patch from every open queue 
   assert.equal(await detail.locator(tid("phase2")).getAttribute("data-ok"), "false");
   assert.equal(await detail.locator(tid("validation")).getAttribute("data-ok"), "true");
 
+  // Read-your-writes (SPEC §8): the approval answers its place in the audit
+  // log, and the page's reads after it send that place back.
+  const positions = [];
+  const readsAfter = [];
+  detail.on("response", (r) => {
+    if (r.request().method() === "POST" && r.url().endsWith("/approve"))
+      positions.push(r.headers()["x-hitl-position"]);
+  });
+  detail.on("request", (r) => {
+    if (positions.length > 0 && r.method() === "GET" && r.url().includes("/hitl/"))
+      readsAfter.push(r.headers()["x-hitl-min-position"]);
+  });
   await detail.locator(tid("approve-comment")).fill("diff reviewed, tests green");
   await detail.locator(tid("approve")).click();
   await detail.locator(`${tid("decision-status")}[data-status=approved]`).waitFor();
   assert.match(await detail.locator(tid("action-status")).textContent(), /Approved/);
   assert.equal(await detail.locator(tid("approve")).count(), 0, "no approve button on a final decision");
+  assert.match(positions[0] ?? "", /^\d+:\d+$/, "the approval's X-HITL-Position");
+  await detail.evaluate(() => { location.hash = "#/queue"; });
+  await eventually(
+    async () => readsAfter.includes(positions[0]),
+    3000,
+    "a read after the approval to send its position as X-HITL-Min-Position",
+  );
 
   for (const q of [q1, q2]) {
     await q.locator(row(patch)).waitFor({ state: "detached", timeout: 2000 });

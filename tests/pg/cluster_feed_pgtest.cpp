@@ -12,12 +12,15 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace hitl::test;
 using namespace std::chrono_literals;
@@ -253,4 +256,114 @@ TEST_CASE("cluster feed: a node whose feed lost the database tells its "
   REQUIRE(r.status == 201);
   auto id = json::parse(r.body)["decision_id"].get<std::string>();
   CHECK(await_event(*stream, seen, "decision.created", id));
+}
+
+TEST_CASE("read-your-writes: a write's X-HITL-Position, sent to another "
+          "node as X-HITL-Min-Position, reads past that node's caches") {
+  auto url = fresh_database("hitl_ryw");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto reviewer = issue_token(url, "alice", "reviewer");
+  const std::string a_id = "00000000-0000-4000-8000-0000000000a2";
+  const std::string b_id = "00000000-0000-4000-8000-0000000000b2";
+  // A reads the log every 30 s: what it has cached of B's writes stays old
+  // for that long, unless a read asks for a position.
+  auto slow_feed = "/tmp/hitl-ryw-" + std::to_string(::getpid()) + ".json";
+  {
+    std::FILE* f = std::fopen(slow_feed.c_str(), "w");
+    REQUIRE(f);
+    std::fputs(R"({"cluster": {"feed_seconds": 30}})", f);
+    std::fclose(f);
+  }
+  auto node = [&](const std::string& id, std::vector<std::string> extra) {
+    extra.insert(extra.end(), {"--node-id", id, "--node-listen",
+                               "127.0.0.1:" + std::to_string(free_port())});
+    return std::make_unique<served_hitl>(url, extra);
+  };
+  auto a = node(a_id, {"--config", slow_feed});
+  auto b = node(b_id, {});
+  REQUIRE(eventually(
+    [&] {
+      return sql_scalar(url, "SELECT count(*) FROM hitl_partitions WHERE "
+                             "owner_node = '" + b_id + "'")
+               != "0"
+             && sql_scalar(url, "SELECT count(*) FROM hitl_partitions WHERE "
+                                "owner_node IS NULL")
+                  == "0";
+    },
+    60s));
+  std::string patch;
+  for (int i = 0; patch.empty(); ++i) {
+    auto p = "p-ryw-" + std::to_string(i);
+    if (sql_scalar(url, "SELECT owner_node FROM hitl_partitions WHERE "
+                        "partition_id = hitl_partition_of('" + p + "')")
+        == b_id)
+      patch = p;
+  }
+  auto partition = sql_scalar(url, "SELECT hitl_partition_of('" + patch + "')");
+
+  auto created = until_not_503([&] {
+    return http_request("POST", b->base_url() + "/hitl/admin/create-decision",
+                        create_body(patch), auth(svc));
+  });
+  REQUIRE(created.status == 201);
+  auto id = json::parse(created.body)["decision_id"].get<std::string>();
+  auto made_at = created.headers["x-hitl-position"];
+  INFO("creation at " << made_at);
+  REQUIRE(made_at.rfind(partition + ":", 0) == 0);
+
+  auto read_on_a = [&](const std::vector<std::string>& extra) {
+    auto headers = auth(reviewer);
+    headers.insert(headers.end(), extra.begin(), extra.end());
+    return http_request("GET", a->base_url() + "/hitl/decisions/" + id, "",
+                        headers);
+  };
+  REQUIRE(json::parse(read_on_a({}).body)["decision"] == "pending");
+  REQUIRE(json::parse(read_on_a({}).body)["decision"] == "pending"); // cached
+
+  auto approved = until_not_503([&] {
+    return http_request("POST", b->base_url() + "/hitl/patches/" + patch
+                                  + "/approve",
+                        json{{"decision_id", id}}.dump(), auth(reviewer));
+  });
+  REQUIRE(approved.status == 200);
+  auto approved_at = approved.headers["x-hitl-position"];
+  INFO("approval at " << approved_at);
+  REQUIRE(approved_at.rfind(partition + ":", 0) == 0);
+  CHECK(std::stoll(approved_at.substr(approved_at.find(':') + 1))
+        > std::stoll(made_at.substr(made_at.find(':') + 1)));
+
+  // Without the position, A may still answer from its cache.
+  MESSAGE("A without the position: "
+          << json::parse(read_on_a({}).body)["decision"]);
+  auto fresh = read_on_a({"X-HITL-Min-Position: " + approved_at});
+  REQUIRE(fresh.status == 200);
+  CHECK(json::parse(fresh.body)["decision"] == "approved");
+  // The queue as well.
+  auto pending = http_request(
+    "GET", a->base_url() + "/hitl/patches/pending",
+    "", [&] {
+      auto h = auth(reviewer);
+      h.push_back("X-HITL-Min-Position: " + approved_at);
+      return h;
+    }());
+  REQUIRE(pending.status == 200);
+  CHECK(pending.body.find(id) == std::string::npos);
+
+  // A comment's answer carries its place too.
+  auto commented = until_not_503([&] {
+    return http_request("POST", b->base_url() + "/hitl/patches/" + patch
+                                  + "/comment",
+                        json{{"decision_id", id}, {"comment", "shipped"}}.dump(),
+                        auth(reviewer));
+  });
+  REQUIRE(commented.status == 201);
+  CHECK(commented.headers["x-hitl-position"].rfind(partition + ":", 0) == 0);
+
+  for (const auto* bad : {"12", "256:1", "1:-1", "a:b", "1:2:3", "1:99999999999999999999"}) {
+    auto r = read_on_a({std::string{"X-HITL-Min-Position: "} + bad});
+    INFO(bad << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK(r.headers["content-type"] == "application/problem+json");
+  }
+  std::remove(slow_feed.c_str());
 }

@@ -273,3 +273,23 @@ TEST_CASE("audit.checkpoint is a webhook event") {
     R"({"webhooks": [{"url": "http://x", "events": ["audit.checkpoint"]}]})"));
   CHECK(cfg.webhooks[0].wants("audit.checkpoint"));
 }
+
+TEST_CASE("cluster: the feed reads every 0.1 s unless told otherwise") {
+  CHECK(parse_service_config(json::object()).feed_interval
+        == std::chrono::milliseconds(100));
+  auto cfg = parse_service_config(
+    json::parse(R"({"cluster": {"feed_seconds": 0.5}})"));
+  CHECK(cfg.feed_interval == std::chrono::milliseconds(500));
+  CHECK(error_of(R"({"cluster": {"feed_second": 1}})")
+          .rfind("cluster.feed_second: unknown key", 0)
+        == 0);
+  CHECK(error_of(R"({"cluster": {"feed_seconds": 0.001}})")
+          .rfind("cluster.feed_seconds: must be between 0.01 and 60", 0)
+        == 0);
+  CHECK(error_of(R"({"cluster": {"feed_seconds": 61}})")
+          .rfind("cluster.feed_seconds: must be between 0.01 and 60", 0)
+        == 0);
+  CHECK(error_of(R"({"cluster": {"feed_seconds": "fast"}})")
+          .rfind("cluster.feed_seconds: expected", 0)
+        == 0);
+}

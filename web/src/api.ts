@@ -80,10 +80,21 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+// Read-your-writes on any node (SPEC §8): the place in the audit log of
+// this tab's last write (X-HITL-Position), sent back with every read, so
+// that a node that has not caught up with it yet reads the database rather
+// than its cache. Once the node has passed it, the header costs nothing.
+let lastWrite: string | null = null;
+
+export function lastWritePosition(): string | null {
+  return lastWrite;
+}
+
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const token = opts.token ?? auth.token();
   const headers: Record<string, string> = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if ((opts.method ?? "GET") === "GET" && lastWrite) headers["X-HITL-Min-Position"] = lastWrite;
   let body: string | undefined;
   if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -116,6 +127,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     await res.text();
     await sleep(wait, opts.signal);
   }
+  if (method !== "GET" && res.ok) lastWrite = res.headers.get("X-HITL-Position") ?? lastWrite;
   const text = await res.text();
   let data: unknown = null;
   if (text) {
