@@ -8,7 +8,9 @@
 #include "actors/router.hpp"
 #include "actors/wire_protocol.hpp"
 #include "actors/service.hpp"
+#include "cli/json_log_formatter.hpp"
 #include "cli/service_config.hpp"
+#include "http/access_log.hpp"
 #include "http/server.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
@@ -60,9 +62,12 @@ void raise_open_files_limit() {
 // of its own, as many system calls as requests. Through stdio instead, lines
 // reach a terminal at once (line-buffered) and a file or pipe in blocks, at
 // the latest a second later; warnings and errors are flushed at once.
-void buffer_log_lines() {
+// Set before anything is logged: in JSON, every line is an object.
+void buffer_log_lines(log_format format) {
   auto sink =
     std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cout, false);
+  if (format == log_format::json)
+    sink->set_formatter(std::make_unique<json_log_formatter>());
   auto logger = std::make_shared<spdlog::logger>("", std::move(sink));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
@@ -187,7 +192,13 @@ std::pair<std::string, uint16_t> parse_host_port(const std::string& flag,
 int run_serve(const serve_options& opts) {
   auto signals = block_stop_signals();
   raise_open_files_limit();
-  buffer_log_lines();
+  auto format = opts.log_format == "json" ? log_format::json : log_format::text;
+  if (opts.log_format != "json" && opts.log_format != "text") {
+    std::cerr << "--log-format: expected text or json, got '" << opts.log_format
+              << "'\n";
+    return EXIT_FAILURE;
+  }
+  buffer_log_lines(format);
   try {
     service_config config;
     if (!opts.config_path.empty())
@@ -214,6 +225,8 @@ int run_serve(const serve_options& opts) {
     http.max_body_bytes = config.max_body_bytes;
     http.cors_origins = config.cors_origins;
     http.limits = config.limits;
+    http.access_log_format = format;
+    http.log_access = opts.access_log;
     if (config.public_url.empty())
       config.public_url =
         "http://" + http.host + ":" + std::to_string(http.port);
