@@ -25,7 +25,8 @@ void append_timestamp(spdlog::memory_buf_t& dest,
   std::tm utc{};
   gmtime_r(&secs, &utc);
   char buf[32];
-  auto n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+  auto n = std::snprintf(buf, sizeof(buf),
+                         "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                          utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
                          utc.tm_hour, utc.tm_min, utc.tm_sec,
                          static_cast<int>(ms % 1000));

@@ -195,8 +195,9 @@ void exchange::problem_reply(int status, const std::string& detail,
           "Bearer realm=\"hitl\"");
 }
 
-std::string exchange::problem_text(int status, const std::string& detail,
-                                  const std::vector<field_error>& errors) const {
+std::string
+exchange::problem_text(int status, const std::string& detail,
+                       const std::vector<field_error>& errors) const {
   auto doc = problem(status, detail, errors);
   doc["request_id"] = request_id_;
   return json_body(doc);
