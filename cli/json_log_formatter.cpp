@@ -8,6 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
 
 namespace hitl {
 

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <iterator>
+#include <string>
 
 namespace hitl {
 
