@@ -82,6 +82,10 @@ struct serve_options {
   std::string node_listen;
   /// host:port that the other nodes should use for it; empty: node_listen.
   std::string advertise;
+  /// "text" (spdlog's lines) or "json" (one object a line).
+  std::string log_format = "text";
+  /// A line per answered request.
+  bool access_log = true;
 };
 
 int run_serve(const serve_options& opts);

@@ -51,6 +51,19 @@ int main(int argc, char** argv) {
                  "host:port the other nodes should connect to, when not "
                  "--node-listen (NAT, containers) (env HITL_ADVERTISE)")
     ->envname("HITL_ADVERTISE");
+  serve_cmd
+    ->add_option("--log-format", serve.log_format,
+                 "text, or json: one JSON object a line, with ts, level and "
+                 "msg, and an access line's fields (env HITL_LOG_FORMAT)")
+    ->envname("HITL_LOG_FORMAT")
+    ->check(CLI::IsMember({"text", "json"}));
+  std::string access_log = "on";
+  serve_cmd
+    ->add_option("--access-log", access_log,
+                 "on or off: a line per answered request, with its request "
+                 "id, route, status and duration (env HITL_ACCESS_LOG)")
+    ->envname("HITL_ACCESS_LOG")
+    ->check(CLI::IsMember({"on", "off"}));
 
   auto* migrate_cmd = app.add_subcommand(
     "migrate", "Apply pending migrations as the schema's owner, and grant "
@@ -164,6 +177,7 @@ int main(int argc, char** argv) {
   auto url = hitl::resolve_database_url(db_flag);
   if (*serve_cmd) {
     serve.database_url = url;
+    serve.access_log = access_log == "on";
     return hitl::run_serve(serve);
   }
   if (*migrate_cmd)

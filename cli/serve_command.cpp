@@ -9,9 +9,11 @@
 #include "actors/router.hpp"
 #include "actors/wire_protocol.hpp"
 #include "actors/service.hpp"
+#include "cli/json_log_formatter.hpp"
 #include "cli/service_config.hpp"
 #include "cli/systemd_notify.hpp"
 #include "cli/systemd_readiness.hpp"
+#include "http/access_log.hpp"
 #include "http/server.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/db_error.hpp"
@@ -63,9 +65,12 @@ void raise_open_files_limit() {
 // of its own, as many system calls as requests. Through stdio instead, lines
 // reach a terminal at once (line-buffered) and a file or pipe in blocks, at
 // the latest a second later; warnings and errors are flushed at once.
-void buffer_log_lines() {
+// Set before anything is logged: in JSON, every line is an object.
+void buffer_log_lines(log_format format) {
   auto sink =
     std::make_shared<spdlog::sinks::ostream_sink_mt>(std::cout, false);
+  if (format == log_format::json)
+    sink->set_formatter(std::make_unique<json_log_formatter>());
   auto logger = std::make_shared<spdlog::logger>("", std::move(sink));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
@@ -218,7 +223,13 @@ readiness_probe probe_health(caf::actor_system& sys,
 int run_serve(const serve_options& opts) {
   auto signals = block_stop_signals();
   raise_open_files_limit();
-  buffer_log_lines();
+  auto format = opts.log_format == "json" ? log_format::json : log_format::text;
+  if (opts.log_format != "json" && opts.log_format != "text") {
+    std::cerr << "--log-format: expected text or json, got '" << opts.log_format
+              << "'\n";
+    return EXIT_FAILURE;
+  }
+  buffer_log_lines(format);
   try {
     service_config config;
     if (!opts.config_path.empty())
@@ -245,6 +256,8 @@ int run_serve(const serve_options& opts) {
     http.max_body_bytes = config.max_body_bytes;
     http.cors_origins = config.cors_origins;
     http.limits = config.limits;
+    http.access_log_format = format;
+    http.log_access = opts.access_log;
     if (config.public_url.empty())
       config.public_url =
         "http://" + http.host + ":" + std::to_string(http.port);

@@ -67,7 +67,7 @@ void authorize(const exchange_ptr& ex, operation op,
       ex->problem_reply(401, "the token is unknown or revoked");
       return;
     }
-    ex->set_identity(info->name);
+    ex->set_identity(info->name, to_string(info->role));
     ex->set_token_key(hash);
     if (!may(info->role, op)) {
       ex->problem_reply(403, "the role '" + std::string{to_string(info->role)}

@@ -76,8 +76,11 @@ void create_decision(const exchange_ptr& ex, route_call& call) {
   auto nd = parsed_body(ex, parse_create_decision);
   if (!nd)
     return;
+  if (nd->decision_id)
+    ex->set_decision_id(*nd->decision_id);
   ask(ex, ex->context().backend.supervisor, actor_timeout,
       [ex](create_result& r) {
+        ex->set_decision_id(r.record.decision_id);
         write_reply(ex, r.created ? 201 : 200, record_json(r.record),
                     write_position(r.record.patch_id, r.record.audit_pseq));
       },

@@ -1,6 +1,7 @@
 #include "http/exchange.hpp"
 
 #include "actors/service_error.hpp"
+#include "http/request_id.hpp"
 #include "http/response_json.hpp"
 #include "http/restinio_exchange.hpp"
 #include "http/server_context.hpp"
@@ -62,7 +63,8 @@ constexpr const char* content_security_policy
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 template <class Resp>
-void add_security_headers(Resp& resp) {
+void add_common_headers(Resp& resp, const std::string& request_id) {
+  resp.append_header("X-Request-Id", request_id);
   resp.append_header("Content-Security-Policy", content_security_policy);
   resp.append_header("X-Content-Type-Options", "nosniff");
   resp.append_header("Referrer-Policy", "no-referrer");
@@ -97,6 +99,11 @@ exchange::exchange(server_context& ctx, std::shared_ptr<void> request,
                    const char* route)
   : ctx_(ctx.shared_from_this()), req_(std::move(request)), route_(route),
     started_(clock_type::now()) {
+  auto offered = req_of(req_).header().try_get_field("X-Request-Id");
+  request_id_ = offered && acceptable_request_id({offered->data(),
+                                                  offered->size()})
+                  ? std::string{*offered}
+                  : generated_request_id();
   ctx_->unanswered.fetch_add(1);
 }
 
@@ -173,7 +180,7 @@ void exchange::respond(int status, std::string body, const char* content_type,
   // Counted before it is sent: a client that reads /metrics right after
   // this response must find it there.
   record(status);
-  add_security_headers(resp);
+  add_common_headers(resp, request_id_);
   hand_over(*ctx_, std::move(resp));
   mark_answered();
 }
@@ -184,15 +191,23 @@ void exchange::json_reply(int status, const nlohmann::json& body) {
 
 void exchange::problem_reply(int status, const std::string& detail,
                              const std::vector<field_error>& errors) {
-  respond(status, problem_body(status, detail, errors),
+  respond(status, problem_text(status, detail, errors),
           "application/problem+json",
           status == 401 ? "WWW-Authenticate" : nullptr,
           "Bearer realm=\"hitl\"");
 }
 
+std::string
+exchange::problem_text(int status, const std::string& detail,
+                       const std::vector<field_error>& errors) const {
+  auto doc = problem(status, detail, errors);
+  doc["request_id"] = request_id_;
+  return json_body(doc);
+}
+
 void exchange::too_many(const std::string& detail,
                         std::optional<std::chrono::seconds> retry_after) {
-  respond(429, problem_body(429, detail), "application/problem+json",
+  respond(429, problem_text(429, detail), "application/problem+json",
           retry_after ? "Retry-After" : nullptr,
           retry_after ? std::to_string(std::max<int64_t>(
                           1, static_cast<int64_t>(retry_after->count())))
@@ -223,7 +238,8 @@ void exchange::fail(const caf::error& err) {
       break;
   }
   if (status == 500)
-    spdlog::error("{} {}: {}", method(), route_, service_detail(err));
+    spdlog::error("{} {} request={}: {}", method(), route_, request_id_,
+                  service_detail(err));
   problem_reply(status, status == 500 ? "internal error; see the server log"
                                       : service_detail(err));
 }
@@ -241,7 +257,7 @@ void exchange::options(const char* allow) {
     resp.append_header("Vary", "Origin");
   }
   record(204);
-  add_security_headers(resp);
+  add_common_headers(resp, request_id_);
   hand_over(*ctx_, std::move(resp));
   mark_answered();
 }
@@ -260,8 +276,21 @@ void exchange::record(int status) {
             1, 2.5, 5, 10, 30, 60})
     .Observe(secs);
   // One line per request: never the token, never the body.
-  spdlog::info("{} {} {} {:.2f}ms {}", m, route_, status, secs * 1e3,
-               identity_);
+  if (ctx_->access) {
+    access_entry e;
+    e.request_id = request_id_;
+    e.method = m;
+    e.route = route_;
+    e.status = status;
+    e.duration_ms = secs * 1e3;
+    e.identity = identity_;
+    e.role = role_;
+    e.decision_id = decision_id_;
+    e.patch_id = patch_id_;
+    auto remote = remote_address();
+    e.remote = remote;
+    ctx_->access->write(e);
+  }
 }
 
 void exchange::mark_answered() {
@@ -285,7 +314,7 @@ std::unique_ptr<chunked_reply> begin_chunked(const exchange_ptr& ex,
   p->resp.append_header(restinio::http_field::content_type, content_type);
   p->resp.append_header(restinio::http_field::cache_control, "no-store");
   add_cors(p->resp, req, ex->ctx_->opts);
-  add_security_headers(p->resp);
+  add_common_headers(p->resp, ex->request_id_);
   return std::unique_ptr<chunked_reply>(new chunked_reply(ex, std::move(p)));
 }
 

@@ -56,8 +56,10 @@ public:
 
   // -- who asks ---------------------------------------------------------------
 
-  void set_identity(std::string who) {
+  /// The token's name and role, for the access line.
+  void set_identity(std::string who, std::string_view role = {}) {
     identity_ = std::move(who);
+    role_ = role;
   }
   /// The hash of the caller's token, once authenticated.
   const std::string& token_key() const {
@@ -65,6 +67,21 @@ public:
   }
   void set_token_key(std::string hash) {
     token_key_ = std::move(hash);
+  }
+
+  /// The request's id: its X-Request-Id when sane (http/request_id.hpp),
+  /// otherwise a new one; sent back as X-Request-Id on every answer, as
+  /// `request_id` in every problem document, and logged.
+  const std::string& request_id() const {
+    return request_id_;
+  }
+  /// The decision or patch the request names (its path, or a created
+  /// decision's body), for the access line.
+  void set_decision_id(std::string id) {
+    decision_id_ = std::move(id);
+  }
+  void set_patch_id(std::string id) {
+    patch_id_ = std::move(id);
   }
 
   // -- the answer -------------------------------------------------------------
@@ -83,6 +100,9 @@ public:
   }
   void problem_reply(int status, const std::string& detail,
                      const std::vector<field_error>& errors = {});
+  /// The problem document's text, with this request's id in it.
+  std::string problem_text(int status, const std::string& detail,
+                           const std::vector<field_error>& errors = {}) const;
   /// 429, with Retry-After when the client can be told when to come back.
   void too_many(const std::string& detail,
                 std::optional<std::chrono::seconds> retry_after);
@@ -114,7 +134,11 @@ private:
   std::shared_ptr<void> req_;
   const char* route_;
   std::chrono::steady_clock::time_point started_;
-  std::string identity_ = "-";
+  std::string request_id_;
+  std::string identity_;
+  std::string_view role_;
+  std::string decision_id_;
+  std::string patch_id_;
   std::string token_key_;
   bool answered_ = false;
 };

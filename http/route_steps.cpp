@@ -29,6 +29,10 @@ void run_route(const route_spec& r, const exchange_ptr& ex,
                                  + "': not a valid id");
         return;
       }
+      if (r.param->kind == path_id_kind::decision_id)
+        ex->set_decision_id(*id);
+      else if (r.param->kind == path_id_kind::patch_id)
+        ex->set_patch_id(*id);
       call.id = std::move(*id);
     }
     if (r.access != access_kind::token) {
@@ -44,7 +48,8 @@ void run_route(const route_spec& r, const exchange_ptr& ex,
       handler(ex, call);
     });
   } catch (const std::exception& e) {
-    spdlog::error("{} {}: {}", ex->method(), r.name(), e.what());
+    spdlog::error("{} {} request={}: {}", ex->method(), r.name(),
+                  ex->request_id(), e.what());
     if (!ex->answered())
       ex->problem_reply(500, "internal error; see the server log");
   }

@@ -208,7 +208,7 @@ void routes::event_stream(const exchange_ptr& ex, route_call&) {
                              : "the token is unknown or revoked");
     return;
   }
-  ex->set_identity(info.name);
+  ex->set_identity(info.name, to_string(info.role));
   // Only a request that http_parser took for an upgrade (both headers)
   // may have its socket taken: RESTinio keeps reading any other.
   auto key = req->header().opt_value_of(
@@ -257,7 +257,8 @@ void routes::event_stream(const exchange_ptr& ex, route_call&) {
     ex->problem_reply(503, "the connection cannot be upgraded");
     return;
   }
-  auto response = ws_handshake_response(std::string{*key}, cred.protocol);
+  auto response = ws_handshake_response(std::string{*key}, cred.protocol,
+                                        ex->request_id());
   auto id = ctx.stream.next_id();
   std::shared_ptr<ws_connection> ws;
   try {
@@ -280,8 +281,8 @@ void routes::event_stream(const exchange_ptr& ex, route_call&) {
   }
   ctx.stream.add(id, ws, info.token_hash);
   ws->start(std::move(response));
-  spdlog::info("GET /hitl/ws 101 {} ({} clients)", info.name,
-               ctx.stream.clients());
+  spdlog::info("GET /hitl/ws 101 {} request={} ({} clients)", info.name,
+               ex->request_id(), ctx.stream.clients());
 }
 
 namespace {
@@ -348,7 +349,7 @@ void add_method_guards(router_t& r, server_context& ctx) {
                   });
     auto refuse = [&ctx, name, allow](request_handle_t req, auto) {
       auto ex = make_exchange(ctx, std::move(req), name);
-      ex->respond(405, problem_body(405, "allowed methods: " + allow),
+      ex->respond(405, ex->problem_text(405, "allowed methods: " + allow),
                   "application/problem+json", "Allow", allow);
       return request_accepted();
     };
@@ -478,6 +479,8 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
                              "in flight")
                        .Register(reg)
                        .Add({});
+  if (opts.log_access)
+    ctx->access = std::make_unique<access_log>(opts.access_log_format);
   ctx->site = static_site::load(locate_web_root());
   if (ctx->site)
     spdlog::info("web UI: {} bytes from {}", ctx->site->bytes(),

@@ -5,6 +5,7 @@
 #include "actors/db_reader.hpp"
 #include "actors/membership.hpp"
 #include "actors/supervisor.hpp"
+#include "http/access_log.hpp"
 #include "http/edge_limits.hpp"
 
 #include <caf/actor.hpp>
@@ -30,6 +31,10 @@ struct http_options {
   size_t max_body_bytes = 1048576;
   std::vector<std::string> cors_origins;
   edge_limits limits;
+  /// The access lines' format: that of the rest of the log.
+  log_format access_log_format = log_format::text;
+  /// A line per answered request (http/access_log.hpp).
+  bool log_access = true;
 };
 
 /// The actors the front end talks to; it knows nothing else of the service.

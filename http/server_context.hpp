@@ -5,6 +5,7 @@
 // files see the server through this and http/exchange.hpp.
 
 #include "actors/health_check.hpp"
+#include "http/access_log.hpp"
 #include "http/auth_failure_limiter.hpp"
 #include "http/event_stream.hpp"
 #include "http/long_poll_quota.hpp"
@@ -71,6 +72,8 @@ struct server_context : std::enable_shared_from_this<server_context> {
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
   prometheus::Gauge* long_polls = nullptr;
+  /// Null when opts.log_access is off.
+  std::unique_ptr<access_log> access;
   token_cache tokens;
   /// Bodies of GET /hitl/decisions/{id} (≈ 2 KB each, so ≈ 32 MB when
   /// full) and pages of GET /hitl/patches/pending (≤ 60 KB each), valid

@@ -35,9 +35,11 @@
 namespace hitl {
 
 /// The 101 response that completes a WebSocket handshake (RFC 6455 §4.2.2);
-/// `protocol` is echoed when not empty.
+/// `protocol` is echoed when not empty; `request_id`, as on every answer,
+/// is X-Request-Id.
 inline std::string ws_handshake_response(const std::string& key,
-                                         const std::string& protocol) {
+                                         const std::string& protocol,
+                                         const std::string& request_id) {
   namespace sha1 = restinio::utils::sha1;
   auto digest =
     sha1::make_digest(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
@@ -49,6 +51,7 @@ inline std::string ws_handshake_response(const std::string& key,
   out += "\r\n";
   if (!protocol.empty())
     out += "Sec-WebSocket-Protocol: " + protocol + "\r\n";
+  out += "X-Request-Id: " + request_id + "\r\n";
   out += "\r\n";
   return out;
 }

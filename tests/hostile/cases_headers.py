@@ -1,5 +1,7 @@
 """Hostile header names and values: Authorization, Content-Type, User-Agent
-(stored in the audit trail), Origin, Sec-WebSocket-Protocol, and names no
+(stored in the audit trail), Origin, Sec-WebSocket-Protocol, X-Request-Id
+(echoed and logged only when sane; the recorder checks the id of every
+answer), and names no
 header may have. A value with a control character breaks the framing, so
 for it only the global rules hold (no 5xx but 503, errors as problem+json);
 every other value is valid HTTP and gets the route's own answer."""
@@ -48,6 +50,10 @@ def headers(t, rng, random_rounds):
             build(b"POST", comment, [bearer(t.bob), (b"User-Agent", v)],
                   b'{"comment":"hostile user agent"}'),
             [_valued({201}, v)]))
+        cases.append(http_case(
+            "header X-Request-Id", "%r" % v,
+            build(b"GET", fixture, [bearer(t.svc), (b"X-Request-Id", v)]),
+            [_valued({200}, v)]))
         cases.append(http_case(
             "header Origin", "%r on OPTIONS" % v,
             build(b"OPTIONS", fixture, [(b"Origin", v)]),

@@ -66,6 +66,7 @@ CHECKS = [
     ("audit", "the audit chain verifies (GET /hitl/audit/verify intact)"),
     ("answers", "each input got an answer SPEC §3/§10 allows"),
     ("problem+json", "every error answer is problem+json with its status"),
+    ("request id", "every answer has an X-Request-Id of 1-128 visible ASCII"),
     ("slow clients", "slow clients are dropped (408 or close) in time"),
     ("websocket limit", "oversized WebSocket messages get close 1009"),
     ("websocket memory", "oversized WebSocket frames are never allocated"),

@@ -3,10 +3,26 @@ requests sent, and every failure with the input that caused it. Shared by
 the worker threads, so every change holds the lock."""
 
 import collections
+import re
 import threading
 
 import case as case_mod
 import wire
+
+
+# What every answer's X-Request-Id must be: the client's only when it was
+# this (1-128 visible ASCII characters), so a hostile one is never echoed.
+_REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,128}")
+
+
+def request_id_violation(r):
+    """Why an answer's X-Request-Id is missing or unsafe, or None."""
+    rid = r.header("X-Request-Id")
+    if rid is None:
+        return "status %d without X-Request-Id" % r.status
+    if not _REQUEST_ID.fullmatch(rid):
+        return "status %d with X-Request-Id %r" % (r.status, rid[:200])
+    return None
 
 
 class recorder:
@@ -43,6 +59,9 @@ class recorder:
                 why = case_mod.problem_violation(r)
                 if why:
                     self.fail("problem+json", "%s for %s" % (why, c.describe()))
+            why = request_id_violation(r)
+            if why:
+                self.fail("request id", "%s for %s" % (why, c.describe()))
         for why in case_mod.judge(c, out):
             self.fail("answers", "%s for %s" % (why, c.describe()))
 
@@ -65,6 +84,10 @@ class recorder:
             if r.status >= 500 and r.status != 503:
                 self.fail("5xx", "%d for the upgrade of %s (server log %s)" % (
                     r.status, c.describe(), log_path))
+            why = request_id_violation(r)
+            if why:
+                self.fail("request id", "%s for the upgrade of %s" % (
+                    why, c.describe()))
         if ending is None:
             status = upgrade.statuses()
             self.fail("answers", "upgrade not accepted (%s, %s) for %s" % (
