@@ -55,5 +55,7 @@ using ready = caf::atom_constant<caf::atom("ready")>;
 /// the reset that tells its listeners to read everything again.
 using feed = caf::atom_constant<caf::atom("feed")>;
 using resync = caf::atom_constant<caf::atom("resync")>;
+/// The open decisions of the whole system, from the database's counts.
+using open_total = caf::atom_constant<caf::atom("open_total")>;
 
 } // namespace hitl::atoms

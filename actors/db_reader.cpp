@@ -161,6 +161,12 @@ reader_worker(reader_self* self, connection_pool* pool,
         return read_feed(txn, r, feed_page_limit);
       });
     },
+    [pool](atoms::open_total) -> caf::result<int64_t> {
+      return guarded_read<int64_t>(
+        *pool,
+        [&](pqxx::transaction_base& txn) { return count_open_decisions(txn); },
+        access::single_statement);
+    },
     // One statement for every token the edge saw used since the last flush.
     [pool](atoms::touch, const token_uses& uses) -> caf::result<size_t> {
       const auto& ids = uses.token_ids;

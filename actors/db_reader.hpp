@@ -31,6 +31,7 @@ namespace hitl {
 ///   (touch, token_uses) -> size_t  (last_used_at written)
 ///   (audit_export, export_request) -> export_summary  (local: a sink)
 ///   (feed, feed_request) -> feed_page  (the cluster feed's read)
+///   (open_total) -> int64_t  (open decisions, every node's)
 using db_reader_actor = caf::typed_actor<
   caf::replies_to<atoms::ping>::with<bool>,
   caf::replies_to<atoms::get, decision_ref>::with<std::optional<decision_view>>,
@@ -46,7 +47,8 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<atoms::token, token_lookup>::with<std::optional<token_info>>,
   caf::replies_to<atoms::touch, token_uses>::with<size_t>,
   caf::replies_to<atoms::audit_export, export_request>::with<export_summary>,
-  caf::replies_to<atoms::feed, feed_request>::with<feed_page>>;
+  caf::replies_to<atoms::feed, feed_request>::with<feed_page>,
+  caf::replies_to<atoms::open_total>::with<int64_t>>;
 
 /// Spawns `workers` detached actors behind one round-robin handle, each
 /// answering the queries of db_reader_actor from the pool on its own

@@ -38,10 +38,32 @@ struct metrics_state {
   prometheus::Gauge* auto_rate = nullptr;
   decision_summary totals;
   int64_t open = 0;
+  gauge_refresh refresh;
+  /// Moves with every batch of this node's events: a count read from the
+  /// database while it moved may be older than what the events said.
+  uint64_t events_seen = 0;
+  int stale_reads = 0;
   static inline const char* name = "metrics";
 };
 
-using metrics_self = guarded_typed<metrics_state, metrics_actor>;
+using open_tick = caf::atom_constant<caf::atom("open_tick")>;
+using total_tick = caf::atom_constant<caf::atom("totaltick")>;
+using metrics_impl =
+  metrics_actor::extend<caf::reacts_to<open_tick>, caf::reacts_to<total_tick>>;
+using metrics_self = guarded_typed<metrics_state, metrics_impl>;
+
+// A count read while this node committed may miss those commits; it is
+// taken anyway after a few such reads, or a node that is always busy would
+// never learn of the others' commits.
+constexpr int max_stale_reads = 5;
+
+bool take_read(metrics_state& st, uint64_t asked_at) {
+  if (st.events_seen == asked_at || ++st.stale_reads > max_stale_reads) {
+    st.stale_reads = 0;
+    return true;
+  }
+  return false;
+}
 
 void publish_gauges(metrics_state& st) {
   st.pending->Set(static_cast<double>(st.open));
@@ -94,9 +116,48 @@ void on_event(metrics_state& st, const committed_event& ev) {
   }
 }
 
-metrics_actor::behavior_type
+void read_open(metrics_self* self) {
+  auto& st = self->state;
+  auto asked_at = st.events_seen;
+  self->request(st.refresh.reader, std::chrono::seconds(5),
+                atoms::open_total::value)
+    .then(
+      [=](int64_t open) {
+        auto& st = self->state;
+        if (take_read(st, asked_at)) {
+          st.open = open;
+          publish_gauges(st);
+        }
+        self->delayed_send(self, st.refresh.open, open_tick::value);
+      },
+      [=](caf::error&) {
+        self->delayed_send(self, self->state.refresh.open, open_tick::value);
+      });
+}
+
+void read_totals(metrics_self* self) {
+  auto& st = self->state;
+  auto asked_at = st.events_seen;
+  self->request(st.refresh.reader, std::chrono::seconds(60),
+                atoms::summary::value, summary_request{})
+    .then(
+      [=](decision_summary& totals) {
+        auto& st = self->state;
+        if (take_read(st, asked_at)) {
+          st.totals = totals;
+          publish_gauges(st);
+        }
+        self->delayed_send(self, st.refresh.totals, total_tick::value);
+      },
+      [=](caf::error&) {
+        self->delayed_send(self, self->state.refresh.totals,
+                           total_tick::value);
+      });
+}
+
+metrics_impl::behavior_type
 metrics(metrics_self* self, std::shared_ptr<prometheus::Registry> registry,
-        decision_summary baseline, int max_level) {
+        decision_summary baseline, int max_level, gauge_refresh refresh) {
   // Kept alive: a batch of events that failed halfway leaves the counters
   // short of its rest, which is better than no counters at all.
   guard(self, actor_failures{registry}, "metrics");
@@ -154,14 +215,22 @@ metrics(metrics_self* self, std::shared_ptr<prometheus::Registry> registry,
       &st.escalations->Add({{"level", std::to_string(level)}}));
   st.totals = baseline;
   st.open = baseline.pending + baseline.escalated;
+  st.refresh = std::move(refresh);
   publish_gauges(st);
+  if (st.refresh.reader && st.refresh.open.count() > 0)
+    self->delayed_send(self, st.refresh.open, open_tick::value);
+  if (st.refresh.reader && st.refresh.totals.count() > 0)
+    self->delayed_send(self, st.refresh.totals, total_tick::value);
   return {
     [=](atoms::event, const committed_events& events) {
+      ++self->state.events_seen;
       for (const auto& ev : *events)
         on_event(self->state, ev);
       publish_gauges(self->state);
     },
     [=](atoms::stats) { return self->state.open; },
+    [=](open_tick) { read_open(self); },
+    [=](total_tick) { read_totals(self); },
   };
 }
 
@@ -171,9 +240,10 @@ metrics_actor
 spawn_metrics_actor(caf::actor_system& sys,
                     std::shared_ptr<prometheus::Registry> registry,
                     const decision_summary& baseline,
-                    int max_escalation_level) {
-  return sys.spawn(metrics, std::move(registry), baseline,
-                   max_escalation_level);
+                    int max_escalation_level, gauge_refresh refresh) {
+  return caf::actor_cast<metrics_actor>(
+    sys.spawn(metrics, std::move(registry), baseline, max_escalation_level,
+              std::move(refresh)));
 }
 
 } // namespace hitl

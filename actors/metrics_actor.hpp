@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/atoms.hpp"
+#include "actors/db_reader.hpp"
 #include "actors/event_listener.hpp"
 #include "persistence/analytics_repository.hpp"
 
@@ -8,6 +9,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace prometheus {
@@ -27,10 +29,24 @@ using metrics_actor = event_listener::extend<
 /// hitl_ml_accuracy, hitl_auto_approval_rate; and the counters
 /// hitl_decisions_total{decision_type}, hitl_escalations_total{level},
 /// hitl_sla_breaches_total and the hitl_decision_duration_seconds histogram.
+///
+/// In a cluster the node sees only its own commits, so the gauges are also
+/// read again from the database (SPEC §8: they describe the system):
+/// hitl_pending_patches every `refresh.open` from the open counts, the two
+/// ratios every `refresh.totals` from the whole summary (a scan of the
+/// decisions). A zero interval (and a null reader) reads nothing: the
+/// gauges follow this node's commits alone.
+struct gauge_refresh {
+  db_reader_actor reader;
+  std::chrono::milliseconds open{0};
+  std::chrono::milliseconds totals{0};
+};
+
 metrics_actor
 spawn_metrics_actor(caf::actor_system& sys,
                     std::shared_ptr<prometheus::Registry> registry,
                     const decision_summary& baseline,
-                    int max_escalation_level);
+                    int max_escalation_level,
+                    gauge_refresh refresh = gauge_refresh{});
 
 } // namespace hitl

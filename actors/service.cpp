@@ -50,8 +50,12 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   audit_opts.failures = failures;
   a.auditor = spawn_auditor(sys, pool, std::move(audit_opts));
   a.reader = spawn_db_reader(sys, pool, 3, failures);
-  a.metrics = spawn_metrics_actor(sys, registry, totals,
-                                  config.policy.max_escalation_level);
+  // The gauges describe the system: every node's commits, read again from
+  // the database (the open count is a few rows; the ratios a scan).
+  a.metrics = spawn_metrics_actor(
+    sys, registry, totals, config.policy.max_escalation_level,
+    gauge_refresh{a.reader, std::chrono::seconds(2),
+                  std::chrono::seconds(60)});
   caf::anon_send(a.auditor, atoms::subscribe::value,
                  event_listener{a.metrics});
   a.positions = std::make_shared<feed_positions>();

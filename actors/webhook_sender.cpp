@@ -16,23 +16,25 @@ size_t discard(char*, size_t size, size_t n, void*) {
   return size * n;
 }
 
-struct transfer {
+} // namespace
+
+// Not in the anonymous namespace: impl, a member of a named class, holds
+// them (GCC's -Wsubobject-linkage, once the unity build includes this file).
+struct webhook_transfer {
   webhook_attempt attempt;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
-  ~transfer() {
+  ~webhook_transfer() {
     curl_slist_free_all(headers);
     if (easy)
       curl_easy_cleanup(easy);
   }
 };
 
-} // namespace
-
 struct webhook_sender::impl {
   CURLM* multi = nullptr;
   long timeout_ms = 0;
-  std::unordered_map<CURL*, std::unique_ptr<transfer>> transfers;
+  std::unordered_map<CURL*, std::unique_ptr<webhook_transfer>> transfers;
   std::map<std::string, size_t> per_url;
 };
 
@@ -54,7 +56,7 @@ webhook_sender::~webhook_sender() {
 }
 
 void webhook_sender::add(webhook_attempt a) {
-  auto t = std::make_unique<transfer>();
+  auto t = std::make_unique<webhook_transfer>();
   t->attempt = std::move(a);
   const auto& at = t->attempt;
   t->easy = curl_easy_init();

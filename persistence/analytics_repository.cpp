@@ -42,4 +42,8 @@ decision_summary read_decision_summary(pqxx::transaction_base& txn,
   return s;
 }
 
+int64_t count_open_decisions(pqxx::transaction_base& txn) {
+  return txn.exec_prepared1(sql::open_decision_count.name)[0].as<int64_t>();
+}
+
 } // namespace hitl

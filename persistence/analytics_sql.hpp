@@ -35,6 +35,10 @@ inline constexpr sql_statement decision_summary{"decision_summary", R"(
   WHERE ($1::bigint IS NULL OR created_at >= hitl_from_micros($1))
     AND ($2::bigint IS NULL OR created_at < hitl_from_micros($2)))"};
 
-inline constexpr sql_statement analytics_statements[] = {decision_summary};
+inline constexpr sql_statement open_decision_count{"open_decision_count", R"(
+  SELECT coalesce(sum(n), 0)::bigint FROM hitl_open_counts)"};
+
+inline constexpr sql_statement analytics_statements[] = {decision_summary,
+                                                         open_decision_count};
 
 } // namespace hitl::sql

@@ -367,3 +367,37 @@ TEST_CASE("read-your-writes: a write's X-HITL-Position, sent to another "
   }
   std::remove(slow_feed.c_str());
 }
+
+TEST_CASE("system-true gauges: hitl_pending_patches on every node counts "
+          "the open decisions of all of them") {
+  auto url = fresh_database("hitl_gauges");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto node = [&](const std::string& id) {
+    return std::make_unique<served_hitl>(
+      url, std::vector<std::string>{
+             "--node-id", id, "--node-listen",
+             "127.0.0.1:" + std::to_string(free_port())});
+  };
+  auto a = node("00000000-0000-4000-8000-0000000000a3");
+  auto b = node("00000000-0000-4000-8000-0000000000b3");
+  // Created through B only: A commits none of them.
+  for (int i = 0; i < 5; ++i) {
+    auto r = until_not_503([&] {
+      return http_request("POST", b->base_url() + "/hitl/admin/create-decision",
+                          create_body("p-gauge-" + std::to_string(i)),
+                          auth(svc));
+    });
+    REQUIRE(r.status == 201);
+  }
+  auto gauge_on = [&](const served_hitl& s) {
+    auto text = http_request("GET", s.base_url() + "/metrics").body;
+    auto at = text.find("\nhitl_pending_patches ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(text.substr(at + 22));
+  };
+  for (const auto* s : {a.get(), b.get()}) {
+    double last = -1;
+    INFO("last read " << last);
+    CHECK(eventually([&] { return (last = gauge_on(*s)) == 5; }, 30s));
+  }
+}
