@@ -1,7 +1,6 @@
 # check_compose: deploy/compose.yaml, validated without running it (no
 # image can be pulled here). In a temp copy of deploy/ with the alert rules
-# (deploy/prometheus/hitl-rules.yml, or a placeholder `groups: []` in the
-# copy while that file is not in the repository):
+# (deploy/prometheus/hitl-rules.yml):
 # - `compose config` with the passwords set passes, and without them fails
 #   naming the variable;
 # - the structure (compose_structure.py): three nodes on one database with
@@ -18,16 +17,10 @@ compose_validator() {
 }
 
 check_compose() {
-  local copy=$work/compose validator rules
+  local copy=$work/compose validator rules="deploy/prometheus/hitl-rules.yml"
   mkdir -p "$copy/prometheus"
   cp "$repo/deploy/compose.yaml" "$repo/deploy/compose-prometheus.yml" "$copy/"
-  if [ -f "$repo/deploy/prometheus/hitl-rules.yml" ]; then
-    cp "$repo/deploy/prometheus/hitl-rules.yml" "$copy/prometheus/"
-    rules="deploy/prometheus/hitl-rules.yml"
-  else
-    echo 'groups: []' >"$copy/prometheus/hitl-rules.yml"
-    rules="a placeholder for deploy/prometheus/hitl-rules.yml (not in the repository yet)"
-  fi
+  cp "$repo/$rules" "$copy/prometheus/"
 
   validator=$(compose_validator)
   if [ -z "$validator" ]; then

@@ -192,13 +192,15 @@ def run_checks(args, check, receiver, port, proc):
                  last_status_unhealthy(), "none within 60 s"):
         subprocess.run(args.pg_start, shell=True, timeout=120)
         return
-    # A probe answered from a report of before the stop may still feed the
-    # watchdog: reports live 1 s, probes run every 1 s, so the quiet window
-    # starts 3 s after the stop. Three periods without a WATCHDOG=1: systemd
-    # would have killed the service after the first.
-    quiet_from = max(time.monotonic(), stopped + 3)
+    # The window starts when the service said it is unhealthy, not at a
+    # guess of how long after the stop that is: notifications come in the
+    # order sent, so a WATCHDOG=1 after that STATUS is a watchdog fed while
+    # unhealthy, however slow the machine. Three periods without one:
+    # systemd would have killed the service after the first.
+    quiet_from = [t for t, m in receiver.snapshot()[mark:]
+                  if m.get("STATUS", "").startswith("unhealthy:")][-1]
     quiet = 3 * WATCHDOG_USEC / 1e6
-    time.sleep(quiet_from + quiet - time.monotonic())
+    time.sleep(max(0.0, quiet_from + quiet - time.monotonic()))
     fed = [t for t, m in receiver.snapshot()[mark:]
            if is_watchdog(m) and t >= quiet_from]
     check("no WATCHDOG=1 for %.0f s while PostgreSQL is down" % quiet,
