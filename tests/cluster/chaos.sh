@@ -3,7 +3,7 @@
 # PostgreSQL of their own (pgrestart stops and starts it): stop (SIGSTOP of
 # a node past its lease, then SIGCONT), rolling (SIGTERM and restart of
 # each node), pgrestart (PostgreSQL restarted under load). The kill
-# scenario is run.sh's. About 1.5 min a scenario here; each bounded at
+# scenario is run.sh's. About 40 s a scenario here; each bounded at
 # 600 s. Prints "chaos: N passed, M failed".
 #
 # Needs: PostgreSQL 15's server binaries, psql, Python 3 (standard

@@ -200,7 +200,7 @@ def main():
             print("%s: %s" % (tag, line))
         for w in watches:
             w.stop()
-        more, lines = live_streams.check(watches, book)
+        more, lines = live_streams.check(watches, book, out_dir)
         failures += more
         for line in lines:
             print("%s: %s" % (tag, line))

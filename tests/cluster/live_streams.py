@@ -6,11 +6,12 @@ A client's life is cut into segments: a new one starts at each (re)connect
 and at each `stream.resync`. What a client must have seen: every write
 sent after its segment opened (plus OPEN_SLACK, the time a new
 subscription may take to register) and, for a segment that ended, answered
-more than TAIL_SLACK before the latest write whose event the segment did
-receive was sent. A stream follows commit order (per partition; across
-partitions within a feed read), so it received a prefix: what a dying
-node, or one that dropped a client that fell behind, had not pushed yet is
-not owed, whenever it was committed. Duplicates are counted from one
+more than TAIL_SLACK before the latest write of the same partition whose
+event the segment did receive was sent. A stream follows commit order per
+partition only (a feed that catches up sends partition after partition),
+so in each partition it received a prefix: what a dying node, or one that
+dropped a client that fell behind, had not pushed yet is not owed,
+whenever it was committed. Duplicates are counted from one
 resync to the next, across reconnections."""
 
 import base64
@@ -113,6 +114,8 @@ class stream_watch:
         self.resyncs = 0
         self.reconnects = 0
         self.duplicates = []        # keys seen twice between two resyncs
+        self.duplicate_frames = []  # both frames of each, for the report
+        self._first = {}
         self._since_resync = collections.Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -193,6 +196,7 @@ class stream_watch:
                 self.segments[-1].ended_at = now
                 self.segments.append(segment(now, "resync"))
                 self._since_resync.clear()
+                self._first.clear()
                 return
             if name not in KEPT:
                 return
@@ -200,21 +204,33 @@ class stream_watch:
             key = (name, ev["decision"]["decision_id"], level)
             self.segments[-1].seen[key] += 1
             self._since_resync[key] += 1
-            if self._since_resync[key] == 2:
+            if self._since_resync[key] == 1:
+                self._first[key] = ev
+            elif self._since_resync[key] == 2:
                 self.duplicates.append(key)
+                self.duplicate_frames.append((self._first[key], ev))
 
     def missing(self, events):
-        """The acknowledged (event, decision id, sent at, answered at) this
-        client owed and did not see."""
-        sent_at = {(name, did, None): sent for name, did, sent, _ in events}
+        """The acknowledged (event, decision id, sent at, answered at,
+        partition) this client owed and did not see."""
+        written = {(name, did, None): (sent, part)
+                   for name, did, sent, _, part in events}
         with self.lock:
-            # Per ended segment: when the latest write it showed was sent.
-            reached = [None if s.ended_at is None else
-                       max([sent_at[k] for k in s.seen if k in sent_at],
-                           default=float("-inf"))
-                       for s in self.segments]
+            # Per ended segment and partition: when the latest write it
+            # showed was sent.
+            reached = []
+            for s in self.segments:
+                if s.ended_at is None:
+                    reached.append(None)
+                    continue
+                r = collections.defaultdict(lambda: float("-inf"))
+                for k in s.seen:
+                    if k in written:
+                        sent, part = written[k]
+                        r[part] = max(r[part], sent)
+                reached.append(r)
             out = []
-            for name, did, sent, acked in events:
+            for name, did, sent, acked, part in events:
                 key = (name, did, None)
                 # The segment the write was sent in.
                 home = None
@@ -224,15 +240,16 @@ class stream_watch:
                 if home is None:
                     continue
                 if reached[home] is not None and \
-                        acked > reached[home] - TAIL_SLACK:
+                        acked > reached[home][part] - TAIL_SLACK:
                     continue
                 if not any(t.seen[key] for t in self.segments[home:]):
                     out.append((name, did))
             return out
 
 
-def check(watches, book):
-    """(failures, one line of figures per client)."""
+def check(watches, book, out_dir):
+    """(failures, one line of figures per client); the frames of each
+    duplicate go to OUT_DIR/stream-duplicates-nodeN.jsonl."""
     failures, lines = [], []
     with book.lock:
         events = list(book.events)
@@ -252,6 +269,11 @@ def check(watches, book):
                             "event(s): %s" % (w.node.index, len(lost),
                                               lost[:5]))
         if dups:
+            path = os.path.join(out_dir, "stream-duplicates-node%d.jsonl"
+                                % w.node.index)
+            with open(path, "w") as f:
+                for pair in w.duplicate_frames:
+                    f.write(json.dumps(pair) + "\n")
             failures.append("node %d's stream showed %d event(s) twice: %s"
                             % (w.node.index, len(dups), dups[:5]))
     return failures, lines

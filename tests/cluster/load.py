@@ -3,6 +3,7 @@ comments to every node, and the ledger of what the nodes acknowledged
 (with when each write was sent and answered, for the live-stream check)."""
 
 import collections
+import hashlib
 import random
 import threading
 import time
@@ -20,6 +21,11 @@ def create_body(patch, n, severity):
             "ml_prediction": {"confidence": 0.3, "prediction": True}}
 
 
+def partition_of(patch):
+    """hitl_partition_of: the first byte of SHA-256 of the patch id."""
+    return hashlib.sha256(patch.encode()).digest()[0]
+
+
 class ledger:
     """What the nodes acknowledged, from every thread."""
 
@@ -29,7 +35,8 @@ class ledger:
         self.approved = set()   # decision ids
         self.comments = []      # (decision id, text)
         self.unavailable = 0    # 503 or no answer, not acknowledged
-        # (event, decision id, sent at, answered at), monotonic seconds
+        # (event, decision id, sent at, answered at, partition); monotonic
+        # seconds
         self.events = []
         self.statuses = collections.Counter()
         # Answers to requests sent while their node was SIGSTOPped.
@@ -46,10 +53,12 @@ class ledger:
         with self.lock:
             if kind == "created":
                 self.created[xs[0]] = xs[1]
-                self.events.append(("decision.created", xs[0], sent, now))
+                self.events.append(("decision.created", xs[0], sent, now,
+                                    partition_of(xs[1])))
             elif kind == "approved":
                 self.approved.add(xs[0])
-                self.events.append(("decision.approved", xs[0], sent, now))
+                self.events.append(("decision.approved", xs[0], sent, now,
+                                    partition_of(self.created[xs[0]])))
             elif kind == "comment":
                 self.comments.append((xs[0], xs[1]))
             else:
