@@ -5,8 +5,9 @@ per node; creations, verdicts and comments sent to all three nodes from
 several threads, every acknowledged answer logged; read-your-writes probes
 across nodes; and, in the middle of it, one disruption (--scenario):
 
-- kill: one node killed with SIGKILL; a long-poll on another node for a
-  decision of the killed one is released by the verdict after the takeover;
+- kill: one node killed with SIGKILL; a long-poll on a survivor for a
+  decision of the killed one is released by the verdict given through the
+  other survivor after the takeover;
 - stop: one node SIGSTOPped for longer than its lease, then SIGCONT: its
   late writes are fenced or answered 503, and it holds partitions again;
 - rolling: each node in turn SIGTERMed and restarted;
@@ -150,8 +151,9 @@ def main():
         ctx.long_poll = None
         if scenario == "kill":
             poller = nodes[(ctx.victim.index + 1) % 3]
-            ctx.long_poll = long_poll(url, poller, ctx.victim, tokens, book,
-                                      seed)
+            judge = nodes[(ctx.victim.index + 2) % 3]
+            ctx.long_poll = long_poll(url, poller, ctx.victim, judge, tokens,
+                                      book, seed)
 
         threads = [threading.Thread(target=worker,
                                     args=(seed, w, nodes, tokens, book,
