@@ -168,7 +168,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, feed_entry& x) {
   return f(caf::meta::type_name("feed_entry"), x.partition, x.pseq, x.action,
            x.decision_id, x.performed_by, x.at,
-           optional_field(x.added_comment));
+           optional_field(x.added_comment), optional_field(x.level));
 }
 
 template <class Inspector>

@@ -56,6 +56,8 @@ feed_page read_feed(pqxx::transaction_base& txn, const feed_request& r,
       e.added_comment = comment{row[6].as<int64_t>(), e.decision_id,
                                 e.performed_by, row[7].as<std::string>(),
                                 from_micros(row[8].as<int64_t>())};
+    if (!row[9].is_null())
+      e.level = row[9].as<int>();
     if (!e.decision_id.empty() && seen.insert(e.decision_id).second)
       ids.push_back(e.decision_id);
     page.entries.push_back(std::move(e));

@@ -20,7 +20,9 @@ inline constexpr sql_statement feed_heads{"feed_heads", R"(
 inline constexpr sql_statement feed_entries{"feed_entries", R"(
   SELECT a.partition_id, a.pseq, a.action, a.decision_id, a.performed_by,
     hitl_micros(a."timestamp"), c.comment_id, c.comment,
-    hitl_micros(c.created_at)
+    hitl_micros(c.created_at),
+    CASE WHEN a.action = 'escalated'
+      THEN (a.details ->> 'level')::int END AS level
   FROM unnest($1::smallint[], $2::bigint[]) AS k(partition_id, known)
   JOIN hitl_partitions p
     ON p.partition_id = k.partition_id AND p.chain_seq > k.known

@@ -41,6 +41,10 @@ struct feed_entry {
   timestamp at;
   /// For `commented`: the comment, as hitl_comments holds it.
   std::optional<comment> added_comment;
+  /// For `escalated`: the level it escalated to. The record a page comes
+  /// with is the decision as it is now; an escalation is shown at its own
+  /// level, or two read together would both show the later one.
+  std::optional<int> level;
 };
 
 /// Reads after `known` (one position per partition; -1: nothing seen yet,

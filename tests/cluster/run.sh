@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The failover test (failover_test.py) once per seed: three `hitl serve`
-# nodes on the PostgreSQL that deploy/test starts, load on all three, one
-# killed with SIGKILL, then the checks. Prints "cluster: N passed, M failed".
+# The failover test (failover_test.py, scenario kill) once per seed: three
+# `hitl serve` nodes on the PostgreSQL that deploy/test starts, load on all
+# three, a WebSocket client on each, read-your-writes probes, a long-poll on
+# one node for a decision of the node then killed with SIGKILL, then the
+# checks. Prints "cluster: N passed, M failed". The other scenarios
+# (SIGSTOP, rolling restarts, PostgreSQL restart): chaos.sh.
 #
 # Needs: HITL_TEST_DATABASE_URL (an admin conninfo), HITL_TEST_PG_HOST,
 # HITL_TEST_PG_PORT; psql; Python 3 (standard library only).
