@@ -190,15 +190,8 @@ void on_page(feed_self* self, feed_page& page) {
       auto name = event_of(e.action);
       auto rec = records.find(e.decision_id);
       if (name && rec != records.end()) {
-        auto shown = rec->second;
-        if (e.level && *e.level != shown->escalation_level) {
-          // The escalation as it was: the current row may be further on.
-          auto then = std::make_shared<decision_record>(*shown);
-          then->escalation_level = *e.level;
-          if (is_open(then->status))
-            then->status = decision_status::escalated;
-          shown = std::move(then);
-        }
+        auto shown = std::make_shared<const decision_record>(
+          as_of_entry(*rec->second, e));
         std::vector<committed_event> one;
         one.push_back({std::string{*name}, shown, e.added_comment, e.at, p,
                        e.pseq, e.pseq});

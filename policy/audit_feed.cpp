@@ -68,4 +68,26 @@ bool is_final_action(audit_action a) {
          || a == audit_action::rejected || a == audit_action::cancelled;
 }
 
+decision_record as_of_entry(const decision_record& now, const feed_entry& e) {
+  decision_record then = now;
+  if (e.action == audit_action::created) {
+    then.escalation_level = 0;
+    then.approvals.clear();
+  }
+  if (e.action == audit_action::escalated && e.level)
+    then.escalation_level = *e.level;
+  bool decided_later = !is_final_action(e.action) && !is_open(now.status)
+                       && now.status != decision_status::auto_approved;
+  if (decided_later) {
+    then.decided_by.reset();
+    then.decided_at.reset();
+    then.reason.reset();
+    then.comment.reset();
+  }
+  if (decided_later || is_open(then.status))
+    then.status = then.escalation_level > 0 ? decision_status::escalated
+                                            : decision_status::pending;
+  return then;
+}
+
 } // namespace hitl

@@ -72,4 +72,15 @@ std::optional<std::string_view> event_of(audit_action a);
 /// Whether the entry makes its decision final (a long-poll's end).
 bool is_final_action(audit_action a);
 
+/// The decision as an entry left it, for the event the entry publishes.
+/// A page comes with each decision as it is *now*; an entry read together
+/// with later ones of its decision would otherwise show their outcome (a
+/// `created` already approved, two escalations both at the later level).
+/// What the entry itself names wins: `created` shows level 0 and no
+/// approvals; `escalated` its own level. An entry that is not final shows
+/// an open decision when the record has since been decided, except under
+/// an auto-approval, which commits with its creation and is shown with it
+/// on the node that made it too.
+decision_record as_of_entry(const decision_record& now, const feed_entry& e);
+
 } // namespace hitl

@@ -29,6 +29,24 @@ KEPT = ("decision.created", "decision.approved", "decision.escalated",
         "decision.auto_approved", "decision.rejected", "decision.cancelled")
 
 
+def contradiction(ev):
+    """Why a frame shows its decision other than as its event left it
+    (a feed rendering an entry with a later state of the row), or None."""
+    name, d = ev.get("event"), ev.get("decision") or {}
+    status, level = d.get("decision"), d.get("escalation_level")
+    if name == "decision.created":
+        if status not in ("pending", "auto_approved") or level != 0:
+            return "created shown %s at level %s" % (status, level)
+    elif name == "decision.escalated":
+        want = (ev.get("escalation") or {}).get("level")
+        if status != "escalated" or level != want:
+            return "escalation to %s shown %s at level %s" % (
+                want, status, level)
+    elif status != name[len("decision."):]:
+        return "%s shown %s" % (name, status)
+    return None
+
+
 def masked(opcode, payload=b""):
     key = os.urandom(4)
     body = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
@@ -115,6 +133,7 @@ class stream_watch:
         self.reconnects = 0
         self.duplicates = []        # keys seen twice between two resyncs
         self.duplicate_frames = []  # both frames of each, for the report
+        self.misshown = []          # (why, frame): see contradiction()
         self._first = {}
         self._since_resync = collections.Counter()
         self._stop = threading.Event()
@@ -200,6 +219,9 @@ class stream_watch:
                 return
             if name not in KEPT:
                 return
+            why = contradiction(ev)
+            if why:
+                self.misshown.append((why, ev))
             level = (ev.get("escalation") or {}).get("level")
             key = (name, ev["decision"]["decision_id"], level)
             self.segments[-1].seen[key] += 1
