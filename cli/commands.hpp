@@ -75,6 +75,7 @@ struct serve_options {
   std::string migrate_database_url;
   std::string config_path;
   unsigned http_threads = 2;
+  unsigned scheduler_threads = 2;
   /// A UUID; empty: derived from the host name and `listen`.
   std::string node_id;
   /// host:port where the other nodes reach this one's gateway; empty: the

@@ -33,6 +33,12 @@ int main(int argc, char** argv) {
                         "HTTP I/O threads")
     ->check(CLI::Range(1u, 64u));
   serve_cmd
+    ->add_option("--scheduler-threads", serve.scheduler_threads,
+                 "Threads that run the actors (env HITL_SCHEDULER_THREADS); "
+                 "1 for many nodes on one machine")
+    ->envname("HITL_SCHEDULER_THREADS")
+    ->check(CLI::Range(1u, 64u));
+  serve_cmd
     ->add_option("--node-id", serve.node_id,
                  "This node's id in the cluster, a UUID (env HITL_NODE_ID); "
                  "default: derived from the host name and --listen, so that "

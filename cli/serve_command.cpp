@@ -271,7 +271,8 @@ int run_serve(const serve_options& opts) {
     pool.warm_up();
 
     caf::actor_system_config cfg;
-    cfg.set("scheduler.max-threads", 2);
+    cfg.set("scheduler.max-threads",
+          static_cast<int>(opts.scheduler_threads));
     // An idle worker skips work stealing's "moderate" phase, 500 polls with a
     // 50 µs sleep between them, and waits on its condition variable, which an
     // enqueue from another thread signals. Each of those sleeps was a context

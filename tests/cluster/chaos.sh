@@ -6,9 +6,14 @@
 # scenario is run.sh's. About 40 s a scenario here; each bounded at
 # 600 s. Prints "chaos: N passed, M failed".
 #
+# fanout16 is issue 21's fan-out run: the kill scenario on sixteen nodes,
+# each with one thread for its actors (--scheduler-threads 1). The
+# PostgreSQL here allows 300 connections: sixteen nodes hold up to about
+# 13 each.
+#
 # Needs: PostgreSQL 15's server binaries, psql, Python 3 (standard
 # library only). Optional: HITL_BINARY (default build/hitl); the scenarios
-# as arguments (default: stop rolling pgrestart); HITL_CHAOS_SEED (default
+# as arguments (default: stop rolling pgrestart fanout16); HITL_CHAOS_SEED (default
 # 1). Output: tests/output/chaos/SCENARIO-seed-N/ (node logs).
 set -uo pipefail
 
@@ -23,11 +28,11 @@ command -v psql >/dev/null || { echo "chaos.sh: psql is missing" >&2; exit 1; }
 [ -x "$HITL_BINARY" ] || { echo "chaos.sh: no binary at $HITL_BINARY" >&2; exit 1; }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(stop rolling pgrestart)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(stop rolling pgrestart fanout16)
 for s in "${scenarios[@]}"; do
   case $s in
-    kill|stop|rolling|pgrestart) ;;
-    *) echo "chaos.sh: unknown scenario '$s' (kill, stop, rolling, pgrestart)" >&2
+    kill|stop|rolling|pgrestart|fanout16) ;;
+    *) echo "chaos.sh: unknown scenario '$s' (kill, stop, rolling, pgrestart, fanout16)" >&2
        exit 2 ;;
   esac
 done
@@ -37,7 +42,8 @@ pgdir=$(mktemp -d /tmp/hitl-chaos-pg.XXXXXX)
 pgport=$(free_port)
 cleanup() { pg_stop "$pgdir"; rm -rf "$pgdir"; }
 trap cleanup EXIT
-pg_init "$pgdir" && pg_start "$pgdir" "$pgport" \
+pg_init "$pgdir" && echo "max_connections = 300" >>"$pgdir/data/postgresql.conf" \
+  && pg_start "$pgdir" "$pgport" \
   || { echo "chaos.sh: could not start PostgreSQL" >&2; exit 1; }
 export HITL_TEST_PG_HOST=127.0.0.1 HITL_TEST_PG_PORT=$pgport
 export HITL_TEST_DATABASE_URL="host=127.0.0.1 port=$pgport dbname=postgres user=postgres"
@@ -48,8 +54,12 @@ mkdir -p "$out"
 passed=0 failed=0
 for s in "${scenarios[@]}"; do
   started=$SECONDS
+  case $s in
+    fanout16) how=(--scenario kill --nodes 16 --scheduler-threads 1) ;;
+    *) how=(--scenario "$s") ;;
+  esac
   if timeout 600 "$python" -B "$here/failover_test.py" --seed "$seed" \
-      --scenario "$s" --out "$out/$s-seed-$seed"; then
+      "${how[@]}" --out "$out/$s-seed-$seed"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))

@@ -21,7 +21,11 @@ once (live_streams.py); 1,000 reads with X-HITL-Min-Position, none stale
 Each run is one seed: which node, when, and the load's choices. Standard
 library only. Usage:
   failover_test.py --seed N [--scenario kill|stop|rolling|pgrestart]
-                   [--out DIR] [--no-min-position]
+                   [--out DIR] [--no-min-position] [--nodes N]
+                   [--scheduler-threads K]
+
+--nodes 16 --scheduler-threads 1 is issue 21's fan-out run: sixteen real
+nodes on this machine, each with one thread for its actors.
 """
 
 import argparse
@@ -93,7 +97,16 @@ def main():
     ap.add_argument("--no-min-position", action="store_true",
                     help="read without X-HITL-Min-Position (the stale-read "
                          "check must then fail: shows that it can)")
+    ap.add_argument("--nodes", type=int, default=3,
+                    help="how many nodes (at least 3)")
+    ap.add_argument("--scheduler-threads", type=int, default=None,
+                    help="each node's --scheduler-threads")
     args = ap.parse_args()
+    if args.nodes < 3:
+        ap.error("--nodes must be at least 3")
+    count = args.nodes
+    node_args = [] if args.scheduler_threads is None else [
+        "--scheduler-threads", str(args.scheduler_threads)]
     seed, scenario = args.seed, args.scenario
     rng = random.Random(seed)
     binary = os.environ["HITL_BINARY"]
@@ -107,6 +120,8 @@ def main():
     url = "host=%s port=%s dbname=%s user=postgres" % (host, port, db)
     psql(admin, "CREATE DATABASE %s" % db)
     tag = "%s seed %d" % (scenario, seed)
+    if count != 3:
+        tag += " (%d nodes)" % count
     began = time.monotonic()
     failures = []
     nodes, watches = [], []
@@ -122,9 +137,21 @@ def main():
         hooks = receiver()
         config = os.path.join(out_dir, "config.json")
         write_config(config, hooks)
-        nodes = [node(binary, url, config, out_dir, i) for i in range(3)]
+        nodes = [node(binary, url, config, out_dir, i, node_args)
+                 for i in range(count)]
         for x in nodes:
             x.wait_ready()
+        # Every node holds partitions before the load: the victim must
+        # have some to lose. (The first node to scan took all 256; the
+        # others are handed theirs over the next scans.)
+        spread_from = time.monotonic()
+        if not eventually(lambda: all((x.owned() or 0) > 0 for x in nodes),
+                          120):
+            raise RuntimeError("some node never held a partition: %s"
+                               % [x.owned() for x in nodes])
+        print("%s: every node held partitions %.1f s after the last was "
+              "ready: %s" % (tag, time.monotonic() - spread_from,
+                             sorted(x.owned() for x in nodes)))
         # The nodes started together: one scan at a time, so the first
         # takes all 256 and the others are handed their shares (two nodes
         # that each took all 256 at once: the race that lock_membership
@@ -145,13 +172,13 @@ def main():
 
         ctx = context()
         ctx.nodes, ctx.db_url, ctx.book, ctx.rng = nodes, url, book, rng
-        ctx.victim = nodes[rng.randrange(3)]
+        ctx.victim = nodes[rng.randrange(count)]
         ctx.pg_ctl = os.environ.get("HITL_TEST_PG_CTL")
         ctx.figures = {}
         ctx.long_poll = None
         if scenario == "kill":
-            poller = nodes[(ctx.victim.index + 1) % 3]
-            judge = nodes[(ctx.victim.index + 2) % 3]
+            poller = nodes[(ctx.victim.index + 1) % count]
+            judge = nodes[(ctx.victim.index + 2) % count]
             ctx.long_poll = long_poll(url, poller, ctx.victim, judge, tokens,
                                       book, seed)
 

@@ -112,8 +112,9 @@ class node:
     """One `hitl serve`; restart() starts it again with the same id and
     ports, as a restarted machine would."""
 
-    def __init__(self, binary, url, config, out_dir, index):
+    def __init__(self, binary, url, config, out_dir, index, extra_args=()):
         self.index = index
+        self.extra_args = list(extra_args)
         self.id = "00000000-0000-4000-8000-%012d" % (index + 1)
         self.port = free_port()
         self.node_port = free_port()
@@ -134,7 +135,8 @@ class node:
             [self.binary, "serve", "--listen", "127.0.0.1:%d" % self.port,
              "--database-url", self.url, "--config", self.config,
              "--node-id", self.id,
-             "--node-listen", "127.0.0.1:%d" % self.node_port],
+             "--node-listen", "127.0.0.1:%d" % self.node_port]
+            + self.extra_args,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
 

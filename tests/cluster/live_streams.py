@@ -280,12 +280,23 @@ def check(watches, book, out_dir):
         with w.lock:
             lines.append("node %d's stream: %d segment(s), %d reconnect(s), "
                          "%d resync(s), %d event(s) seen, %d owed missing, "
-                         "%d duplicate(s)" % (
+                         "%d duplicate(s), %d shown in a later state" % (
                              w.node.index, len(w.segments), w.reconnects,
                              w.resyncs,
                              sum(sum(s.seen.values()) for s in w.segments),
-                             len(lost), len(w.duplicates)))
+                             len(lost), len(w.duplicates), len(w.misshown)))
             dups = list(w.duplicates)
+            misshown = list(w.misshown)
+        if misshown:
+            path = os.path.join(out_dir, "stream-misshown-node%d.jsonl"
+                                % w.node.index)
+            with open(path, "w") as f:
+                for why, frame in misshown:
+                    f.write(json.dumps({"why": why, "frame": frame}) + "\n")
+            failures.append("node %d's stream showed %d event(s) in a state "
+                            "other than their own: %s" % (
+                                w.node.index, len(misshown),
+                                [why for why, _ in misshown[:5]]))
         if lost:
             failures.append("node %d's stream missed %d acknowledged "
                             "event(s): %s" % (w.node.index, len(lost),
