@@ -29,6 +29,9 @@ struct membership_state {
   // partition -> the epoch it is held at.
   std::map<int, std::int64_t> held;
   std::optional<std::chrono::steady_clock::time_point> renewed_at;
+  /// Until the next scan: the period, or less when another node's lease
+  /// runs out sooner (policy/scan_plan's next_scan_in).
+  duration next_scan{};
   bool left = false;
   bool told = false; // the listener knows what is held
   /// What the map listeners were told last.
@@ -77,6 +80,7 @@ bool membership_scan(membership_state& st, partition_map& map) {
     lock_membership(txn);
     renew_node_lease(txn, me, st.opts.lease);
     auto live = live_peers(txn, me.policy_version, me.wire_version);
+    st.next_scan = next_scan_in(st.opts.renew_every, peer_lease_left(txn, me));
     owners = partition_owners(txn);
     if (!st.opts.map_listeners.empty())
       gateways = live_gateways(txn, me.policy_version, me.wire_version);
@@ -214,11 +218,12 @@ membership_actor::behavior_type membership(membership_self* self,
         if (membership_scan(st, map) || !st.told)
           tell_listener(self);
         tell_map(self, std::move(map));
+        self->delayed_send(self, st.next_scan, membership_scan_tick);
       } catch (const db_error& e) {
         count_renewal_failure(st);
         spdlog::warn("membership: cannot renew the node's lease: {}", e.what());
+        self->delayed_send(self, st.opts.renew_every, membership_scan_tick);
       }
-      self->delayed_send(self, st.opts.renew_every, membership_scan_tick);
     },
     [=](atoms::partitions) {
       const auto& st = self->state;

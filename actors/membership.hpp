@@ -72,10 +72,12 @@ using membership_actor =
                    caf::replies_to<atoms::leave>::with<int>>;
 
 /// Spawns the node's membership (SPEC §8): at once and then every
-/// `renew_every` it renews the node's lease in hitl_nodes, reads the live
-/// nodes and the partitions' owners, takes the unowned partitions that
-/// rendezvous hashing gives it and hands over at most `max_release` that
-/// it holds and another live node should (policy/partition), and notices
+/// `renew_every` (sooner, just after another node's lease runs out) it
+/// renews the node's lease in hitl_nodes, reads the live nodes and the
+/// partitions' owners, takes the unowned partitions that assign_partitions
+/// gives it (rendezvous hashing, at most fair share + 10 % a node) and
+/// hands over at most `max_release` that it holds and another live node
+/// should (policy/partition), and notices
 /// partitions taken from it (their epoch moved); tells `listeners` what it
 /// holds. A cluster of one holds all 256 after its first scan. Keeps
 /// hitl_partitions_owned and hitl_partition_takeovers_total (partitions taken

@@ -57,6 +57,15 @@ std::vector<std::string> live_peers(pqxx::transaction_base& txn,
   return out;
 }
 
+std::optional<duration> peer_lease_left(pqxx::transaction_base& txn,
+                                        const node_identity& me) {
+  auto r = txn.exec_prepared(sql::peer_lease_left.name, me.node_id,
+                             me.policy_version, me.wire_version);
+  if (r.empty() || r[0][0].is_null())
+    return std::nullopt;
+  return std::chrono::microseconds{r[0][0].as<int64_t>()};
+}
+
 std::vector<node_gateway> live_gateways(pqxx::transaction_base& txn,
                                         const std::string& policy_version,
                                         int wire_version) {

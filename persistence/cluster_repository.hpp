@@ -59,6 +59,13 @@ std::vector<std::string> live_peers(pqxx::transaction_base& txn,
                                     const std::string& policy_version,
                                     int wire_version);
 
+/// How long until the earliest lease among the other live nodes of this
+/// policy and wire version runs out, on the database's clock; nullopt when
+/// no other node is live. A scan waits no longer than that (a dead node's
+/// partitions are taken as soon as its lease ends).
+std::optional<duration> peer_lease_left(pqxx::transaction_base& txn,
+                                        const node_identity& me);
+
 /// A live node's gateway: where the other nodes forward requests to it.
 struct node_gateway {
   std::string node_id;

@@ -49,6 +49,13 @@ inline constexpr sql_statement node_peers{"node_peers", R"(
   WHERE {node_live} AND policy_version = $1 AND wire_version = $2
   ORDER BY node_id)"};
 
+// Microseconds until the earliest lease among the live nodes other than
+// $1 (of policy $2 and wire version $3) runs out; NULL when there is none.
+inline constexpr sql_statement peer_lease_left{"peer_lease_left", R"(
+  SELECT hitl_micros(min(lease_until)) - hitl_micros(now()) FROM hitl_nodes
+  WHERE {node_live} AND node_id <> $1::uuid AND policy_version = $2
+    AND wire_version = $3)"};
+
 // Where the live nodes of policy $1 and wire version $2 that have a
 // gateway listen.
 inline constexpr sql_statement node_gateways{"node_gateways", R"(
@@ -106,7 +113,8 @@ inline constexpr sql_statement partition_of_patch{"partition_of_patch", R"(
 inline constexpr sql_fragment cluster_fragments[] = {node_live};
 
 inline constexpr sql_statement cluster_statements[] = {
-  membership_lock, node_renew, node_leave, node_peers, node_gateways, node_list,
+  membership_lock, node_renew, node_leave, node_peers, peer_lease_left,
+  node_gateways, node_list,
   partition_owners,
   partition_acquire, partition_release, partition_of_patch,
 };

@@ -2,6 +2,7 @@
 
 #include "policy/sha256.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace hitl {
@@ -64,22 +65,58 @@ std::optional<std::string> preferred_owner(
   return *best;
 }
 
+int partition_cap(std::size_t nodes) {
+  if (nodes == 0)
+    return 0;
+  // ceil(256 * 1.1 / n) in integers: 2816 / (10 n), rounded up.
+  auto n = static_cast<int>(nodes);
+  return (partition_count * 11 + 10 * n - 1) / (10 * n);
+}
+
+std::vector<std::string> assign_partitions(
+  const std::vector<std::string>& nodes) {
+  std::vector<std::string> owner;
+  if (nodes.empty())
+    return owner;
+  owner.reserve(partition_count);
+  auto cap = partition_cap(nodes.size());
+  std::vector<int> load(nodes.size(), 0);
+  std::vector<std::pair<std::uint64_t, std::size_t>> order(nodes.size());
+  for (int p = 0; p < partition_count; ++p) {
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      order[i] = {rendezvous_weight(partition_id{p}, nodes[i]), i};
+    // Highest weight first; equal weights: the smaller node id first.
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first
+                                : nodes[a.second] < nodes[b.second];
+    });
+    for (const auto& [weight, i] : order)
+      if (load[i] < cap) {
+        ++load[i];
+        owner.push_back(nodes[i]);
+        break;
+      }
+  }
+  return owner;
+}
+
 ownership_plan plan_ownership(
   std::string_view me, const std::vector<std::string>& live,
   const std::vector<std::optional<std::string>>& owners,
   std::size_t max_release) {
   ownership_plan plan;
+  auto target = assign_partitions(live);
+  if (target.empty())
+    return plan; // no live node, not even me: nothing to do
   for (int i = 0; i < partition_count && i < static_cast<int>(owners.size());
        ++i) {
     partition_id p{i};
     const auto& owner = owners[static_cast<std::size_t>(i)];
-    auto preferred = preferred_owner(p, live);
-    if (!preferred)
-      break; // no live node, not even me: nothing to do
+    const auto& preferred = target[static_cast<std::size_t>(i)];
     if (!owner) {
-      if (*preferred == me)
+      if (preferred == me)
         plan.acquire.push_back(p);
-    } else if (*owner == me && *preferred != me
+    } else if (*owner == me && preferred != me
                && plan.release.size() < max_release) {
       plan.release.push_back(p);
     }

@@ -56,14 +56,29 @@ std::optional<std::string> preferred_owner(
 /// SHA-256 of "<node>/<partition>", big-endian.
 std::uint64_t rendezvous_weight(partition_id p, std::string_view node);
 
+/// The most partitions one of `nodes` live nodes is assigned: its fair
+/// share plus 10 %, rounded up (18 of 256 among 16 nodes).
+int partition_cap(std::size_t nodes);
+
+/// Who should own each partition (index = partition number; empty with no
+/// nodes): rendezvous hashing with bounded loads. Partitions in order each
+/// go to the node of highest weight that has fewer than partition_cap; a
+/// node's weights only see its own id, so every node computes the same
+/// answer from the same live set, in any order. Plain rendezvous hashing
+/// leaves 16 nodes holding 8 to 24 partitions (fair: 16); the cap keeps the
+/// busiest at 18, for a few more partitions moved per membership change
+/// (policy/partition_test.cpp measures both).
+std::vector<std::string> assign_partitions(
+  const std::vector<std::string>& nodes);
+
 /// One membership scan's moves for node `me`: `live` are the nodes whose
 /// lease runs (me among them), `owners[p]` the live owner of partition p
 /// (std::nullopt when nobody holds it or its owner's lease ran out).
 struct ownership_plan {
-  /// Unowned partitions whose preferred owner is me.
+  /// Unowned partitions that assign_partitions gives me.
   std::vector<partition_id> acquire;
-  /// Partitions I hold whose preferred owner is another live node (a node
-  /// joined): handed over a few at a time, so that a join moves work
+  /// Partitions I hold that assign_partitions gives another live node (a
+  /// node joined or left): handed over a few at a time, so that a join moves work
   /// gradually and each moved partition is unavailable only briefly.
   std::vector<partition_id> release;
 };

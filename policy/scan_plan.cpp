@@ -44,4 +44,18 @@ scan_plan plan_scan(std::string_view me,
   return out;
 }
 
+std::chrono::microseconds next_scan_in(
+  std::chrono::microseconds every,
+  std::optional<std::chrono::microseconds> peer_lease_left) {
+  using namespace std::chrono_literals;
+  // Past the lease's end by more than a scan's own network round trip and
+  // the gap between the database's now() of two transactions.
+  constexpr auto margin = 100ms;
+  constexpr auto shortest = std::chrono::microseconds{50ms};
+  if (!peer_lease_left)
+    return every;
+  auto wait = *peer_lease_left + margin;
+  return std::clamp(wait, std::min(shortest, every), every);
+}
+
 } // namespace hitl

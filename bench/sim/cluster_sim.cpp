@@ -217,6 +217,7 @@ private:
     std::vector<int> lost;
     std::vector<partition_id> released;
     std::vector<partition_lease> taken;
+    std::optional<micros> peer_lease_left;
   };
 
   void scan_apply(const event& e) {
@@ -229,6 +230,7 @@ private:
     auto plan = plan_scan(db_.id_of(e.node), nd.held, live, rows,
                           static_cast<std::size_t>(max_release));
     scan_result r;
+    r.peer_lease_left = db_.peer_lease_left(e.node, now_);
     r.lost = std::move(plan.lost);
     r.released = db_.release(e.node, plan.release);
     for (auto p : r.released)
@@ -284,8 +286,13 @@ private:
       nd.load_queue.push_back(l.partition.value);
     }
     next_load(e.node);
+    // membership.cpp's next_scan_in: sooner when a peer's lease ends first.
+    std::optional<std::chrono::microseconds> left;
+    if (r.peer_lease_left)
+      left = std::chrono::microseconds{*r.peer_lease_left};
+    auto wait = next_scan_in(std::chrono::microseconds{renew_every}, left);
     push(node_event(event_kind::scan_tick, e.node,
-                    now_ + nd.clock.real_of(renew_every)));
+                    now_ + nd.clock.real_of(wait.count())));
   }
 
   void drop(sim_node& nd, int p) {

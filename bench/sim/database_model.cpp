@@ -31,6 +31,18 @@ std::vector<std::string> database_model::live_ids(micros t) const {
   return out;
 }
 
+std::optional<micros> database_model::peer_lease_left(int node,
+                                                      micros t) const {
+  std::optional<micros> out;
+  for (std::size_t n = 0; n < ids_.size(); ++n)
+    if (static_cast<int>(n) != node && live(static_cast<int>(n), t)) {
+      auto left = lease_until_[n] - t;
+      if (!out || left < *out)
+        out = left;
+    }
+  return out;
+}
+
 std::vector<partition_row> database_model::rows(micros t) const {
   std::vector<partition_row> out(partition_count);
   for (int p = 0; p < partition_count; ++p) {

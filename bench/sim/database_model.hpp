@@ -9,6 +9,7 @@
 #include "policy/scan_plan.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ public:
   bool live(int node, micros t) const;
   /// node_peers: live node ids, ordered by id.
   std::vector<std::string> live_ids(micros t) const;
+  /// peer_lease_left: until the earliest lease among the live nodes other
+  /// than `node` ends; nullopt when none is live.
+  std::optional<micros> peer_lease_left(int node, micros t) const;
   /// partition_owners: owner while its lease runs, else none.
   std::vector<partition_row> rows(micros t) const;
   /// partition_acquire: those of `ps` nobody live holds (or `node` holds),

@@ -8,8 +8,8 @@
 #
 # fanout16 is issue 21's fan-out run: the kill scenario on sixteen nodes,
 # each with one thread for its actors (--scheduler-threads 1). The
-# PostgreSQL here allows 300 connections: sixteen nodes hold up to about
-# 13 each.
+# PostgreSQL here allows 300 connections: a node's pool opens up to 10,
+# and 16 x 10 is past the default 100.
 #
 # Needs: PostgreSQL 15's server binaries, psql, Python 3 (standard
 # library only). Optional: HITL_BINARY (default build/hitl); the scenarios

@@ -47,3 +47,22 @@ TEST_CASE("plan_scan: at most max_release hand-overs to a joining node") {
   CHECK(plan.release.size() == 8);
   CHECK(plan.acquire.empty());
 }
+
+TEST_CASE("next_scan_in: the period, unless another node's lease ends "
+          "sooner; then just after it ends") {
+  using namespace std::chrono_literals;
+  std::chrono::microseconds every = 1500ms;
+  CHECK(next_scan_in(every, std::nullopt) == every);
+  // Healthy peers renewed within the period: more than it left.
+  CHECK(next_scan_in(every, std::chrono::microseconds{5900ms}) == every);
+  CHECK(next_scan_in(every, std::chrono::microseconds{4500ms}) == every);
+  // A peer that missed its renewals: scan 100 ms after its lease's end.
+  CHECK(next_scan_in(every, std::chrono::microseconds{700ms}) == 800ms);
+  // About to end, or a clock that says it ended: no busy loop.
+  CHECK(next_scan_in(every, std::chrono::microseconds{-200ms}) == 50ms);
+  CHECK(next_scan_in(every, std::chrono::microseconds{0}) == 100ms);
+  // A period shorter than the floor stays the period.
+  CHECK(next_scan_in(std::chrono::microseconds{20ms},
+                     std::chrono::microseconds{0})
+        == 20ms);
+}
