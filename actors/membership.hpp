@@ -33,7 +33,7 @@ struct membership_options {
   /// lease runs out).
   duration lease = std::chrono::seconds(6);
   duration renew_every = std::chrono::milliseconds(1500);
-  /// Partitions handed to a joining node per scan.
+  /// Partitions handed to each joining node per scan.
   std::size_t max_release = 8;
   /// Told what the node holds after the first scan and every scan that
   /// changed it: the auditor, which fences its batches with it, and the
@@ -76,10 +76,9 @@ using membership_actor =
 /// renews the node's lease in hitl_nodes, reads the live nodes and the
 /// partitions' owners, takes the unowned partitions that assign_partitions
 /// gives it (rendezvous hashing, at most fair share + 10 % a node) and
-/// hands over at most `max_release` that it holds and another live node
-/// should (policy/partition), and notices
-/// partitions taken from it (their epoch moved); tells `listeners` what it
-/// holds. A cluster of one holds all 256 after its first scan. Keeps
+/// hands over what should be another live node's, at most `max_release`
+/// to each (policy/partition), and notices partitions taken from it (their
+/// epoch moved); tells `listeners` what it holds. A cluster of one holds all 256 after its first scan. Keeps
 /// hitl_partitions_owned and hitl_partition_takeovers_total (partitions taken
 /// with an epoch above 1: another node, or an earlier run of this one, held
 /// them before). Detached: its database calls block only its own thread.

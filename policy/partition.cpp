@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 
 namespace hitl {
 
@@ -106,6 +107,10 @@ ownership_plan plan_ownership(
   std::size_t max_release) {
   ownership_plan plan;
   auto target = assign_partitions(live);
+  // Per receiving node: a cluster that starts together (the first node
+  // took all 256) spreads in one or two scans, and each node still takes
+  // over no more than max_release a scan.
+  std::map<std::string_view, std::size_t> handed;
   if (target.empty())
     return plan; // no live node, not even me: nothing to do
   for (int i = 0; i < partition_count && i < static_cast<int>(owners.size());
@@ -117,7 +122,8 @@ ownership_plan plan_ownership(
       if (preferred == me)
         plan.acquire.push_back(p);
     } else if (*owner == me && preferred != me
-               && plan.release.size() < max_release) {
+               && handed[preferred] < max_release) {
+      ++handed[preferred];
       plan.release.push_back(p);
     }
   }

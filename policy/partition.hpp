@@ -78,8 +78,9 @@ struct ownership_plan {
   /// Unowned partitions that assign_partitions gives me.
   std::vector<partition_id> acquire;
   /// Partitions I hold that assign_partitions gives another live node (a
-  /// node joined or left): handed over a few at a time, so that a join moves work
-  /// gradually and each moved partition is unavailable only briefly.
+  /// node joined or left): at most `max_release` a scan to each such node,
+  /// so that a joining node takes work over gradually and each moved
+  /// partition is unavailable only briefly.
   std::vector<partition_id> release;
 };
 

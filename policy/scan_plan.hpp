@@ -29,7 +29,7 @@ struct scan_plan {
   /// over while this node's lease had run out. Forgotten at once.
   std::vector<int> lost;
   /// To hand over at the epochs held: partitions a joining node should have
-  /// (at most `max_release`), and those an earlier run of this node still
+  /// (at most `max_release` to each), and those an earlier run of this node still
   /// holds that the plan does not give back to it.
   std::vector<partition_lease> release;
   /// To take at the next epoch.

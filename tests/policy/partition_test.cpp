@@ -220,14 +220,22 @@ TEST_CASE("plan_ownership: a joining node is handed 8 partitions per scan, "
   simulated_leases db;
   db.settle(three);
 
+  // Each old node hands the newcomer at most 8 a scan (and, as the cap
+  // shifts a few partitions between the others too, at most 8 to each).
+  auto target = assign_partitions(four);
   std::size_t handed = 0;
   for (const auto& n : three) {
     auto plan = plan_ownership(n, four, db.owners, 8);
     CHECK(plan.acquire.empty());
-    CHECK(plan.release.size() <= 8);
-    handed += plan.release.size();
+    std::map<std::string, std::size_t> to;
+    for (auto p : plan.release)
+      ++to[target[static_cast<std::size_t>(p.value)]];
+    for (const auto& [node, count] : to)
+      CHECK(count <= 8);
+    handed += to["node-3"];
   }
   CHECK(handed > 0);
+  CHECK(handed <= 3 * 8);
   int rounds = db.settle(four);
   CHECK(rounds > 2); // gradual: more than one handover round
   CHECK(db.all_preferred(four));
@@ -330,4 +338,23 @@ TEST_CASE("plan_ownership: 16 nodes settle on the bounded assignment, a "
     CHECK(db.owners[p].has_value());
   db.settle(fifteen);
   CHECK(db.all_preferred(fifteen));
+}
+
+TEST_CASE("plan_ownership: nodes that join together are each handed up to "
+          "8 a scan, so a cluster started together spreads in a few scans") {
+  auto sixteen = node_names(16);
+  simulated_leases db;
+  db.settle({sixteen[0]}); // the first to scan took all 256
+  auto plan = plan_ownership(sixteen[0], sixteen, db.owners, 8);
+  std::map<std::string, int> to;
+  auto target = assign_partitions(sixteen);
+  for (auto p : plan.release)
+    ++to[target[static_cast<std::size_t>(p.value)]];
+  CHECK(to.size() == 15);
+  for (const auto& [node, count] : to)
+    CHECK(count <= 8);
+  CHECK(plan.release.size() > 8);
+  // Each of the 15 is owed at most the cap (18): three rounds.
+  CHECK(db.settle(sixteen) <= 4);
+  CHECK(db.all_preferred(sixteen));
 }
