@@ -71,14 +71,14 @@ using membership_actor =
                    caf::replies_to<atoms::partitions>::with<node_partitions>,
                    caf::replies_to<atoms::leave>::with<int>>;
 
-/// Spawns the node's membership (SPEC §8): at once and then every
-/// `renew_every` (sooner, just after another node's lease runs out) it
-/// renews the node's lease in hitl_nodes, reads the live nodes and the
-/// partitions' owners, takes the unowned partitions that assign_partitions
-/// gives it (rendezvous hashing, at most fair share + 10 % a node) and
-/// hands over what should be another live node's, at most `max_release`
-/// to each (policy/partition), and notices partitions taken from it (their
-/// epoch moved); tells `listeners` what it holds. A cluster of one holds all 256 after its first scan. Keeps
+/// Spawns the node's membership (SPEC §8): at once and then every `renew_every`
+/// (sooner, just after another node's lease runs out) it renews the node's
+/// lease in hitl_nodes, reads the live nodes and the partitions' owners, takes
+/// the unowned partitions that assign_partitions gives it (rendezvous hashing,
+/// at most fair share + 10 % a node) and hands over what should be another live
+/// node's, at most `max_release` to each (policy/partition), and notices
+/// partitions taken from it (their epoch moved); tells `listeners` what it
+/// holds. A cluster of one holds all 256 after its first scan. Keeps
 /// hitl_partitions_owned and hitl_partition_takeovers_total (partitions taken
 /// with an epoch above 1: another node, or an earlier run of this one, held
 /// them before). Detached: its database calls block only its own thread.
