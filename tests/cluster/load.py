@@ -39,7 +39,8 @@ class ledger:
         # seconds
         self.events = []
         self.statuses = collections.Counter()
-        # Answers to requests sent while their node was SIGSTOPped.
+        # Requests sent while their node was SIGSTOPped, and their answers.
+        self.paused_sent = 0
         self.paused_statuses = collections.Counter()
 
     def answered(self, status, paused):
@@ -74,6 +75,9 @@ class ledger:
 def send(book, to, method, path, body, token):
     """A call whose answer is counted; (answer, sent at)."""
     paused = to.paused
+    if paused:
+        with book.lock:
+            book.paused_sent += 1
     sent = time.monotonic()
     a = call(to.port, method, path, body, token)
     book.answered(a.status, paused)

@@ -101,9 +101,28 @@ def stop(ctx):
     rejoined = None
     if eventually(lambda: holds(ctx.db_url, victim), 60):
         rejoined = time.monotonic() - resumed_at
-    fenced_after = victim.metric("hitl_fenced_writes_total")
-    fenced = None if None in (fenced_before, fenced_after) \
-        else int(fenced_after - fenced_before)
+
+    # Its late writes come after SIGCONT, as it works off what it had
+    # queued and what arrived meanwhile: wait for the answers to what was
+    # sent while it was stopped (each has a 30 s timeout), then for the
+    # counter, which moves when the refused batch comes back.
+    def answered_all():
+        with ctx.book.lock:
+            return sum(ctx.book.paused_statuses.values()) >= \
+                ctx.book.paused_sent
+    eventually(answered_all, 45)
+
+    def fenced_since():
+        after = victim.metric("hitl_fenced_writes_total")
+        return None if None in (fenced_before, after) \
+            else int(after - fenced_before)
+
+    def late_writes_refused():
+        with ctx.book.lock:
+            refused = ctx.book.paused_statuses.get(503)
+        return refused or (fenced_since() or 0) > 0
+    eventually(late_writes_refused, 10)
+    fenced = fenced_since()
     with ctx.book.lock:
         answers = dict(ctx.book.paused_statuses)
     f = ctx.figures
