@@ -44,7 +44,7 @@ from hitl_processes import (MAX_LEVEL, conninfo, psql, request, run, service,
                             verify, write_config)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cluster"))
-from failover_test import eventually  # noqa: E402
+from harness import eventually  # noqa: E402
 
 LOAD_BEFORE_DUMP = 4.0
 LOAD_AFTER_DUMP = 3.0  # checkpoints are signed past the dump's snapshot

@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cluster"))
-from failover_test import free_port, request  # noqa: E402
+from harness import free_port, request  # noqa: E402
 
 SLA_HIGH = 2.0        # passes while no service runs (between dump and restore)
 SLA_MEDIUM = 40.0     # passes after the restored node started
