@@ -15,6 +15,11 @@ namespace hitl::sql {
 inline constexpr sql_statement feed_heads{"feed_heads", R"(
   SELECT partition_id, chain_seq FROM hitl_partitions ORDER BY partition_id)"};
 
+// Each partition's range is its own LATERAL scan, so that both of its
+// bounds are index conditions: as a plain join, PostgreSQL 15 bounded the
+// index scan by the head alone and filtered `pseq > known` afterwards,
+// reading the partition's whole history on every read (18.8 ms against
+// 3.7 ms at 27k entries, and growing with the log).
 // The comment of a `commented` entry is the newest of its author's with its
 // text on that decision (hitl_comments has no link to its entry).
 inline constexpr sql_statement feed_entries{"feed_entries", R"(
@@ -26,9 +31,11 @@ inline constexpr sql_statement feed_entries{"feed_entries", R"(
   FROM unnest($1::smallint[], $2::bigint[]) AS k(partition_id, known)
   JOIN hitl_partitions p
     ON p.partition_id = k.partition_id AND p.chain_seq > k.known
-  JOIN hitl_audit_logs a
-    ON a.partition_id = k.partition_id AND a.pseq > k.known
-       AND a.pseq <= p.chain_seq
+  CROSS JOIN LATERAL (
+    SELECT * FROM hitl_audit_logs
+    WHERE partition_id = k.partition_id AND pseq > k.known
+      AND pseq <= p.chain_seq
+    ORDER BY pseq LIMIT $3) a
   LEFT JOIN LATERAL (
     SELECT comment_id, comment, created_at FROM hitl_comments
     WHERE a.action = 'commented'

@@ -140,8 +140,9 @@ const std::vector<table_grant>& runtime_grants() {
     {"hitl_partitions",
      {"SELECT"},
      {"owner_node", "epoch", "acquired_at", "chain_seq", "chain_hash"}},
-    // Kept by the decisions' statement triggers, which run as the caller.
-    {"hitl_open_counts", {"SELECT"}, {"n"}},
+    // Kept by the decisions' statement triggers, which run as the caller;
+    // a partition's row is added by its first open decision (024).
+    {"hitl_open_counts", {"SELECT", "INSERT"}, {"n"}},
     // Views for people at a psql prompt; serve reads the tables.
     {"hitl_pending_patches", {}, {}},
     {"hitl_decision_summary", {}, {}},

@@ -334,6 +334,24 @@ TEST_CASE("the pending view's SLA status on either side of each deadline") {
   CHECK(sql_scalar(url, "SELECT approved FROM hitl_decision_summary") == "1");
 }
 
+namespace {
+
+// The (priority, severity, partition) counts that differ from the open
+// decisions there are; a row may stay at 0 once its decisions are closed.
+std::string miscounted_rows(const std::string& url) {
+  return sql_scalar(url, R"(
+    SELECT count(*) FROM (
+      SELECT priority, severity, hitl_partition_of(patch_id) AS partition_id,
+        count(*) AS n
+      FROM hitl_decisions WHERE hitl_decision_is_open(decision)
+      GROUP BY 1, 2, 3) d
+    FULL JOIN (SELECT * FROM hitl_open_counts WHERE n > 0) c
+      USING (priority, severity, partition_id)
+    WHERE c.n IS DISTINCT FROM d.n)");
+}
+
+} // namespace
+
 TEST_CASE("open counts follow every insert, verdict and delete") {
   auto url = migrated_database("hitl_open_counts");
   pqxx::connection conn{url};
@@ -355,10 +373,96 @@ TEST_CASE("open counts follow every insert, verdict and delete") {
                 " WHERE decision_id IN ('c-1', 'c-2')");
   CHECK(counted() == "3");
   CHECK(counted() == actual());
-  CHECK(sql_scalar(url, "SELECT n FROM hitl_open_counts WHERE priority ="
+  CHECK(sql_scalar(url, "SELECT sum(n) FROM hitl_open_counts WHERE priority ="
                         " 'medium' AND severity = 'high'")
         == "3");
   sql_exec(url, "DELETE FROM hitl_decisions WHERE decision_id = 'c-3'");
   CHECK(counted() == "2");
   CHECK(counted() == actual());
+  // Each partition's rows count that partition's open decisions (024).
+  CHECK(miscounted_rows(url) == "0");
+}
+
+namespace {
+
+// Two patches whose partitions differ.
+std::pair<std::string, std::string> patches_in_two_partitions(
+  const std::string& url) {
+  auto a = std::string{"patch-a"};
+  for (int i = 0;; ++i) {
+    auto b = "patch-b" + std::to_string(i);
+    if (sql_scalar(url, "SELECT hitl_partition_of('" + a
+                          + "') <> hitl_partition_of('" + b + "')")
+        == "t")
+      return {a, b};
+  }
+}
+
+} // namespace
+
+TEST_CASE("open counts: a write to one partition does not wait for another "
+          "partition's open transaction") {
+  // Two nodes commit to their own partitions at once: a counter row shared
+  // by both would hold the second until the first commits (schema 024).
+  auto url = migrated_database("hitl_open_count_rows");
+  auto [a, b] = patches_in_two_partitions(url);
+  auto insert = [](pqxx::transaction_base& t, const std::string& id,
+                   const std::string& patch) {
+    t.exec(std::string{"INSERT INTO hitl_decisions ("}
+           + valid_decision_columns + ") VALUES ('" + id + "', '" + patch
+           + "', 'apv-1', 'openssl', '1.0', '1.1', 'high', '1.test',"
+             " repeat('a', 64), 'svc')");
+  };
+  pqxx::connection first{url};
+  pqxx::connection second{url};
+  pqxx::work held{first};
+  insert(held, "d-a", a); // open, not committed: its counter row is locked
+  {
+    pqxx::work other{second};
+    other.exec("SET LOCAL lock_timeout = '5s'");
+    CHECK_NOTHROW(insert(other, "d-b", b));
+    other.commit();
+  }
+  held.commit();
+  CHECK(sql_scalar(url, "SELECT sum(n) FROM hitl_open_counts") == "2");
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_open_counts") == "2");
+  // The same partition's rows are shared, and still counted exactly.
+  pqxx::work again{first};
+  insert(again, "d-a2", a + "-2");
+  again.commit();
+  CHECK(sql_scalar(url, "SELECT sum(n) FROM hitl_open_counts") == "3");
+}
+
+TEST_CASE("open counts: schema 024 splits the counts of a database by "
+          "partition") {
+  auto url = fresh_database("hitl_open_count_split");
+  {
+    pqxx::connection conn{url};
+    pqxx::work txn{conn};
+    txn.exec("CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+             " name text NOT NULL,"
+             " applied_at timestamptz NOT NULL DEFAULT now())");
+    for (const auto& m : embedded_migrations()) {
+      if (m.version >= 24)
+        break;
+      txn.exec(m.sql);
+      txn.exec_params("INSERT INTO schema_migrations (version, name)"
+                      " VALUES ($1, $2)",
+                      m.version, m.name);
+    }
+    txn.commit();
+  }
+  pqxx::connection conn{url};
+  for (int i = 0; i < 40; ++i)
+    insert_valid(conn, "old-" + std::to_string(i));
+  sql_exec(url, "UPDATE hitl_decisions SET decision = 'approved',"
+                " decided_by = 'bob', decided_at = now()"
+                " WHERE decision_id LIKE 'old-1%'");
+  CHECK(sql_scalar(url, "SELECT sum(n) FROM hitl_open_counts") == "29");
+  apply_migrations(url);
+  CHECK(sql_scalar(url, "SELECT sum(n) FROM hitl_open_counts") == "29");
+  CHECK(sql_scalar(url, "SELECT count(DISTINCT partition_id) > 1"
+                        " FROM hitl_open_counts")
+        == "t");
+  CHECK(miscounted_rows(url) == "0");
 }
