@@ -60,6 +60,8 @@ struct cluster_feed_state {
   std::unordered_map<std::string, std::vector<long_poll>> waits;
   uint64_t next_token = 0;
   bool reading = false;
+  /// The read under way brings the decisions' records.
+  bool reading_records = true;
   bool read_again = false;
   std::optional<std::chrono::steady_clock::time_point> failing_since;
   bool lost_place = false;
@@ -156,6 +158,12 @@ void lose_place(feed_self* self, const char* why) {
 void on_page(feed_self* self, feed_page& page) {
   auto& st = self->state;
   st.reading = false;
+  // A stream client that came while entries were read without records
+  // would miss their events: it reads the queue again instead.
+  if (!st.reading_records && st.opts.audience && st.opts.audience->any()
+      && !page.entries.empty())
+    for (const auto& l : st.listeners)
+      self->send(l, atoms::resync::value);
   st.failing_since.reset();
   st.lost_place = false;
   for (size_t p = 0; p < page.heads.size() && p < st.known.size(); ++p)
@@ -196,7 +204,8 @@ void on_page(feed_self* self, feed_page& page) {
         one.push_back({std::string{*name}, shown, e.added_comment, e.at, p,
                        e.pseq, e.pseq});
         emit(self, std::move(one));
-      } else if (rec != records.end() && !is_open(rec->second->status)) {
+      } else if (is_final_action(e.action)
+                 || (rec != records.end() && !is_open(rec->second->status))) {
         release_waits(self, e.decision_id);
       }
     }
@@ -245,8 +254,9 @@ void read_feed(feed_self* self) {
     return;
   }
   st.reading = true;
+  st.reading_records = !st.opts.audience || st.opts.audience->any();
   self->request(st.opts.reader, std::chrono::seconds(5), atoms::feed::value,
-                feed_request{st.known})
+                feed_request{st.known, st.reading_records})
     .then([=](feed_page& page) { on_page(self, page); },
           [=](caf::error& err) { on_failure(self, err); });
 }

@@ -14,6 +14,7 @@
 #include "actors/actor_failures.hpp"
 #include "actors/atoms.hpp"
 #include "actors/db_reader.hpp"
+#include "actors/feed_audience.hpp"
 #include "actors/messages.hpp"
 #include "policy/partition.hpp"
 
@@ -69,6 +70,8 @@ struct cluster_feed_options {
   db_reader_actor reader;
   std::shared_ptr<change_clock> changes;
   std::shared_ptr<feed_positions> positions;
+  /// Who follows the events; null: always read as if someone did.
+  std::shared_ptr<const feed_audience> audience;
   /// Between reads when nothing is pending.
   std::chrono::milliseconds interval{100};
   /// How long the database may fail to answer before the feed gives up

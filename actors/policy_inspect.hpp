@@ -161,7 +161,7 @@ typename Inspector::result_type inspect(Inspector& f, audit_entry& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, feed_request& x) {
-  return f(caf::meta::type_name("feed_request"), x.known);
+  return f(caf::meta::type_name("feed_request"), x.known, x.records);
 }
 
 template <class Inspector>

@@ -59,8 +59,9 @@ service_actors start_service(caf::actor_system& sys, connection_pool& pool,
   caf::anon_send(a.auditor, atoms::subscribe::value,
                  event_listener{a.metrics});
   a.positions = std::make_shared<feed_positions>();
+  a.audience = std::make_shared<feed_audience>();
   a.feed = spawn_cluster_feed(
-    sys, cluster_feed_options{a.reader, a.changes, a.positions,
+    sys, cluster_feed_options{a.reader, a.changes, a.positions, a.audience,
                               std::chrono::duration_cast<
                                 std::chrono::milliseconds>(
                                 config.feed_interval),

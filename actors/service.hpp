@@ -35,6 +35,9 @@ struct service_actors {
   cluster_feed_actor feed;
   /// How far the feed has come, for reads that ask for a position.
   std::shared_ptr<feed_positions> positions;
+  /// Who follows the feed's events here: the live stream counts its
+  /// clients into it.
+  std::shared_ptr<feed_audience> audience;
   /// Signs checkpoints of the chain; null without `audit.signing_key`.
   checkpoint_signer_actor checkpoint_signer;
   /// The signing key's public PEM (GET /hitl/audit/public-key); empty

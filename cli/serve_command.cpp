@@ -342,7 +342,8 @@ int run_serve(const serve_options& opts) {
         http, sys,
         http_backend{front, actors.reader, actors.auditor, actors.feed,
                      actors.positions, registry, config.public_url, actors.changes,
-                     actors.audit_public_key_pem, membership});
+                     actors.audit_public_key_pem, membership,
+                     actors.audience});
     } catch (...) {
       stop_actors();
       throw;

@@ -35,9 +35,21 @@ void event_stream::release(const std::string& token_hash) {
     per_token_.erase(it);
 }
 
+void event_stream::count_into(std::shared_ptr<feed_audience> audience) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  audience_ = std::move(audience);
+  tell_audience();
+}
+
+void event_stream::tell_audience() {
+  if (audience_)
+    audience_->set(clients_.size());
+}
+
 void event_stream::add(uint64_t id, ws_client_ptr ws, std::string token_hash) {
   std::lock_guard<std::mutex> guard{mtx_};
   clients_[id] = client{std::move(ws), std::move(token_hash), clock::now()};
+  tell_audience();
 }
 
 ws_client_ptr
@@ -50,6 +62,7 @@ event_stream::forget(std::unordered_map<uint64_t, client>::iterator it) {
       per_token_.erase(counted);
   }
   clients_.erase(it);
+  tell_audience();
   return ws;
 }
 
@@ -136,6 +149,7 @@ void event_stream::close_all() {
     all.swap(clients_);
     per_token_.clear();
     counted_ = 0;
+    tell_audience();
   }
   for (auto& [id, c] : all)
     c.ws->close(ws::close_code::going_away, "server stopping");

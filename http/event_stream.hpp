@@ -7,6 +7,7 @@
 // those whose token is no longer active. Clients are counted in total and
 // per token (SPEC §10), each by its token's hash, never the token.
 
+#include "actors/feed_audience.hpp"
 #include "http/ws_client.hpp"
 
 #include <atomic>
@@ -38,6 +39,8 @@ public:
   uint64_t next_id() {
     return next_id_++;
   }
+  /// From now on, tells `audience` how many clients there are.
+  void count_into(std::shared_ptr<feed_audience> audience);
   /// Registers a reserved client.
   void add(uint64_t id, ws_client_ptr client, std::string token_hash);
   /// The connection ended: forgets the client (if still known).
@@ -73,7 +76,11 @@ private:
   /// Forgets the client at `it` and its count; with mtx_ held.
   ws_client_ptr forget(std::unordered_map<uint64_t, client>::iterator it);
 
+  /// Tells the audience the count; with mtx_ held.
+  void tell_audience();
+
   size_t max_queued_;
+  std::shared_ptr<feed_audience> audience_;
   mutable std::mutex mtx_;
   std::unordered_map<uint64_t, client> clients_;
   /// Reserved or registered clients, in total and per token hash.

@@ -463,6 +463,7 @@ std::unique_ptr<http_server> start_http_server(const http_options& opts,
   ctx->io = io;
   ctx->sys = &sys;
   ctx->backend = std::move(backend);
+  ctx->stream.count_into(ctx->backend.audience);
   ctx->opts = opts;
   auto& reg = *ctx->backend.registry;
   ctx->requests = &prometheus::BuildCounter()

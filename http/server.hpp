@@ -60,6 +60,8 @@ struct http_backend {
   std::string audit_public_key_pem;
   /// The node's membership, shown by /health; null: none.
   membership_actor membership;
+  /// Where the live stream counts its clients, for the feed; null: nowhere.
+  std::shared_ptr<feed_audience> audience;
 };
 
 /// A running HTTP server. Destroying it stops it.

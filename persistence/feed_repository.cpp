@@ -62,7 +62,7 @@ feed_page read_feed(pqxx::transaction_base& txn, const feed_request& r,
       ids.push_back(e.decision_id);
     page.entries.push_back(std::move(e));
   }
-  if (ids.empty())
+  if (ids.empty() || !r.records)
     return page;
   auto id_list = text_array_literal(ids);
   auto decisions = txn.exec_prepared(sql::feed_decisions.name, id_list);

@@ -11,8 +11,9 @@
 namespace hitl {
 
 /// Every partition's head, and at most `limit` entries after `r.known`
-/// (one position per partition, -1: head only) with the current records of
-/// the decisions they name. Run it in one snapshot (connection_pool::read).
+/// (one position per partition, -1: head only), with the current records
+/// of the decisions they name if `r.records`. Run it in one snapshot
+/// (connection_pool::read).
 feed_page read_feed(pqxx::transaction_base& txn, const feed_request& r,
                     size_t limit);
 

@@ -48,14 +48,17 @@ struct feed_entry {
 };
 
 /// Reads after `known` (one position per partition; -1: nothing seen yet,
-/// report the head only).
+/// report the head only). `records`: with the records of the decisions the
+/// entries name, for showing them; without, the entries alone.
 struct feed_request {
   std::vector<int64_t> known;
+  bool records = true;
 };
 
 /// A page of the feed: every partition's head (its chain_seq), the entries
 /// after the positions asked for up to those heads, in chain order per
-/// partition, and the current record of each decision they name. `more`:
+/// partition, and the current record of each decision they name (none
+/// unless the request asked for them). `more`:
 /// the page stopped at its limit; ask again from where it ended.
 struct feed_page {
   std::vector<int64_t> heads;

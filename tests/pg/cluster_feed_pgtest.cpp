@@ -229,6 +229,99 @@ TEST_CASE("cluster feed: a commit on one node reaches the other node's "
   }
 }
 
+TEST_CASE("cluster feed: a node without stream clients reads entries "
+          "without records, and still releases its long-polls and serves a "
+          "client that comes later") {
+  auto url = fresh_database("hitl_feed_quiet");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto reviewer = issue_token(url, "alice", "reviewer");
+  const std::string a_id = "00000000-0000-4000-8000-0000000000a3";
+  const std::string b_id = "00000000-0000-4000-8000-0000000000b3";
+  auto start = [&](const std::string& id) {
+    auto listen = "127.0.0.1:" + std::to_string(free_port());
+    return std::make_unique<served_hitl>(
+      url, std::vector<std::string>{"--node-id", id, "--node-listen", listen});
+  };
+  auto a = start(a_id);
+  auto b = start(b_id);
+  auto owner_of = [&](const std::string& patch) {
+    return sql_scalar(url, "SELECT owner_node FROM hitl_partitions WHERE "
+                           "partition_id = hitl_partition_of('"
+                             + patch + "')");
+  };
+  REQUIRE(eventually(
+    [&] {
+      return sql_scalar(url, "SELECT count(DISTINCT owner_node) FROM "
+                             "hitl_partitions")
+               == "2"
+             && sql_scalar(url, "SELECT count(*) FROM hitl_partitions "
+                                "WHERE owner_node IS NULL")
+                  == "0";
+    },
+    60s));
+  auto patch_of_a = [&](const std::string& prefix) {
+    for (int i = 0;; ++i)
+      if (auto p = prefix + std::to_string(i); owner_of(p) == a_id)
+        return p;
+  };
+  // Created and decided on A, each sent to A itself: B learns of it only
+  // through its feed, with nobody on B's stream.
+  auto create_on_a = [&](const std::string& patch) {
+    auto r = until_not_503([&] {
+      return http_request("POST", a->base_url() + "/hitl/admin/create-decision",
+                          create_body(patch), auth(svc));
+    });
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return json::parse(r.body)["decision_id"].get<std::string>();
+  };
+  auto approve_on_a = [&](const std::string& patch, const std::string& id) {
+    auto r = until_not_503([&] {
+      return http_request("POST",
+                          a->base_url() + "/hitl/patches/" + patch + "/approve",
+                          json{{"decision_id", id}}.dump(), auth(reviewer));
+    });
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  };
+
+  auto patch1 = patch_of_a("p-quiet-");
+  auto id1 = create_on_a(patch1);
+  // B's long-poll asks for the longest wait; the verdict on A ends it
+  // through B's feed, which read the approval's entry without its record,
+  // long before that (were it not released, it would answer the same
+  // "approved" after 60 s: the time is the verdict).
+  auto poll = std::async(std::launch::async, [&] {
+    return http_request("GET",
+                        b->base_url() + "/hitl/decisions/" + id1 + "?wait=60",
+                        "", auth(reviewer));
+  });
+  if (poll.wait_for(1s) == std::future_status::ready) {
+    auto early = poll.get();
+    FAIL("the long-poll came back at once: " << early.status << " "
+                                              << early.body);
+  }
+  approve_on_a(patch1, id1);
+  REQUIRE(poll.wait_for(45s) == std::future_status::ready);
+  auto polled = poll.get();
+  INFO(polled.body);
+  CHECK(polled.status == 200);
+  CHECK(json::parse(polled.body)["decision"] == "approved");
+
+  // A client that comes to B now is shown A's next decision, records and
+  // all.
+  auto stream = stream_client(b->port(), reviewer);
+  std::vector<json> seen;
+  auto patch2 = patch_of_a("p-quiet-later-");
+  auto id2 = create_on_a(patch2);
+  REQUIRE(await_event(*stream, seen, "decision.created", id2));
+  approve_on_a(patch2, id2);
+  REQUIRE(await_event(*stream, seen, "decision.approved", id2));
+  const auto& shown = seen.back()["decision"];
+  CHECK(shown["patch_id"] == patch2);
+  CHECK(shown["decision"] == "approved");
+}
+
 TEST_CASE("cluster feed: a node whose feed lost the database tells its "
           "stream clients to resync, and follows commits again after") {
   auto url = fresh_database("hitl_feed_resync");
