@@ -65,6 +65,8 @@ find_decision_with_comments(pqxx::transaction_base& txn,
   const auto& row = r[0];
   auto d = decision_fields{r}.record(row);
   audit_trail_json = row["audit_trail_json"].as<std::string>();
+  if (!row["audit_pseq"].is_null())
+    d.audit_pseq = row["audit_pseq"].as<int64_t>();
   auto approvals = nlohmann::json::parse(row["approvals_json"].c_str());
   for (const auto& a : approvals) {
     approval given{

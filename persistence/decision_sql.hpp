@@ -10,7 +10,9 @@ inline constexpr sql_statement decision_by_id{"decision_by_id", R"(
   SELECT {decision} FROM hitl_decisions WHERE decision_id = $1)"};
 
 // A decision's detail in one statement: the record, its approvals with who
-// issued each approver's token, its comments, and its audit trail. The
+// issued each approver's token, its comments, its audit trail, and the
+// place of its latest entry in its partition's chain (what a write's
+// answer reports, X-HITL-Position; NULL before schema 021). The
 // approvals' and comments' decision_id keep the database's default
 // collation while the decision's is "C" (schema 014): compared without
 // COLLATE, their indexes only filter and each detail read scans them whole.
@@ -41,7 +43,9 @@ inline constexpr sql_statement decision_view{"decision_view", R"(
               'partition', partition_id, 'pseq', pseq, 'epoch', epoch)
             ORDER BY seq), '[]')
        FROM hitl_audit_logs l WHERE l.decision_id = d.decision_id)::text
-      AS audit_trail_json
+      AS audit_trail_json,
+    (SELECT max(pseq) FROM hitl_audit_logs l
+       WHERE l.decision_id = d.decision_id) AS audit_pseq
   FROM hitl_decisions d WHERE decision_id = $1)"};
 
 inline constexpr sql_statement decision_latest_by_patch{

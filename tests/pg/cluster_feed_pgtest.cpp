@@ -394,12 +394,16 @@ TEST_CASE("read-your-writes: a write's X-HITL-Position, sent to another "
   }
   auto partition = sql_scalar(url, "SELECT hitl_partition_of('" + patch + "')");
 
+  // Named by its client, so that the same creation can be sent again.
+  auto creation = json::parse(create_body(patch));
+  creation["decision_id"] = "d-" + patch;
   auto created = until_not_503([&] {
     return http_request("POST", b->base_url() + "/hitl/admin/create-decision",
-                        create_body(patch), auth(svc));
+                        creation.dump(), auth(svc));
   });
   REQUIRE(created.status == 201);
   auto id = json::parse(created.body)["decision_id"].get<std::string>();
+  REQUIRE(id == "d-" + patch);
   auto made_at = created.headers["x-hitl-position"];
   INFO("creation at " << made_at);
   REQUIRE(made_at.rfind(partition + ":", 0) == 0);
@@ -424,6 +428,17 @@ TEST_CASE("read-your-writes: a write's X-HITL-Position, sent to another "
   REQUIRE(approved_at.rfind(partition + ":", 0) == 0);
   CHECK(std::stoll(approved_at.substr(approved_at.find(':') + 1))
         > std::stoll(made_at.substr(made_at.find(':') + 1)));
+
+  // The creation sent again once its decision is final: answered as the
+  // same creation from the database row, with the place of the decision's
+  // latest entry, so that its client can still ask for its own writes.
+  auto replayed = until_not_503([&] {
+    return http_request("POST", a->base_url() + "/hitl/admin/create-decision",
+                        creation.dump(), auth(svc));
+  });
+  INFO(replayed.body);
+  REQUIRE(replayed.status == 200);
+  CHECK(replayed.headers["x-hitl-position"] == approved_at);
 
   // Without the position, A may still answer from its cache.
   MESSAGE("A without the position: "
