@@ -25,24 +25,6 @@ namespace {
 
 constexpr int last_single_chain_version = 20;
 
-// The migrations up to 020, as `hitl migrate` of that release applied them.
-void migrate_to_single_chain(const std::string& url) {
-  pqxx::connection conn{url};
-  pqxx::work txn{conn};
-  txn.exec("CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
-           " name text NOT NULL,"
-           " applied_at timestamptz NOT NULL DEFAULT now())");
-  for (const auto& m : embedded_migrations()) {
-    if (m.version > last_single_chain_version)
-      break;
-    txn.exec(m.sql);
-    txn.exec_params("INSERT INTO schema_migrations (version, name)"
-                    " VALUES ($1, $2)",
-                    m.version, m.name);
-  }
-  txn.commit();
-}
-
 // The single chain as that release's auditor wrote it: one decision row
 // and its 'created' entry each, seq dense from 1, the hash over seq.
 std::vector<audit_entry> write_single_chain(const std::string& url, int n) {
@@ -92,7 +74,7 @@ std::string scratch(const std::string& what) {
 TEST_CASE("a single chain migrates into the common prefix: partitions' "
           "chains start where it ends, old and new checkpoints hold") {
   auto url = fresh_database("hitl_prefix");
-  migrate_to_single_chain(url);
+  migrate_up_to(url, last_single_chain_version);
   auto prefix = write_single_chain(url, 3);
   // A checkpoint of the single chain, signed before the upgrade and kept in
   // the table and in a file.

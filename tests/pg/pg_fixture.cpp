@@ -141,6 +141,23 @@ void ensure_test_runtime_role() {
 
 } // namespace
 
+void migrate_up_to(const std::string& url, int last_version) {
+  pqxx::connection conn{url};
+  pqxx::work txn{conn};
+  txn.exec("CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+           " name text NOT NULL,"
+           " applied_at timestamptz NOT NULL DEFAULT now())");
+  for (const auto& m : hitl::embedded_migrations()) {
+    if (m.version > last_version)
+      break;
+    txn.exec(m.sql);
+    txn.exec_params("INSERT INTO schema_migrations (version, name)"
+                    " VALUES ($1, $2)",
+                    m.version, m.name);
+  }
+  txn.commit();
+}
+
 std::string runtime_url(const std::string& owner_url) {
   ensure_test_runtime_role();
   const std::string owner = " user=postgres";

@@ -22,6 +22,11 @@ std::string fresh_database(const std::string& prefix = "hitl_test");
 /// `test_runtime_role` what serve needs, as `hitl migrate` does.
 std::string migrated_database(const std::string& prefix = "hitl_test");
 
+/// Applies the embedded migrations up to `last_version` to an empty
+/// database, as `hitl migrate` of the release that ended there did: the
+/// starting point of a test of the migrations after it.
+void migrate_up_to(const std::string& url, int last_version);
+
 /// The role that the tests run serve and the in-process service as: not the
 /// owner, with LOGIN and a password (SPEC §11). It is created once in the
 /// test cluster; `hitl migrate --runtime-role` grants it per database.

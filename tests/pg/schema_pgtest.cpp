@@ -436,22 +436,7 @@ TEST_CASE("open counts: a write to one partition does not wait for another "
 TEST_CASE("open counts: schema 024 splits the counts of a database by "
           "partition") {
   auto url = fresh_database("hitl_open_count_split");
-  {
-    pqxx::connection conn{url};
-    pqxx::work txn{conn};
-    txn.exec("CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
-             " name text NOT NULL,"
-             " applied_at timestamptz NOT NULL DEFAULT now())");
-    for (const auto& m : embedded_migrations()) {
-      if (m.version >= 24)
-        break;
-      txn.exec(m.sql);
-      txn.exec_params("INSERT INTO schema_migrations (version, name)"
-                      " VALUES ($1, $2)",
-                      m.version, m.name);
-    }
-    txn.commit();
-  }
+  migrate_up_to(url, 23);
   pqxx::connection conn{url};
   for (int i = 0; i < 40; ++i)
     insert_valid(conn, "old-" + std::to_string(i));
