@@ -373,18 +373,36 @@ uiTest("10. filters and sort: a filtered queue only takes matching live patches,
 });
 
 uiTest("11. analytics show the summary; a role without analytics gets a message", async (h) => {
+  // The service answers a summary query again from a result it keeps for a
+  // few seconds (scan_result_reuse, SPEC §10). Test 7's all-time summary can
+  // still be kept, older than the patches tests 8-10 created since. A
+  // `since` no other request uses is computed now; wait until the all-time
+  // answer agrees, so that the page, the API and the range below all count
+  // the same patches (nothing creates any during this test).
+  const truth = (await api("GET", "/hitl/analytics/summary?since=2000-01-01T00%3A00%3A00Z", env.auditor))
+    .body.total_patches;
+  await eventually(
+    async () => (await api("GET", "/hitl/analytics/summary", env.auditor)).body.total_patches === truth,
+    30000,
+    "the kept all-time summary to expire",
+  );
   const page = await h.open(env.auditor, "#/analytics");
   await page.locator(tid("analytics")).waitFor();
-  const summary = (await api("GET", "/hitl/analytics/summary", env.auditor)).body;
-  assert.equal(await page.locator(`${tid("stat-total")} .stat-value`).textContent(), String(summary.total_patches));
+  assert.equal(await page.locator(`${tid("stat-total")} .stat-value`).textContent(), String(truth));
   assert.match(await page.locator(`${tid("stat-auto-rate")} .stat-value`).textContent(), /^(\d+\.\d %|—)$/);
   assert.match(await page.locator(`${tid("stat-ml-accuracy")} .stat-value`).textContent(), /^(\d+\.\d %|—)$/);
   assert.notEqual(await page.locator(`${tid("stat-p50")} .stat-value`).textContent(), "");
   // A range asks with `since`; every patch of this run is in the last day.
+  const ranged = page.waitForResponse((r) => {
+    const u = new URL(r.url());
+    return u.pathname === "/hitl/analytics/summary" && u.searchParams.has("since");
+  });
   await page.locator(tid("analytics-range")).selectOption("24h");
-  await page.waitForTimeout(500);
+  const res = await ranged;
+  assert.equal(res.status(), 200);
+  assert.equal((await res.json()).total_patches, truth);
+  await page.locator(`${tid("stat-total")} .stat-value`).getByText(String(truth), { exact: true }).waitFor();
   assert.equal(await page.locator(tid("analytics-error")).textContent(), "");
-  assert.equal(await page.locator(`${tid("stat-total")} .stat-value`).textContent(), String(summary.total_patches));
 
   const service = await h.open(env.service, "#/analytics");
   await service
