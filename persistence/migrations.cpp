@@ -54,8 +54,22 @@ bool ensure_role(pqxx::connection& conn, const std::string& role) {
   }
 }
 
+// Patch ids go to their partitions by the SHA-256 of their UTF-8 bytes,
+// on the nodes and in hitl_partition_of alike. In another encoding the
+// database's bytes of an id that is not ASCII differ, and the two would
+// disagree on who owns it. Checked before anything is changed.
+void require_utf8(pqxx::connection& conn) {
+  pqxx::nontransaction q{conn};
+  auto encoding = q.exec("SHOW server_encoding")[0][0].as<std::string>();
+  if (encoding != "UTF8")
+    throw schema_error("the database's encoding is " + encoding
+                       + "; hitl needs a UTF8 database (CREATE DATABASE ..."
+                         " ENCODING 'UTF8' TEMPLATE template0)");
+}
+
 migration_report apply_locked(pqxx::connection& conn,
                               const migrate_options& opts) {
+  require_utf8(conn);
   migration_report report;
   if (opts.runtime_role && !opts.lenient)
     report.role_created = ensure_role(conn, *opts.runtime_role);

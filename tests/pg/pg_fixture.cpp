@@ -105,14 +105,15 @@ std::string admin_url() {
   return env_or_fail("HITL_TEST_DATABASE_URL");
 }
 
-std::string fresh_database(const std::string& prefix) {
+std::string fresh_database(const std::string& prefix,
+                           const std::string& options) {
   static std::atomic<int> counter{0};
   std::random_device rd;
   auto name = prefix + "_" + std::to_string(getpid()) + "_"
               + std::to_string(counter++) + "_" + std::to_string(rd() % 100000);
   pqxx::connection conn{admin_url()};
   pqxx::nontransaction q{conn};
-  q.exec("CREATE DATABASE " + q.quote_name(name));
+  q.exec("CREATE DATABASE " + q.quote_name(name) + " " + options);
   {
     std::lock_guard<std::mutex> lock{created().mutex};
     created().names.push_back(name);

@@ -16,7 +16,9 @@ namespace hitl::test {
 std::string admin_url();
 
 /// Creates an empty database with a unique name; returns its URL.
-std::string fresh_database(const std::string& prefix = "hitl_test");
+/// `options` follow CREATE DATABASE's name (e.g. another ENCODING).
+std::string fresh_database(const std::string& prefix = "hitl_test",
+                           const std::string& options = "");
 
 /// Creates a fresh database and applies the migrations to it, granting
 /// `test_runtime_role` what serve needs, as `hitl migrate` does.
