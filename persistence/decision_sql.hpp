@@ -34,19 +34,21 @@ inline constexpr sql_statement decision_view{"decision_view", R"(
        FROM hitl_comments c
        WHERE c.decision_id = d.decision_id COLLATE "default")::text
       AS comments_json,
-    (SELECT coalesce(json_agg(json_build_object(
-              'seq', seq, 'decision_id', decision_id, 'action', action,
-              'performed_by', performed_by,
-              'timestamp', to_char("timestamp" AT TIME ZONE 'UTC',
-                                   'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-              'details', details, 'prev_hash', prev_hash, 'hash', hash,
-              'partition', partition_id, 'pseq', pseq, 'epoch', epoch)
-            ORDER BY seq), '[]')
-       FROM hitl_audit_logs l WHERE l.decision_id = d.decision_id)::text
-      AS audit_trail_json,
-    (SELECT max(pseq) FROM hitl_audit_logs l
-       WHERE l.decision_id = d.decision_id) AS audit_pseq
-  FROM hitl_decisions d WHERE decision_id = $1)"};
+    trail.audit_trail_json, trail.audit_pseq
+  FROM hitl_decisions d
+  -- the trail and its latest place in one read of the decision's entries
+  CROSS JOIN LATERAL (
+    SELECT coalesce(json_agg(json_build_object(
+             'seq', seq, 'decision_id', decision_id, 'action', action,
+             'performed_by', performed_by,
+             'timestamp', to_char("timestamp" AT TIME ZONE 'UTC',
+                                  'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+             'details', details, 'prev_hash', prev_hash, 'hash', hash,
+             'partition', partition_id, 'pseq', pseq, 'epoch', epoch)
+           ORDER BY seq), '[]')::text AS audit_trail_json,
+      max(pseq) AS audit_pseq
+    FROM hitl_audit_logs l WHERE l.decision_id = d.decision_id) trail
+  WHERE d.decision_id = $1)"};
 
 inline constexpr sql_statement decision_latest_by_patch{
   "decision_latest_by_patch", R"(
