@@ -109,7 +109,11 @@ pg_start() {
 pg_stop() {
   local dir=$1
   [ -f "$dir/data/postmaster.pid" ] || return 0
-  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  # The shutdown checkpoint writes and syncs every dirty buffer of every
+  # database the tests made; under stress-ng --cpu 2 it once took over
+  # pg_ctl's default 60 s wait, and the start that followed failed on the
+  # running postmaster's lock file.
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 600 stop >/dev/null 2>&1 || true
 }
 
 # pg_create_db PORT NAME: creates the database if it does not exist.
