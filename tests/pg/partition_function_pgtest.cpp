@@ -69,25 +69,23 @@ void insert_decisions(const std::string& url,
 std::string index_disagreements(const std::string& url) {
   pqxx::connection conn{url};
   pqxx::nontransaction q{conn};
+  // Each partition's count of open decisions, `partition` computed by the
+  // expression given, joined with commas.
+  auto counts = [&](const std::string& partition) {
+    std::string out;
+    for (int p = 0; p < 256; ++p)
+      out += q.exec("SELECT count(*) FROM hitl_decisions WHERE " + partition
+                    + " = " + std::to_string(p)
+                    + " AND decision IN ('pending', 'escalated')")[0][0]
+               .as<std::string>()
+             + ",";
+    return out;
+  };
   q.exec("SET enable_seqscan = off");
-  std::string by_index;
-  for (int p = 0; p < 256; ++p)
-    by_index += q.exec("SELECT count(*) FROM hitl_decisions WHERE"
-                       " hitl_partition_of(patch_id) = "
-                       + std::to_string(p)
-                       + " AND decision IN ('pending', 'escalated')")[0][0]
-                  .as<std::string>()
-                + ",";
+  auto by_index = counts("hitl_partition_of(patch_id)");
   q.exec("SET enable_seqscan = on; SET enable_indexscan = off;"
          " SET enable_bitmapscan = off");
-  std::string by_scan;
-  for (int p = 0; p < 256; ++p)
-    by_scan += q.exec("SELECT count(*) FROM hitl_decisions WHERE"
-                      " get_byte(sha256(convert_to(patch_id, 'UTF8')), 0) = "
-                      + std::to_string(p)
-                      + " AND decision IN ('pending', 'escalated')")[0][0]
-                 .as<std::string>()
-               + ",";
+  auto by_scan = counts("get_byte(sha256(convert_to(patch_id, 'UTF8')), 0)");
   return by_index == by_scan ? "0" : by_index + " against " + by_scan;
 }
 
