@@ -63,9 +63,20 @@ void show_owned(membership_state& st) {
     st.owned->Set(static_cast<double>(st.held.size()));
 }
 
-// One scan: renew, then take and hand over what the plan says, in one
-// transaction, so that what the node believes it holds is what committed.
-// Returns whether what the node holds changed.
+// The renewal, in a transaction of its own: it waits for no other node.
+// The lease counts from before it was asked for.
+void renew(membership_state& st) {
+  auto asked = std::chrono::steady_clock::now();
+  st.pool->transact([&](pqxx::transaction_base& txn) {
+    renew_node_lease(txn, st.opts.identity, st.opts.lease);
+  });
+  st.renewed_at = asked;
+}
+
+// One scan: take and hand over what the plan says, in one transaction, so
+// that what the node believes it holds is what committed. Returns whether
+// what the node holds changed. Throws membership_busy when the other
+// nodes' scans kept it waiting past `scan_wait`.
 bool membership_scan(membership_state& st, partition_map& map) {
   const auto& me = st.opts.identity;
   std::vector<partition_lease> taken;
@@ -77,8 +88,7 @@ bool membership_scan(membership_state& st, partition_map& map) {
     taken.clear();
     released.clear();
     lost.clear();
-    lock_membership(txn);
-    renew_node_lease(txn, me, st.opts.lease);
+    lock_membership(txn, st.opts.scan_wait);
     auto live = live_peers(txn, me.policy_version, me.wire_version);
     st.next_scan = next_scan_in(st.opts.renew_every, peer_lease_left(txn, me));
     owners = partition_owners(txn);
@@ -94,7 +104,6 @@ bool membership_scan(membership_state& st, partition_map& map) {
     released = release_partitions(txn, me.node_id, plan.release);
     taken = acquire_partitions(txn, me.node_id, plan.acquire);
   });
-  st.renewed_at = std::chrono::steady_clock::now();
   for (int p : lost)
     st.held.erase(p);
   for (auto p : released)
@@ -201,8 +210,8 @@ membership_actor::behavior_type membership(membership_self* self,
     st.renewal_failures =
       &prometheus::BuildCounter()
          .Name("hitl_lease_renewal_failures_total")
-         .Help("Scans that could not renew this node's lease (database "
-               "unreachable or the scan failed); past the lease (6 s) its "
+         .Help("Renewals of this node's lease that failed (database "
+               "unreachable); past the lease (6 s) its "
                "partitions go to other nodes")
          .Register(*st.opts.registry)
          .Add({});
@@ -214,14 +223,26 @@ membership_actor::behavior_type membership(membership_self* self,
       if (st.left)
         return;
       try {
+        renew(st);
+      } catch (const db_error& e) {
+        count_renewal_failure(st);
+        spdlog::warn("membership: cannot renew the node's lease: {}", e.what());
+        self->delayed_send(self, st.opts.renew_every, membership_scan_tick);
+        return;
+      }
+      try {
         partition_map map;
         if (membership_scan(st, map) || !st.told)
           tell_listener(self);
         tell_map(self, std::move(map));
         self->delayed_send(self, st.next_scan, membership_scan_tick);
+      } catch (const membership_busy&) {
+        // Renewed; what to take or hand over waits for the next tick.
+        spdlog::debug("membership: other nodes' scans held the lock; "
+                      "scanning at the next tick");
+        self->delayed_send(self, st.opts.renew_every, membership_scan_tick);
       } catch (const db_error& e) {
-        count_renewal_failure(st);
-        spdlog::warn("membership: cannot renew the node's lease: {}", e.what());
+        spdlog::warn("membership: the scan failed: {}", e.what());
         self->delayed_send(self, st.opts.renew_every, membership_scan_tick);
       }
     },

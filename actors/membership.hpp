@@ -33,6 +33,11 @@ struct membership_options {
   /// lease runs out).
   duration lease = std::chrono::seconds(6);
   duration renew_every = std::chrono::milliseconds(1500);
+  /// How long a scan waits for the other nodes' scans (one runs at a time)
+  /// before it leaves taking and handing over to its next tick. The lease
+  /// is renewed first, on its own: with many nodes on a busy database the
+  /// scans queue, and a renewal in the queue ran past the lease.
+  duration scan_wait = std::chrono::seconds(1);
   /// Partitions handed to each joining node per scan.
   std::size_t max_release = 8;
   /// Told what the node holds after the first scan and every scan that
@@ -73,7 +78,8 @@ using membership_actor =
 
 /// Spawns the node's membership (SPEC §8): at once and then every `renew_every`
 /// (sooner, just after another node's lease runs out) it renews the node's
-/// lease in hitl_nodes, reads the live nodes and the partitions' owners, takes
+/// lease in hitl_nodes; then, in a scan that waits up to `scan_wait` for the
+/// other nodes', reads the live nodes and the partitions' owners, takes
 /// the unowned partitions that assign_partitions gives it (rendezvous hashing,
 /// at most fair share + 10 % a node) and hands over what should be another live
 /// node's, at most `max_release` to each (policy/partition), and notices

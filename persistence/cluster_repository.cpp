@@ -24,8 +24,19 @@ std::string epochs_array(const std::vector<partition_lease>& leases) {
 
 } // namespace
 
-void lock_membership(pqxx::transaction_base& txn) {
-  txn.exec_prepared(sql::membership_lock.name);
+void lock_membership(pqxx::transaction_base& txn, duration wait) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
+  txn.exec("SET LOCAL lock_timeout = " + std::to_string(ms.count()));
+  try {
+    txn.exec_prepared(sql::membership_lock.name);
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "55P03") // lock_not_available
+      throw membership_busy(e.what());
+    throw;
+  }
+  // The bound is for this wait only: the scan's row locks wait as long as
+  // any write does.
+  txn.exec("SET LOCAL lock_timeout TO DEFAULT");
 }
 
 timestamp renew_node_lease(pqxx::transaction_base& txn,

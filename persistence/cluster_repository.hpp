@@ -41,10 +41,18 @@ struct partition_owner {
   std::int64_t epoch = 0;
 };
 
+/// Another node's membership scan held the lock longer than the wait
+/// given to lock_membership. The transaction is aborted; nothing changed.
+struct membership_busy : db_error {
+  explicit membership_busy(const std::string& what)
+    : db_error(db_errc::retry, what) {
+  }
+};
+
 /// Waits until no other membership scan runs, and keeps them waiting until
 /// the transaction ends. Call first in a scan's transaction: its statements
-/// then see every earlier scan whole.
-void lock_membership(pqxx::transaction_base& txn);
+/// then see every earlier scan whole. Throws membership_busy after `wait`.
+void lock_membership(pqxx::transaction_base& txn, duration wait);
 
 /// Registers the node or renews its lease for `lease`; returns the lease's
 /// end.

@@ -13,11 +13,12 @@ inline constexpr sql_fragment node_live{"node_live", R"(lease_until > now())"};
 // Membership scans, one at a time across the cluster, until the holder's
 // transaction ends. Each statement of a READ COMMITTED transaction reads
 // what was committed when it began: taken first, the lock makes a scan
-// read every lease and owner as the scan before it left them. Without it,
-// two nodes starting together each renewed their lease in a transaction
-// the other could not see yet, each found the other not live, and both
-// took all 256 partitions (the fence kept the loser from writing, but it
-// answered 503 until its next scan).
+// read every owner as the scan before it left them, so that two scans
+// never plan with the same partitions. (When the renewal was in the scan,
+// two nodes starting together each found the other not live and both took
+// all 256.) Leases are now renewed outside it (actors/membership.cpp): a
+// renewal queued behind sixteen nodes' scans on a busy machine ran past
+// the lease.
 inline constexpr sql_statement membership_lock{"membership_lock", R"(
   SELECT pg_advisory_xact_lock(hashtext('hitl_membership_scan')))"};
 

@@ -80,7 +80,7 @@ struct test_node {
 
   void scan(std::size_t max_release = 8) {
     pool.transact([&](pqxx::transaction_base& txn) {
-      lock_membership(txn);
+      lock_membership(txn, std::chrono::seconds(30));
       renew_node_lease(txn, id, lease_time);
       auto live = live_peers(txn, id.policy_version, id.wire_version);
       auto owners = partition_owners(txn);
@@ -284,20 +284,19 @@ TEST_CASE("cluster: membership scans run one at a time, so a node starting "
   pqxx::connection a_conn{url};
   prepare_statements(a_conn);
   pqxx::work a_scan{a_conn};
-  lock_membership(a_scan);
+  lock_membership(a_scan, std::chrono::seconds(30));
   renew_node_lease(a_scan, identity(node_a, 7001), lease_time);
   CHECK(acquire_partitions(a_scan, node_a, all_partitions()).size()
         == partition_count);
-  // B's scan waits for it (here, until its lock timeout) ...
+  // B's scan waits for it (here, until its wait is over) ...
   CHECK_THROWS_AS(pool.transact([&](pqxx::transaction_base& txn) {
-                    txn.exec("SET LOCAL lock_timeout = '200ms'");
-                    lock_membership(txn);
+                    lock_membership(txn, std::chrono::milliseconds(200));
                   }),
-                  db_error);
+                  membership_busy);
   a_scan.commit();
   // ... and then reads A as live and A's partitions as held: it takes none.
   pool.transact([&](pqxx::transaction_base& txn) {
-    lock_membership(txn);
+    lock_membership(txn, std::chrono::seconds(30));
     renew_node_lease(txn, identity(node_b, 7003), lease_time);
     auto live = live_peers(txn, identity(node_b, 7003).policy_version,
                            identity(node_b, 7003).wire_version);

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include <chrono>
 #include <string>
@@ -221,6 +222,43 @@ TEST_CASE("cluster: a lease the node cannot renew is counted in "
   CHECK(node.log().find("cannot renew the node's lease") != std::string::npos);
   // Back with the database: its lease runs again.
   CHECK(eventually([&] { return live_nodes(url) == 1; }, 60s));
+}
+
+TEST_CASE("cluster: a node renews its lease and writes while other nodes' "
+          "scans keep its own scan waiting") {
+  auto url = fresh_database("hitl_member_scan_queue");
+  served_hitl node{url};
+  REQUIRE(eventually([&] { return partitions_owned(node) == 256; }));
+  auto token = issue_token(url, "wargaming", "service");
+  // Another node's scan that does not end: it holds the scans' lock
+  // (persistence/cluster_sql.hpp, membership_lock) for longer than a lease.
+  pqxx::connection other{url};
+  pqxx::work other_scan{other};
+  other_scan.exec("SELECT pg_advisory_xact_lock(hashtext('hitl_membership_scan'))");
+  auto lease_then =
+    sql_scalar(url, "SELECT lease_until FROM hitl_nodes");
+  // The node's scan queues behind it (and gives up, and queues again) ...
+  CHECK(eventually([&] {
+    return sql_scalar(url, "SELECT count(*) FROM pg_locks WHERE locktype ="
+                           " 'advisory' AND NOT granted") != "0";
+  }));
+  // ... while its renewals go on: the lease moves past where it stood
+  // when the scans stopped, by more than the lease (6 s) itself.
+  CHECK(eventually(
+    [&] {
+      return sql_scalar(url, "SELECT lease_until > timestamptz '" + lease_then
+                               + "' + interval '7 seconds' FROM hitl_nodes")
+             == "t";
+    },
+    60s));
+  CHECK(live_nodes(url) == 1);
+  auto r = create_decision(node.base_url(), token, "p-scan-queue");
+  INFO(r.body);
+  CHECK(r.status == 201);
+  other_scan.commit();
+  CHECK(partitions_owned(node) == 256);
+  CHECK(node.log().find("cannot renew") == std::string::npos);
+  CHECK(node.log().find("scan failed") == std::string::npos);
 }
 
 TEST_CASE("cluster: serve refuses a --node-id that is not a UUID") {
