@@ -65,6 +65,8 @@ struct cluster_feed_state {
   bool read_again = false;
   std::optional<std::chrono::steady_clock::time_point> failing_since;
   bool lost_place = false;
+  /// The listeners are told to resync once the feed has its place again.
+  bool resync_owed = false;
   /// Events gathered for the listeners, sent once per read or batch.
   std::vector<committed_event> out;
   static inline const char* name = "cluster_feed";
@@ -132,12 +134,16 @@ void drain(feed_self* self, int p) {
 
 void read_feed(feed_self* self);
 
-// Gives up the feed's place: listeners resync, long-polls end (their
-// callers read the database), every cached read is old, and the next read
-// starts from the heads.
+// Gives up the feed's place: long-polls end (their callers read the
+// database), every cached read is old, and the next read starts from the
+// heads; once it has them, listeners resync. Told before, a client that
+// read the queue again at once (or while the database was away) would miss
+// what was committed until then: not in what it read, and history to the
+// feed.
 void lose_place(feed_self* self, const char* why) {
   auto& st = self->state;
-  spdlog::warn("cluster feed: {}; listeners resync", why);
+  spdlog::warn("cluster feed: {}; its clients resync once it reads again",
+               why);
   flush_out(self);
   for (auto& h : st.held)
     h.clear();
@@ -150,8 +156,7 @@ void lose_place(feed_self* self, const char* why) {
   for (auto& [id, polls] : waits)
     for (auto& w : polls)
       w.promise.deliver(true);
-  for (const auto& l : st.listeners)
-    self->send(l, atoms::resync::value);
+  st.resync_owed = true;
   st.lost_place = true;
 }
 
@@ -171,6 +176,14 @@ void on_page(feed_self* self, feed_page& page) {
       set_known(self, static_cast<int>(p), page.heads[p]);
       drain(self, static_cast<int>(p));
     }
+  if (st.resync_owed) {
+    // What came before these heads is in what a client reads now; what
+    // comes after, the feed sends.
+    flush_out(self);
+    for (const auto& l : st.listeners)
+      self->send(l, atoms::resync::value);
+    st.resync_owed = false;
+  }
   std::unordered_map<std::string_view, std::shared_ptr<const decision_record>>
     records;
   for (auto& r : page.records) {

@@ -23,6 +23,9 @@ class fresh_reads:
         self.reads = 0
         self.stale = []
         self.unpositioned = 0   # writes answered without X-HITL-Position
+        self.started = time.monotonic()
+        self.finished = None    # when the last read counted was made
+        self._stop = threading.Event()
         self.threads = [threading.Thread(target=self._run, args=(seed, t),
                                          daemon=True)
                         for t in range(threads)]
@@ -30,6 +33,8 @@ class fresh_reads:
             t.start()
 
     def done(self):
+        if self._stop.is_set():
+            return True
         with self.lock:
             return self.reads >= self.wanted
 
@@ -37,6 +42,14 @@ class fresh_reads:
         deadline = time.monotonic() + timeout
         for t in self.threads:
             t.join(max(0.0, deadline - time.monotonic()))
+
+    def stop(self):
+        """No write after this returns: a write made while the streams'
+        clients are being stopped would be owed to some and not others.
+        Bounded by the calls' own timeouts."""
+        self._stop.set()
+        for t in self.threads:
+            t.join()
 
     def _pair(self, rng):
         live = [x for x in self.nodes if x.reachable()]
@@ -61,6 +74,7 @@ class fresh_reads:
             if self.reads >= self.wanted:
                 return
             self.reads += 1
+            self.finished = time.monotonic()
             got = a.body.get("decision") if a.status == 200 and a.body \
                 else None
             if a.status == 404 or (expect and got != expect):
@@ -86,6 +100,8 @@ class fresh_reads:
             did = a.body["decision_id"]
             self.book.add("created", did, patch, sent=sent)
             self._read(y, did, a.headers.get("x-hitl-position"), None)
+            if self._stop.is_set():
+                return
             a, sent = send(self.book, x, "POST",
                            "/hitl/patches/%s/approve" % patch,
                            {"decision_id": did}, self.tokens["alice"])

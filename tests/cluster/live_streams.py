@@ -7,7 +7,8 @@ and at each `stream.resync`. What a client must have seen: every write
 sent after its segment opened (plus OPEN_SLACK, the time a new
 subscription may take to register) and, for a segment that ended, answered
 more than TAIL_SLACK before the latest write of the same partition whose
-event the segment did receive was sent. A stream follows commit order per
+event the segment did receive was sent; and nothing answered less than
+TAIL_SLACK before the client was stopped. A stream follows commit order per
 partition only (a feed that catches up sends partition after partition),
 so in each partition it received a prefix: what a dying node, or one that
 dropped a client that fell behind, had not pushed yet is not owed,
@@ -136,6 +137,7 @@ class stream_watch:
         self.misshown = []          # (why, frame): see contradiction()
         self._first = {}
         self._since_resync = collections.Counter()
+        self.stopped_at = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -150,6 +152,8 @@ class stream_watch:
                        self.segments)
 
     def stop(self):
+        with self.lock:
+            self.stopped_at = time.monotonic()
         self._stop.set()
         self._thread.join(timeout=10)
 
@@ -260,6 +264,9 @@ class stream_watch:
                     if s.opened_at + OPEN_SLACK <= sent:
                         home = i
                 if home is None:
+                    continue
+                if self.stopped_at is not None and \
+                        acked > self.stopped_at - TAIL_SLACK:
                     continue
                 if reached[home] is not None and \
                         acked > reached[home][part] - TAIL_SLACK:

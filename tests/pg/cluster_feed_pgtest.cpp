@@ -3,7 +3,8 @@
 // other node's live stream once, in order, with its caches already marked
 // old; a long-poll on a node is released by a verdict of whichever node
 // holds the decision, also after the node that held it was killed; and a
-// feed that lost the database tells its clients to resync.
+// feed that lost the database tells its clients to resync once it reads
+// again.
 
 #include "tests/pg/pg_fixture.hpp"
 #include "tests/pg/ws_test_client.hpp"
@@ -323,24 +324,37 @@ TEST_CASE("cluster feed: a node without stream clients reads entries "
 }
 
 TEST_CASE("cluster feed: a node whose feed lost the database tells its "
-          "stream clients to resync, and follows commits again after") {
+          "stream clients to resync once it reads again, and follows commits "
+          "after") {
   auto url = fresh_database("hitl_feed_resync");
   auto svc = issue_token(url, "wargaming", "service");
   auto reviewer = issue_token(url, "alice", "reviewer");
   served_hitl node{url};
   auto stream = stream_client(node.port(), reviewer);
   std::vector<json> seen;
-  // The feed gives up its place after 5 s without an answer.
+  // The feed gives up its place after 5 s without an answer ...
   pg_ctl("stop");
-  bool resynced = false;
+  bool gave_up = false;
+  server_frame early;
   try {
-    resynced = await_event(*stream, seen, "stream.resync", "");
+    gave_up = eventually(
+      [&] {
+        return node.log().find("the database did not answer its reads")
+               != std::string::npos;
+      },
+      60s);
+    // ... and tells its clients nothing while it has no place to follow
+    // from: a client that read the queue again now would miss what other
+    // nodes commit until the feed reads the heads again.
+    early = next_non_ping(*stream, steady::now() + 1s);
   } catch (...) {
     pg_ctl("start");
     throw;
   }
   pg_ctl("start");
-  CHECK(resynced);
+  CHECK(gave_up);
+  CHECK(early.opcode != op_text);
+  CHECK(await_event(*stream, seen, "stream.resync", ""));
   // Following commits again: a creation shows, once the pool is back.
   auto r = until_not_503([&] {
     return http_request("POST", node.base_url() + "/hitl/admin/create-decision",
