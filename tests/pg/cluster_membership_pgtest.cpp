@@ -7,6 +7,8 @@
 #include "tests/pg/metrics_text.hpp"
 #include "tests/pg/pg_fixture.hpp"
 
+#include "persistence/cluster_repository.hpp"
+#include "persistence/connection_pool.hpp"
 #include "policy/partition.hpp"
 
 #include <doctest/doctest.h>
@@ -230,11 +232,12 @@ TEST_CASE("cluster: a node renews its lease and writes while other nodes' "
   served_hitl node{url};
   REQUIRE(eventually([&] { return partitions_owned(node) == 256; }));
   auto token = issue_token(url, "wargaming", "service");
-  // Another node's scan that does not end: it holds the scans' lock
-  // (persistence/cluster_sql.hpp, membership_lock) for longer than a lease.
+  // Another node's scan that does not end: it holds the scans' lock for
+  // longer than a lease.
   pqxx::connection other{url};
+  hitl::prepare_statements(other);
   pqxx::work other_scan{other};
-  other_scan.exec("SELECT pg_advisory_xact_lock(hashtext('hitl_membership_scan'))");
+  hitl::lock_membership(other_scan, 30s);
   auto lease_then =
     sql_scalar(url, "SELECT lease_until FROM hitl_nodes");
   // The node's scan queues behind it (and gives up, and queues again) ...
