@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/change_clock.hpp"
+#include "actors/commit_pacing.hpp"
 #include "actors/crypto_thread_state.hpp"
 #include "actors/guarded_actor.hpp"
 #include "actors/messages.hpp"
@@ -120,6 +121,7 @@ struct auditor_state {
   std::unique_ptr<pipelined_writer> pipe;
   /// Sent and not yet answered, oldest first; at most two.
   std::deque<in_flight> flight;
+  commit_pacing pacing;
   /// The node whose partitions fence every batch, from the membership's
   /// first word on; none: not a cluster member (tests, tools).
   std::optional<std::string> fence_node;
@@ -752,7 +754,12 @@ void collect_oldest(auditor_self* self, std::chrono::microseconds wait) {
 void flush(auditor_self* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  while (st.flight.size() < max_in_flight && !st.queue.empty()) {
+  size_t waiting = st.queue.size();
+  for (const auto& f : st.flight)
+    waiting += f.batch.size();
+  st.pacing.observe(waiting, std::chrono::steady_clock::now());
+  while (st.flight.size() < max_in_flight && !st.queue.empty()
+         && (st.flight.empty() || st.pacing.send_beside(st.queue.size()))) {
     // A comment's receipt needs its id from an INSERT of its own: that
     // batch waits until nothing is in flight, then goes the waiting way.
     auto n = std::min(st.queue.size(), st.opts.max_batch);
