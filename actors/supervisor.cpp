@@ -519,6 +519,25 @@ void resolve_existing(supervisor_self* self, const std::string& id,
       });
 }
 
+// An idempotent repeat of an open decision's creation whose actor does not
+// know its place in the chain (loaded at start or at a takeover, unchanged
+// since): the place of its latest entry is read, so that the repeat, like
+// every write, answers X-HITL-Position (SPEC §8) and its client can read
+// its own write on any node.
+void repeat_with_position(supervisor_self* self, decision_record rec,
+                          caf::response_promise promise) {
+  auto id = rec.decision_id;
+  self->request(self->state.reader, read_timeout, atoms::get::value,
+                decision_ref{id})
+    .then(
+      [=](std::optional<decision_view>& view) mutable {
+        if (view)
+          rec.audit_pseq = view->record.audit_pseq;
+        promise.deliver(create_result{std::move(rec), false});
+      },
+      [=](caf::error& err) mutable { promise.deliver(err); });
+}
+
 caf::result<create_result> create(supervisor_self* self, create_request& req) {
   if (auto refused = not_here_yet(self, req.content.patch_id))
     return std::move(*refused);
@@ -541,12 +560,14 @@ caf::result<create_result> create(supervisor_self* self, create_request& req) {
     self->request(child_of(self, &*it), read_timeout, atoms::get::value)
       .then(
         [=](decision_record& rec) mutable {
-          if (rec.content_hash == hash)
-            promise.deliver(create_result{std::move(rec), false});
-          else
+          if (rec.content_hash != hash)
             promise.deliver(make_service_error(
               service_errc::conflict,
               "decision " + id + " exists with other content"));
+          else if (rec.audit_pseq > 0)
+            promise.deliver(create_result{std::move(rec), false});
+          else
+            repeat_with_position(self, std::move(rec), promise);
         },
         [=](caf::error& err) mutable { promise.deliver(err); });
     return promise;

@@ -490,6 +490,43 @@ TEST_CASE("read-your-writes: a write's X-HITL-Position, sent to another "
   std::remove(slow_feed.c_str());
 }
 
+TEST_CASE("read-your-writes: a creation sent again after a restart answers "
+          "the open decision's place, though its actor was loaded from the "
+          "database") {
+  auto url = fresh_database("hitl_ryw_repeat");
+  auto svc = issue_token(url, "wargaming", "service");
+  auto creation = json::parse(create_body("p-ryw-repeat"));
+  creation["decision_id"] = "d-ryw-repeat";
+  auto send = [&](served_hitl& s) {
+    return until_not_503([&] {
+      return http_request("POST", s.base_url() + "/hitl/admin/create-decision",
+                          creation.dump(), auth(svc));
+    });
+  };
+  std::string made_at;
+  {
+    served_hitl first{url};
+    auto created = send(first);
+    REQUIRE(created.status == 201);
+    made_at = created.headers["x-hitl-position"];
+    REQUIRE_FALSE(made_at.empty());
+    auto again = send(first); // its actor has the place from the commit
+    REQUIRE(again.status == 200);
+    CHECK(again.headers["x-hitl-position"] == made_at);
+    REQUIRE(first.terminate(30s) == 0);
+  }
+  // Loaded at start, its actor knows the decision but not its place.
+  served_hitl second{url};
+  auto repeated = send(second);
+  INFO(repeated.body);
+  REQUIRE(repeated.status == 200);
+  CHECK(json::parse(repeated.body)["decision"] == "pending");
+  CHECK(repeated.headers["x-hitl-position"] == made_at);
+  CHECK(sql_scalar(url, "SELECT count(*) FROM hitl_audit_logs WHERE "
+                        "decision_id = 'd-ryw-repeat'")
+        == "1");
+}
+
 TEST_CASE("system-true gauges: hitl_pending_patches on every node counts "
           "the open decisions of all of them") {
   auto url = fresh_database("hitl_gauges");
