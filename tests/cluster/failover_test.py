@@ -239,6 +239,11 @@ def main():
         if probes.reads < probes.wanted:
             failures.append("only %d of %d fresh reads answered"
                             % (probes.reads, probes.wanted))
+        if probes.unpositioned:
+            # SPEC §8: every write answers one, or its client cannot read
+            # it on another node.
+            failures.append("%d write(s) answered without X-HITL-Position"
+                            % probes.unpositioned)
         if probes.stale:
             failures.append("%d stale read(s) despite X-HITL-Min-Position:"
                             " %s" % (len(probes.stale), probes.stale[:5]))

@@ -59,7 +59,8 @@ class fresh_reads:
 
     def _read(self, y, did, position, expect):
         if not position:
-            # Every write answers one (SPEC); reported, and no read made.
+            # Every write answers one (SPEC §8): counted, a failure of the
+            # run (failover_test); no read made.
             with self.lock:
                 self.unpositioned += 1
             return
