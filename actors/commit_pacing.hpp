@@ -7,16 +7,14 @@ namespace hitl {
 
 /// Whether the auditor sends another batch while one is in flight.
 ///
-/// Each batch is a group commit of its own, and its fixed part costs about
-/// as much as a dozen creations' rows: some 0.4 ms of PostgreSQL's CPU and
-/// 0.25 ms of the node's, whatever its size (bench/RESULTS.md, and the
-/// commit that brought this). A second batch in flight overlaps the
+/// Each batch is a group commit of its own, with a fixed cost to PostgreSQL
+/// and to the node that does not shrink with its size (the commit that
+/// brought this has the figures). A second batch in flight overlaps the
 /// database's work with the node's, which pays when it is not small. When
 /// it is small and more writers are about, holding it until the first is
-/// answered lets it grow: on a node with a third of 64 connections, batches
-/// of about 7 instead of 3. When there are only a few writers, nobody else
+/// answered lets it grow. When only a few writers are about, nobody else
 /// will join it (two clients that each wait for their answer): it goes at
-/// once, as before.
+/// once.
 class commit_pacing {
 public:
   using clock = std::chrono::steady_clock;
