@@ -5,8 +5,18 @@ verdict's answer: only A's feed, following the new owner's commit, can
 release it (a verdict through A released it at once, whatever A's feed
 did: 0.017 s with the feed read every 30 s). The issue's target is 1 s; the
 verdict asserts a generous LIMIT so that it does not depend on the
-machine's speed, and the figure is reported."""
+machine's speed, and the figure is reported.
 
+Nor on its disk. On a busy VM PostgreSQL's WAL flush has stalled every
+commit of every node for 14 s at once (a CI run beside stress-ng, seed 5:
+both nodes' commits ended within 31 ms of each other), and the poller's
+feed could not read meanwhile either (it gave up after 5 s); a sampled
+1 s stall was one backend in fdatasync with every other commit queued
+behind it. A commit of nothing, made again and again from the verdict on,
+measures such stalls: the time they held the database past STALL does not
+count against LIMIT, and is reported beside the figure."""
+
+import subprocess
 import threading
 import time
 
@@ -14,6 +24,42 @@ from harness import call, psql
 from load import create_body
 
 LIMIT = 5.0
+STALL = 0.5
+
+
+class database_stalls:
+    """Commits of nothing (`SELECT txid_current()` takes a transaction id,
+    so its commit waits for the WAL flush), one after another, each's start
+    and end kept, until stop()."""
+
+    def __init__(self, db_url):
+        self.spans = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._probe, args=(db_url,),
+                                        daemon=True)
+        self._thread.start()
+
+    def _probe(self, db_url):
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                psql(db_url, "SELECT txid_current()")
+            except (RuntimeError, subprocess.TimeoutExpired):
+                pass  # its time counts as well: nothing committed
+            self.spans.append((started, time.monotonic()))
+            self._stop.wait(0.25)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=130)
+
+    def stalled(self, begin, end):
+        """Seconds within [begin, end] in which a commit had waited longer
+        than STALL."""
+        total = 0.0
+        for started, ended in self.spans:
+            total += max(0.0, min(ended, end) - max(started + STALL, begin))
+        return total
 
 
 def patch_held_by(db_url, node_id, prefix):
@@ -30,6 +76,8 @@ class long_poll:
     """Made before the kill: the decision exists, the poll is waiting."""
 
     def __init__(self, db_url, poller, owner, judge, tokens, book, seed):
+        self.db_url = db_url
+        self.stalls = None
         self.poller, self.judge = poller, judge
         self.tokens, self.book = tokens, book
         self.patch = patch_held_by(db_url, owner.id, "lp%d" % seed)
@@ -63,6 +111,7 @@ class long_poll:
     def approve(self, timeout=60):
         """The verdict through the judge's node; a 503 is retried only
         while the decision still reads as open (its outcome was unknown)."""
+        self.stalls = database_stalls(self.db_url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             sent = time.monotonic()
@@ -84,6 +133,8 @@ class long_poll:
     def check(self):
         """(failures, figure line)."""
         self._thread.join(timeout=90)
+        if self.stalls:
+            self.stalls.stop()
         if self.verdict_at is None:
             return ["the long-poll's verdict was never accepted"], \
                 "long-poll: no verdict"
@@ -92,16 +143,18 @@ class long_poll:
                     % self.poller.index], "long-poll: never released"
         status, state, waited = self.result
         late = self.released_at - self.verdict_at
+        stalled = self.stalls.stalled(self.verdict_at, self.released_at)
         line = ("long-poll on node %d: released %.3f s after the answer to "
                 "the verdict through node %d (target 1 s, limit %.0f s), "
-                "%d %s after %.1f s" % (self.poller.index, late,
-                                        self.judge.index, LIMIT, status,
-                                        state, waited))
+                "%d %s after %.1f s; the database's commits stalled %.1f s "
+                "meanwhile" % (self.poller.index, late, self.judge.index,
+                               LIMIT, status, state, waited, stalled))
         failures = []
         if status != 200 or state != "approved":
             failures.append("the long-poll returned %d %s, not the verdict"
                             % (status, state))
-        elif late > LIMIT:
+        elif late - stalled > LIMIT:
             failures.append("the long-poll was released %.2f s after the "
-                            "verdict" % late)
+                            "verdict, %.2f s of it with the database's "
+                            "commits flowing" % (late, late - stalled))
         return failures, line
