@@ -4,6 +4,7 @@
 // against chains tampered with as the database's superuser.
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 #include "tests/pg/webhook_receiver.hpp"
 
 #include "persistence/audit_repository.hpp"
@@ -23,7 +24,6 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 using namespace hitl;
 using namespace hitl::test;
@@ -31,14 +31,6 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
-
-std::string scratch_path(const std::string& what) {
-  static int n = 0;
-  auto path = "/tmp/hitl-ckpt-" + std::to_string(getpid()) + "-"
-              + std::to_string(n++) + "-" + what;
-  ::unlink(path.c_str());
-  return path;
-}
 
 std::vector<std::string> lines_of(const std::string& path) {
   std::ifstream in{path};

@@ -4,6 +4,7 @@
 // ends, and checkpoints signed of the single chain still hold (SPEC §5, §8).
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 
 #include "persistence/migrations.hpp"
 #include "policy/audit_chain.hpp"
@@ -15,7 +16,6 @@
 #include <pqxx/pqxx>
 
 #include <fstream>
-#include <unistd.h>
 
 using namespace hitl;
 using namespace hitl::test;
@@ -65,10 +65,6 @@ std::vector<audit_entry> write_single_chain(const std::string& url, int n) {
   return chain;
 }
 
-std::string scratch(const std::string& what) {
-  return "/tmp/hitl_prefix_" + std::to_string(::getpid()) + "_" + what;
-}
-
 } // namespace
 
 TEST_CASE("a single chain migrates into the common prefix: partitions' "
@@ -79,9 +75,9 @@ TEST_CASE("a single chain migrates into the common prefix: partitions' "
   // A checkpoint of the single chain, signed before the upgrade and kept in
   // the table and in a file.
   auto key = signing_key::generate();
-  auto key_file = scratch("key.pem");
+  auto key_file = scratch_path("key.pem");
   std::ofstream{key_file} << key.to_pem();
-  auto public_file = scratch("public.pem");
+  auto public_file = scratch_path("public.pem");
   std::ofstream{public_file} << key.public_key().to_pem();
   audit_checkpoint old;
   old.seq = 3;
@@ -94,7 +90,7 @@ TEST_CASE("a single chain migrates into the common prefix: partitions' "
                   + old.hash + "', hitl_from_micros("
                   + std::to_string(to_micros(old.at)) + "), 3, '" + old.key_id
                   + "', '" + old.signature + "')");
-  auto checkpoint_file = scratch("checkpoints.jsonl");
+  auto checkpoint_file = scratch_path("checkpoints.jsonl");
   std::ofstream{checkpoint_file} << to_json_line(old) << "\n";
 
   auto migrated = apply_migrations(url);
@@ -122,7 +118,7 @@ TEST_CASE("a single chain migrates into the common prefix: partitions' "
 
   // serve writes on, each entry in its patch's partition, and signs
   // checkpoints of every chain's head.
-  auto cfg = scratch("config.json");
+  auto cfg = scratch_path("config.json");
   std::ofstream{cfg} << json{{"audit",
                               {{"signing_key", key_file},
                                {"checkpoint_seconds", 1},

@@ -7,6 +7,7 @@
 // again.
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 #include "tests/pg/ws_test_client.hpp"
 
 #include <doctest/doctest.h>
@@ -21,7 +22,6 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
 
 using namespace hitl::test;
 using namespace std::chrono_literals;
@@ -374,13 +374,8 @@ TEST_CASE("read-your-writes: a write's X-HITL-Position, sent to another "
   const std::string b_id = "00000000-0000-4000-8000-0000000000b2";
   // A reads the log every 30 s: what it has cached of B's writes stays old
   // for that long, unless a read asks for a position.
-  auto slow_feed = "/tmp/hitl-ryw-" + std::to_string(::getpid()) + ".json";
-  {
-    std::FILE* f = std::fopen(slow_feed.c_str(), "w");
-    REQUIRE(f);
-    std::fputs(R"({"cluster": {"feed_seconds": 30}})", f);
-    std::fclose(f);
-  }
+  auto slow_feed =
+    scratch_file("slow-feed.json", R"({"cluster": {"feed_seconds": 30}})");
   auto node = [&](const std::string& id, std::vector<std::string> extra) {
     extra.insert(extra.end(), {"--node-id", id, "--node-listen",
                                "127.0.0.1:" + std::to_string(free_port())});
@@ -487,7 +482,6 @@ TEST_CASE("read-your-writes: a write's X-HITL-Position, sent to another "
     CHECK(r.status == 400);
     CHECK(r.headers["content-type"] == "application/problem+json");
   }
-  std::remove(slow_feed.c_str());
 }
 
 TEST_CASE("read-your-writes: a creation sent again after a restart answers "

@@ -7,6 +7,7 @@
 
 #include "tests/pg/metrics_text.hpp"
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 #include "tests/pg/webhook_receiver.hpp"
 
 #include "policy/partition.hpp"
@@ -14,11 +15,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -29,11 +28,7 @@ using json = nlohmann::json;
 namespace {
 
 std::string write_config(const json& cfg) {
-  static int n = 0;
-  auto path = "/tmp/hitl-takeover-" + std::to_string(getpid()) + "-"
-              + std::to_string(n++) + ".json";
-  std::ofstream{path} << cfg.dump(2);
-  return path;
+  return scratch_file("takeover.json", cfg.dump(2));
 }
 
 http_response create(const served_hitl& s, const std::string& tok,

@@ -3,6 +3,7 @@
 // identity from the token, the two-person rule, 503 and recovery.
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -10,7 +11,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <set>
 #include <thread>
 
@@ -507,12 +507,8 @@ TEST_CASE("503 while PostgreSQL is down, and recovery once it is back") {
 }
 
 TEST_CASE("metrics, 405, unknown routes, CORS") {
-  api a{{"--config", [] {
-           auto path = std::string{"/tmp/hitl-cors-"}
-                       + std::to_string(std::rand()) + ".json";
-           std::ofstream{path} << R"({"cors_origins":["http://ui.example"]})";
-           return path;
-         }()}};
+  api a{{"--config",
+         scratch_file("cors.json", R"({"cors_origins":["http://ui.example"]})")}};
   REQUIRE(a.call("POST", "/hitl/admin/create-decision", a.service,
                  record("p-m", "high", 0.3).dump())
             .status
@@ -531,8 +527,8 @@ TEST_CASE("metrics, 405, unknown routes, CORS") {
         != std::string::npos);
   CHECK(m.body.find("some-id") == std::string::npos);
   if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
-    std::ofstream{"/tmp/hitl-metrics.txt"} << m.body;
-    CHECK(std::system("promtool check metrics < /tmp/hitl-metrics.txt") == 0);
+    auto metrics = scratch_file("metrics.txt", m.body);
+    CHECK(std::system(("promtool check metrics < " + metrics).c_str()) == 0);
   } else {
     FAIL("promtool is not installed (Debian package prometheus)");
   }
@@ -686,14 +682,11 @@ namespace {
 bool cached_reads_run(double sla) {
   // The escalation is a write by the SLA timer, not by any request of this
   // client.
-  api a{{"--config", [sla] {
-           auto path = std::string{"/tmp/hitl-cache-"}
-                       + std::to_string(std::rand()) + ".json";
-           std::ofstream{path} << json{{"sla_seconds", {{"high", sla}}},
-                                       {"escalation", {{"max_level", 1}}}}
-                                    .dump();
-           return path;
-         }()}};
+  api a{{"--config",
+         scratch_file("cache.json",
+                      json{{"sla_seconds", {{"high", sla}}},
+                           {"escalation", {{"max_level", 1}}}}
+                        .dump())}};
   auto created = a.call("POST", "/hitl/admin/create-decision", a.service,
                         record("c-1", "high", 0.3).dump());
   REQUIRE(created.status == 201);

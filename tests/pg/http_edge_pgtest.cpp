@@ -6,6 +6,7 @@
 // curl would encode or refuse them.
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +14,6 @@
 
 #include <arpa/inet.h>
 #include <chrono>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <netinet/in.h>
@@ -37,11 +37,7 @@ std::string make_token(const std::string& url, const std::string& name,
 }
 
 std::string config_file(const json& doc) {
-  static int n = 0;
-  auto path = "/tmp/hitl-edge-" + std::to_string(::getpid()) + "-"
-              + std::to_string(n++) + ".json";
-  std::ofstream{path} << doc.dump();
-  return path;
+  return scratch_file("edge.json", doc.dump());
 }
 
 /// One request written byte for byte on its own connection. Reads are

@@ -4,6 +4,7 @@
 // commit and the delivery.
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 #include "tests/pg/webhook_receiver.hpp"
 
 #include "policy/sha256.hpp"
@@ -12,7 +13,6 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -28,11 +28,7 @@ using json = nlohmann::json;
 namespace {
 
 std::string write_config(const json& cfg) {
-  static int n = 0;
-  auto path = "/tmp/hitl-notifier-" + std::to_string(getpid()) + "-"
-              + std::to_string(n++) + ".json";
-  std::ofstream{path} << cfg.dump(2);
-  return path;
+  return scratch_file("notifier.json", cfg.dump(2));
 }
 
 json hook_config(const std::string& url, const std::vector<std::string>& events,

@@ -1,4 +1,5 @@
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 
 #include "persistence/migrations.hpp"
 
@@ -248,16 +249,10 @@ int spawn(const std::vector<std::string>& args, const std::string& out_path,
   return pid;
 }
 
-std::string temp_path(const char* what) {
-  static std::atomic<int> n{0};
-  return "/tmp/hitl-test-" + std::to_string(getpid()) + "-"
-         + std::to_string(n++) + "." + what;
-}
-
 } // namespace
 
 command_result run_hitl(const std::vector<std::string>& args) {
-  auto out = temp_path("out"), err = temp_path("err");
+  auto out = scratch_path("hitl.out"), err = scratch_path("hitl.err");
   int pid = spawn(args, out, err);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -283,7 +278,7 @@ served_hitl::served_hitl(const std::string& database_url,
     args.insert(args.end(), {"--database-url", database_url});
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  log_path_ = temp_path("serve.log");
+  log_path_ = scratch_path("serve.log");
   pid_ = spawn(args, log_path_, log_path_);
   // Ready when /health answers at all (200 or 503).
   for (int i = 0; i < 300; ++i) {

@@ -5,6 +5,7 @@
 // with a generous one, never for a speed.
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -18,7 +19,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,11 +56,7 @@ json small_limits() {
 }
 
 std::string write_config(const json& cfg) {
-  static int n = 0;
-  auto path = "/tmp/hitl-transport-" + std::to_string(getpid()) + "-"
-              + std::to_string(n++) + ".json";
-  std::ofstream{path} << cfg.dump(2);
-  return path;
+  return scratch_file("transport.json", cfg.dump(2));
 }
 
 /// `hitl serve` with the given limits and max_body_bytes = body_max.

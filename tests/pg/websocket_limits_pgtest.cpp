@@ -5,6 +5,7 @@
 // verdicts depends on the machine's speed.
 
 #include "tests/pg/pg_fixture.hpp"
+#include "tests/pg/scratch_files.hpp"
 #include "tests/pg/ws_test_client.hpp"
 
 #include <doctest/doctest.h>
@@ -14,7 +15,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -47,11 +47,7 @@ std::string make_token(const std::string& url, const std::string& name,
 }
 
 std::string config_file(const std::string& text) {
-  static int n = 0;
-  auto path = "/tmp/hitl-ws-" + std::to_string(getpid()) + "-"
-              + std::to_string(n++) + ".json";
-  std::ofstream{path} << text;
-  return path;
+  return scratch_file("ws.json", text);
 }
 
 long rss_kib(int pid) {
