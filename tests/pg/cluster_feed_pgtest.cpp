@@ -22,7 +22,6 @@
 #include <thread>
 #include <vector>
 
-
 using namespace hitl::test;
 using namespace std::chrono_literals;
 using json = nlohmann::json;

@@ -507,8 +507,8 @@ TEST_CASE("503 while PostgreSQL is down, and recovery once it is back") {
 }
 
 TEST_CASE("metrics, 405, unknown routes, CORS") {
-  api a{{"--config",
-         scratch_file("cors.json", R"({"cors_origins":["http://ui.example"]})")}};
+  api a{{"--config", scratch_file("cors.json",
+                                  R"({"cors_origins":["http://ui.example"]})")}};
   REQUIRE(a.call("POST", "/hitl/admin/create-decision", a.service,
                  record("p-m", "high", 0.3).dump())
             .status
@@ -528,7 +528,8 @@ TEST_CASE("metrics, 405, unknown routes, CORS") {
   CHECK(m.body.find("some-id") == std::string::npos);
   if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
     auto metrics = scratch_file("metrics.txt", m.body);
-    CHECK(std::system(("promtool check metrics < " + metrics).c_str()) == 0);
+    auto check = "promtool check metrics < " + metrics;
+    CHECK(std::system(check.c_str()) == 0);
   } else {
     FAIL("promtool is not installed (Debian package prometheus)");
   }
