@@ -89,6 +89,16 @@ RESULTS = [
         17.0, 61.9, 91.8, threads=3, nodes=3, single="create_c64",
         single_throughput=11152.0, vs_single=0.3, partitions_held="85/86/85",
         cpu=(201, 90, None, 196)),
+    wrk("cluster_confined_single_c64", "cluster",
+        "cluster_confined_single_c64", 64, 1484.0, 40.2, 89.5, 120.0,
+        threads=1, nodes=1, single="", vs_single=None,
+        partitions_held="256", node_cpu_quota_pct=15,
+        quota_throttled_pct=98.8, cpu=(15, 18, None, 41)),
+    wrk("cluster_confined_c64", "cluster", "cluster_confined_c64", 64,
+        2454.0, 26.3, 59.2, 80.0, threads=3, nodes=3,
+        single="cluster_confined_single_c64", single_throughput=1484.0,
+        vs_single=1.654, partitions_held="90/79/87", node_cpu_quota_pct=15,
+        quota_throttled_pct=99.1, cpu=(44, 42, None, 96)),
     {"id": "scale_0", "section": "scale", "scenario": "scale",
      "kind": "scale", "open": 0, "rss_kib": 22528, "hwm_kib": 23000,
      "idle_cpu_pct": {"server": 1, "postgres": 0}},
@@ -273,6 +283,24 @@ class ReportTest(unittest.TestCase):
                       "held 85/86/85", "-")
         self.assertEqual(vs[2], "0.30×")
         self.assertEqual(vs[10:], ["≥ 1× one node", "FAIL"])
+
+    def test_confined_cluster_rows_against_the_confined_node(self):
+        one = self.row("create-decision on one node held to 15 % of a core "
+                       "(a cpu cgroup)", "64")
+        self.assertEqual(one[2], "1484 req/s")
+        self.assertEqual(one[10:], ["0 errors", "PASS"])
+        # one node is what the next row is held to, not a cluster of its own
+        self.assertNotIn(("… vs one node (, same run); partitions held 256",
+                          "-"), self.rows)
+        three = self.row("create-decision on 3 nodes, each held to 15 % of "
+                         "a core (p99: worst node's)", "64")
+        self.assertEqual(three[2], "2454 req/s")
+        vs = self.row("… vs one node (cluster_confined_single_c64, same "
+                      "run); partitions held 90/79/87", "-")
+        self.assertEqual(vs[2], "1.65×")
+        self.assertEqual(vs[10:], ["≥ 1× one node", "PASS"])
+        self.assertIn(("… quota used up in 99.1 % of the nodes' 10 ms "
+                       "periods", "-"), self.rows)
 
     def test_extra_figures(self):
         self.assertEqual(
