@@ -89,12 +89,12 @@ const signed_trail& trail_template() {
   REQUIRE_MESSAGE(made.exit_code == 0, made.err);
   t.public_pem = made.out;
   t.checkpoint_file = scratch_path("checkpoints.jsonl");
-  auto cfg = scratch_path("config.json");
-  std::ofstream{cfg} << json{{"audit",
-                              {{"signing_key", t.key_file},
-                               {"checkpoint_seconds", 1},
-                               {"checkpoint_file", t.checkpoint_file}}}}
-                          .dump();
+  auto cfg = scratch_file("config.json",
+                          json{{"audit",
+                                {{"signing_key", t.key_file},
+                                 {"checkpoint_seconds", 1},
+                                 {"checkpoint_file", t.checkpoint_file}}}}
+                            .dump());
   auto svc = issue_token(t.url, "wargaming", "service");
   {
     served_hitl s{t.url, {"--config", cfg}};
@@ -169,9 +169,7 @@ command_result verify(const std::string& url,
 }
 
 std::string public_key_file_of(const std::string& pem) {
-  auto path = scratch_path("public.pem");
-  std::ofstream{path} << pem;
-  return path;
+  return scratch_file("public.pem", pem);
 }
 
 std::string public_key_file(const signed_trail& t) {
@@ -219,16 +217,16 @@ TEST_CASE("serve signs the chain head into the table, the file and a "
   REQUIRE(made.exit_code == 0);
   auto key = verify_key::from_pem(made.out);
   auto file = scratch_path("checkpoints.jsonl");
-  auto cfg = scratch_path("config.json");
-  std::ofstream{cfg} << json{{"audit",
-                              {{"signing_key", key_file},
-                               {"checkpoint_seconds", 1},
-                               {"checkpoint_file", file}}},
-                             {"webhooks",
-                              {{{"url", rx.url()},
-                                {"events", {"audit.checkpoint"}},
-                                {"secret", "s3cret"}}}}}
-                          .dump();
+  auto cfg = scratch_file("config.json",
+                          json{{"audit",
+                                {{"signing_key", key_file},
+                                 {"checkpoint_seconds", 1},
+                                 {"checkpoint_file", file}}},
+                               {"webhooks",
+                                {{{"url", rx.url()},
+                                  {"events", {"audit.checkpoint"}},
+                                  {"secret", "s3cret"}}}}}
+                            .dump());
   auto svc = issue_token(url, "wargaming", "service");
   served_hitl s{url, {"--config", cfg}};
   create(s, svc, "p-1");
@@ -324,11 +322,10 @@ TEST_CASE("serve refuses a signing key it cannot use") {
   auto key_file = scratch_path("key.pem");
   auto made = key_create(key_file);
   REQUIRE(made.exit_code == 0);
-  auto public_only = scratch_path("public.pem");
-  std::ofstream{public_only} << made.out;
+  auto public_only = scratch_file("public.pem", made.out);
   for (const auto& path : {public_only, scratch_path("missing.pem")}) {
-    auto cfg = scratch_path("config.json");
-    std::ofstream{cfg} << json{{"audit", {{"signing_key", path}}}}.dump();
+    auto cfg = scratch_file("config.json",
+                            json{{"audit", {{"signing_key", path}}}}.dump());
     auto r = run_hitl({"serve", "--listen",
                        "127.0.0.1:" + std::to_string(free_port()),
                        "--database-url", url, "--config", cfg});
@@ -610,8 +607,7 @@ TEST_CASE("GET /hitl/audit/export streams what the CLI exports, for "
   CHECK(r.headers["content-type"] == "application/x-ndjson");
   CHECK(r.headers["transfer-encoding"] == "chunked");
   CHECK(r.body == cli.str());
-  auto file = scratch_path("http.jsonl");
-  std::ofstream{file} << r.body;
+  auto file = scratch_file("http.jsonl", r.body);
   CHECK(offline_verify(file, public_key_file(t)).exit_code == 0);
 
   auto csv = get("?format=csv", auditor);
@@ -633,12 +629,12 @@ TEST_CASE("checkpoint_entries: signed once that many entries were appended, "
   auto url = fresh_database("hitl_ckpt_entries");
   auto key_file = scratch_path("key.pem");
   REQUIRE(key_create(key_file).exit_code == 0);
-  auto cfg = scratch_path("config.json");
-  std::ofstream{cfg} << json{{"audit",
-                              {{"signing_key", key_file},
-                               {"checkpoint_seconds", 3600},
-                               {"checkpoint_entries", 2}}}}
-                          .dump();
+  auto cfg = scratch_file("config.json",
+                          json{{"audit",
+                                {{"signing_key", key_file},
+                                 {"checkpoint_seconds", 3600},
+                                 {"checkpoint_entries", 2}}}}
+                            .dump());
   auto svc = issue_token(url, "wargaming", "service");
   served_hitl s{url, {"--config", cfg}};
   auto before = std::stoll(head_seq(url)); // the token's entry
@@ -661,12 +657,12 @@ TEST_CASE("two nodes with the key sign one checkpoint between them for "
   auto key_file = scratch_path("key.pem");
   auto made = key_create(key_file);
   REQUIRE(made.exit_code == 0);
-  auto cfg = scratch_path("config.json");
-  std::ofstream{cfg} << json{{"audit",
-                              {{"signing_key", key_file},
-                               {"checkpoint_seconds", 3600},
-                               {"checkpoint_entries", every}}}}
-                          .dump();
+  auto cfg = scratch_file("config.json",
+                          json{{"audit",
+                                {{"signing_key", key_file},
+                                 {"checkpoint_seconds", 3600},
+                                 {"checkpoint_entries", every}}}}
+                            .dump());
   auto svc = issue_token(url, "wargaming", "service");
   served_hitl a{url, {"--config", cfg, "--node-id",
                       "00000000-0000-4000-8000-0000000000a1"}};

@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include <fstream>
 
 using namespace hitl;
 using namespace hitl::test;
@@ -75,10 +74,8 @@ TEST_CASE("a single chain migrates into the common prefix: partitions' "
   // A checkpoint of the single chain, signed before the upgrade and kept in
   // the table and in a file.
   auto key = signing_key::generate();
-  auto key_file = scratch_path("key.pem");
-  std::ofstream{key_file} << key.to_pem();
-  auto public_file = scratch_path("public.pem");
-  std::ofstream{public_file} << key.public_key().to_pem();
+  auto key_file = scratch_file("key.pem", key.to_pem());
+  auto public_file = scratch_file("public.pem", key.public_key().to_pem());
   audit_checkpoint old;
   old.seq = 3;
   old.hash = prefix.back().hash;
@@ -90,8 +87,8 @@ TEST_CASE("a single chain migrates into the common prefix: partitions' "
                   + old.hash + "', hitl_from_micros("
                   + std::to_string(to_micros(old.at)) + "), 3, '" + old.key_id
                   + "', '" + old.signature + "')");
-  auto checkpoint_file = scratch_path("checkpoints.jsonl");
-  std::ofstream{checkpoint_file} << to_json_line(old) << "\n";
+  auto checkpoint_file =
+    scratch_file("checkpoints.jsonl", to_json_line(old) + "\n");
 
   auto migrated = apply_migrations(url);
   CHECK(migrated.current_version == latest_schema_version());
@@ -118,12 +115,12 @@ TEST_CASE("a single chain migrates into the common prefix: partitions' "
 
   // serve writes on, each entry in its patch's partition, and signs
   // checkpoints of every chain's head.
-  auto cfg = scratch_path("config.json");
-  std::ofstream{cfg} << json{{"audit",
-                              {{"signing_key", key_file},
-                               {"checkpoint_seconds", 1},
-                               {"checkpoint_file", checkpoint_file}}}}
-                          .dump();
+  auto cfg = scratch_file("config.json",
+                          json{{"audit",
+                                {{"signing_key", key_file},
+                                 {"checkpoint_seconds", 1},
+                                 {"checkpoint_file", checkpoint_file}}}}
+                            .dump());
   auto svc = issue_token(url, "wargaming", "service");
   {
     served_hitl s{url, {"--config", cfg}};
